@@ -1,0 +1,157 @@
+"""Wire models of the IDIS web API, shared by the client and the embedded server.
+
+Field names and types follow what a real IDIS server sends (reference §2.4). The core fields are
+required, as the original client required them; a reply missing one is a parse error with the
+field named, never a KeyError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from anonapi_core.exceptions import APIParseResponseError
+
+
+class JobStatus(StrEnum):
+    """Status of a job on the server (reference §5.1)."""
+
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    UPLOADED = "UPLOADED"
+    DONE = "DONE"
+    ERROR = "ERROR"
+
+    @property
+    def is_running(self) -> bool:
+        """True while the server still works on the job (a watch keeps polling)."""
+        return self in (JobStatus.ACTIVE, JobStatus.UPLOADED)
+
+
+CORE_FIELDS: tuple[str, ...] = (
+    "job_id",
+    "date",
+    "user_name",
+    "status",
+    "error",
+    "description",
+    "project_name",
+    "priority",
+    "files_downloaded",
+    "files_processed",
+)
+
+EXTENDED_FIELDS: tuple[str, ...] = (
+    "destination_id",
+    "destination_name",
+    "destination_path",
+    "destination_network",
+    "destination_status",
+    "destination_type",
+    "source_id",
+    "source_instance_id",
+    "source_status",
+    "source_type",
+    "source_anonymizedpatientid",
+    "source_anonymizedpatientname",
+    "source_pims_keyfile_id",
+    "source_name",
+    "source_path",
+    "source_protocol",
+    "source_subject",
+)
+
+
+class JobInfo(BaseModel):
+    """One job as the server reports it. Extended fields are None in core-only replies.
+
+    Unknown extra fields are kept (a newer server may send more) so that nothing is lost when a
+    job is shown in full.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    job_id: int
+    date: str
+    user_name: str | None
+    status: str
+    error: str | None
+    description: str | None
+    project_name: str | None
+    priority: int | None
+    files_downloaded: int | None
+    files_processed: int | None
+
+    destination_id: int | None = None
+    destination_name: str | None = None
+    destination_path: str | None = None
+    destination_network: str | None = None
+    destination_status: str | None = None
+    destination_type: str | None = None
+    source_id: int | None = None
+    source_instance_id: str | None = None
+    source_status: str | None = None
+    source_type: str | None = None
+    source_anonymizedpatientid: str | None = None
+    source_anonymizedpatientname: str | None = None
+    source_pims_keyfile_id: str | int | None = None
+    source_name: str | None = None
+    source_path: str | None = None
+    source_protocol: int | None = None
+    source_subject: int | None = None
+
+    @property
+    def job_status(self) -> JobStatus | None:
+        """The status as an enum, or None for a value this client does not know."""
+        try:
+            return JobStatus(self.status)
+        except ValueError:
+            return None
+
+    @property
+    def error_text(self) -> str:
+        """The error with IDIS's blank placeholder (a single space after reset) removed."""
+        return (self.error or "").strip()
+
+    @classmethod
+    def parse(cls, data: Any) -> JobInfo:
+        """Parse one job object; raise APIParseResponseError naming what is wrong."""
+        if not isinstance(data, Mapping):
+            raise APIParseResponseError(f"Expected a job object, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "job"
+            job = data.get("job_id", "?")
+            raise APIParseResponseError(
+                f"Job {job} in server reply: field '{where}': {first['msg']}"
+            ) from e
+
+
+def parse_job_list(data: Any) -> list[JobInfo]:
+    """Parse a reply keyed by job id (get_jobs, get_jobs_list[_extended]) in server order."""
+    if not isinstance(data, Mapping):
+        raise APIParseResponseError(
+            f"Expected jobs keyed by id, got {type(data).__name__}"
+        )
+    return [JobInfo.parse(value) for value in data.values()]
+
+
+class Server(BaseModel):
+    """An anonymization server the user knows: a short name and the API's base URL."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.url}"
+
+
+RemoteAnonServer = Server
+"""The original library's name for a server, kept so library users can migrate."""
