@@ -1,7 +1,7 @@
-"""Exception tree, named as in the original anonapi so library users can migrate by changing imports.
+"""Exception tree, named as in the original anonapi so library users can migrate by imports alone.
 
-Everything derives from `AnonAPIError`; the CLI and the dashboard catch that one class and show its
-message as one line. Unlike the original, every message keeps its cause (a refused connection says so).
+Everything derives from `AnonAPIError`; the CLI and the dashboard catch that one class and show
+its message as one line. Unlike the original, every message keeps its cause.
 """
 
 

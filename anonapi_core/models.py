@@ -135,9 +135,7 @@ class JobInfo(BaseModel):
 def parse_job_list(data: Any) -> list[JobInfo]:
     """Parse a reply keyed by job id (get_jobs, get_jobs_list[_extended]) in server order."""
     if not isinstance(data, Mapping):
-        raise APIParseResponseError(
-            f"Expected jobs keyed by id, got {type(data).__name__}"
-        )
+        raise APIParseResponseError(f"Expected jobs keyed by id, got {type(data).__name__}")
     return [JobInfo.parse(value) for value in data.values()]
 
 
