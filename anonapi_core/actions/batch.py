@@ -1,0 +1,71 @@
+"""Batch actions: the status of every job in a folder's `.anonbatch`, and acting on a subset.
+
+A batch lives in a folder and names the server its jobs are on; these actions always talk to that
+server, not the active one, because the jobs exist nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from anonapi_core.actions.jobs import cancel_jobs, fetch_jobs, reset_jobs
+from anonapi_core.batch import JobBatch, load_batch
+from anonapi_core.client import JobResult
+from anonapi_core.models import JobInfo, JobStatus
+from anonapi_core.settings import Settings
+
+NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass
+class BatchStatus:
+    """A batch, the jobs the server returned for it (server order), and the ids it lacks."""
+
+    batch: JobBatch
+    jobs: list[JobInfo]
+    not_found: list[str]
+
+    def counts(self) -> dict[str, int]:
+        """Status -> count, in order of first appearance, then NOT_FOUND (always present)."""
+        counts: dict[str, int] = {}
+        for job in self.jobs:
+            counts[job.status] = counts.get(job.status, 0) + 1
+        counts[NOT_FOUND] = len(self.not_found)
+        return counts
+
+    def with_status(self, *statuses: JobStatus | str) -> list[JobInfo]:
+        """The jobs whose status is one of `statuses`."""
+        wanted = {str(s) for s in statuses}
+        return [job for job in self.jobs if job.status in wanted]
+
+    @property
+    def is_running(self) -> bool:
+        """True while any job is still ACTIVE or UPLOADED, i.e. a watch should keep polling."""
+        return any(job.job_status is not None and job.job_status.is_running for job in self.jobs)
+
+
+def batch_status(settings: Settings, folder: Path, *, extended: bool = False) -> BatchStatus:
+    """Fetch every job of the batch in `folder` from the batch's own server."""
+    batch = load_batch(folder)
+    ids = [str(i) for i in batch.job_ids]
+    jobs = fetch_jobs(settings, batch.server, ids, extended=extended) if ids else []
+    returned = {str(job.job_id) for job in jobs}
+    return BatchStatus(batch, jobs, [i for i in ids if i not in returned])
+
+
+def _ids(jobs: Iterable[JobInfo]) -> list[str]:
+    return [str(job.job_id) for job in jobs]
+
+
+def reset_error_jobs(settings: Settings, folder: Path) -> list[JobResult]:
+    """Reset the jobs of the batch that are in ERROR now; others are left alone."""
+    status = batch_status(settings, folder)
+    return reset_jobs(settings, status.batch.server, _ids(status.with_status(JobStatus.ERROR)))
+
+
+def cancel_active_jobs(settings: Settings, folder: Path) -> list[JobResult]:
+    """Cancel the jobs still ACTIVE (not UPLOADED: the server is working on those)."""
+    status = batch_status(settings, folder)
+    return cancel_jobs(settings, status.batch.server, _ids(status.with_status(JobStatus.ACTIVE)))

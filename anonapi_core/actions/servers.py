@@ -1,0 +1,47 @@
+"""Server actions: check which of the known servers answer, and how fast."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from anonapi_core.client import AnonClient
+from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.models import Server
+from anonapi_core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServerCheck:
+    """Outcome of pinging one server; `error` keeps the cause (refused, timed out, 401 ...)."""
+
+    server: Server
+    active: bool
+    ok: bool
+    latency_s: float | None
+    error: str | None
+
+
+def known_servers(settings: Settings) -> list[Server]:
+    """The servers in the settings, sorted by name as the original lists them."""
+    return [Server(name=name, url=url) for name, url in sorted(settings.servers.items())]
+
+
+def check_server(settings: Settings, server: Server) -> ServerCheck:
+    """Ping one server with the user's credentials."""
+    active = server.name == settings.active_server_name
+    try:
+        with AnonClient.from_settings(settings, server) as client:
+            latency = client.ping()
+    except AnonAPIError as e:
+        return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
+    return ServerCheck(server, active, ok=True, latency_s=latency, error=None)
+
+
+def check_servers(settings: Settings) -> list[ServerCheck]:
+    """Ping every known server at once, so one dead server costs one timeout, not N."""
+    servers = known_servers(settings)
+    if not servers:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(servers))) as pool:
+        return list(pool.map(lambda s: check_server(settings, s), servers))
