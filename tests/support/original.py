@@ -1,8 +1,8 @@
 """The original `anonapi==2.1.2` from PyPI, in a virtual environment of its own.
 
-It needs pydicom < 3 while we need pydicom >= 3, so it cannot share our environment; and its `anon`
-console script would shadow ours. Tests that check compatibility run it from `.cache/original-anonapi`,
-created on first use (and by `.ci/run` up front), so a fresh clone needs nothing installed by hand.
+It needs pydicom < 3 while we need pydicom >= 3, so it cannot share our environment, and its
+`anon` console script would shadow ours. Compatibility tests run it from `.cache/original-anonapi`,
+created on first use (and by `.ci/run` up front): a fresh clone needs nothing installed by hand.
 """
 
 from __future__ import annotations
