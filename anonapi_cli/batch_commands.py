@@ -1,0 +1,264 @@
+"""`anon batch ...`: the jobs recorded in `.anonbatch` of the current folder.
+
+Batch commands talk to the server stored in the batch, not the active server: that is where the
+batch's jobs live.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+from anonapi_cli.arguments import job_ids_argument
+from anonapi_cli.context import CliContext, pass_cli
+from anonapi_cli.output import (
+    echo_json,
+    job_json,
+    job_table,
+    note,
+    report_results,
+    results_json,
+    shown_ids,
+    summary_block,
+)
+from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.actions.batch import BatchStatus
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+
+
+@click.group()
+def batch() -> None:
+    """Manage anonymization job batches.
+
+    A batch is the file .anonbatch in the current folder: a server and the ids of jobs on it.
+    JOB_IDS are separated by spaces and/or commas; N-M is an inclusive range.
+    """
+
+
+@batch.command()
+@pass_cli
+def init(cli_ctx: CliContext) -> None:
+    """Save an empty batch in the current folder, for the active server."""
+    from anonapi_core.batch import init_batch
+
+    active = cli_ctx.active_server()
+    init_batch(cli_ctx.cwd, active)
+    click.echo(f"Initialised batch for {active} in {cli_ctx.cwd}")
+
+
+@batch.command()
+@JSON_OPTION
+@pass_cli
+def info(cli_ctx: CliContext, as_json: bool) -> None:
+    """Show the batch in the current folder."""
+    from anonapi_core.batch import load_batch
+
+    current = load_batch(cli_ctx.cwd)
+    ids = [str(i) for i in current.job_ids]
+    if as_json:
+        echo_json(
+            {"job_ids": ids, "server": {"name": current.server.name, "url": current.server.url}}
+        )
+        return
+    click.echo(f"server: {current.server}")
+    click.echo(f"job_ids ({len(ids)}): {', '.join(ids)}")
+
+
+@batch.command()
+@yes_option
+@pass_cli
+def delete(cli_ctx: CliContext, yes: bool) -> None:
+    """Delete the batch in the current folder (the jobs stay on the server)."""
+    from anonapi_core.batch import delete_batch, load_batch
+
+    current = load_batch(cli_ctx.cwd)
+    confirm_or_stop(
+        f"This will forget the {len(current.job_ids)} job ids of the batch in {cli_ctx.cwd}. "
+        "Are you sure?",
+        yes,
+    )
+    delete_batch(cli_ctx.cwd)
+    click.echo(f"Removed batch in {cli_ctx.cwd}")
+
+
+@batch.command()
+@job_ids_argument
+@pass_cli
+def add(cli_ctx: CliContext, job_ids: list[str]) -> None:
+    """Add job ids to the batch."""
+    from anonapi_core.batch import add_job_ids
+
+    updated = add_job_ids(cli_ctx.cwd, job_ids)
+    click.echo(f"Added {shown_ids(job_ids)} to batch (now {len(updated.job_ids)} jobs)")
+
+
+@batch.command()
+@job_ids_argument
+@pass_cli
+def remove(cli_ctx: CliContext, job_ids: list[str]) -> None:
+    """Remove job ids from the batch."""
+    from anonapi_core.batch import remove_job_ids
+
+    updated = remove_job_ids(cli_ctx.cwd, job_ids)
+    click.echo(f"Removed {shown_ids(job_ids)} from batch (now {len(updated.job_ids)} jobs)")
+
+
+def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
+    total = len(result.batch.job_ids)
+    click.echo(f"Job info for {len(result.jobs)} jobs on {result.batch.server}:")
+    click.echo(job_table(result.jobs, pseudonym=patient_name))
+    click.echo(summary_block(result.counts(), total))
+
+
+def _status_json(result: BatchStatus) -> dict:
+    return {
+        "server": {"name": result.batch.server.name, "url": result.batch.server.url},
+        "jobs": [job_json(j) for j in result.jobs],
+        "not_found": result.not_found,
+        "counts": result.counts(),
+    }
+
+
+@batch.command()
+@click.option(
+    "--patient-name/--no-patient-name", default=False, help="Add the pseudonym (anon_name) column."
+)
+@click.option("--watch", is_flag=True, help="Refresh until no job is ACTIVE or UPLOADED.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between refreshes with --watch.",
+)
+@JSON_OPTION
+@pass_cli
+def status(
+    cli_ctx: CliContext, patient_name: bool, watch: bool, interval: float, as_json: bool
+) -> None:
+    """Print status of all jobs in the batch, with a summary."""
+    from anonapi_core.actions.batch import batch_status
+
+    while True:
+        result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
+        if as_json:
+            echo_json(_status_json(result))
+        else:
+            if watch and cli_ctx.is_terminal:
+                click.clear()
+            _print_status(result, patient_name=patient_name)
+        if not watch or not result.is_running:
+            break
+        time.sleep(interval)
+
+
+def _act_on(
+    cli_ctx: CliContext,
+    job_ids: list[str],
+    verb: str,
+    done: str,
+    action,
+    yes: bool,
+    as_json: bool,
+    server,
+) -> None:
+    """Confirm, run a bulk action over one connection, report per job, exit 1 if any failed."""
+    if not job_ids:
+        note(f"No jobs to {verb} in this batch")
+        return
+    confirm_or_stop(f"This will {verb} {len(job_ids)} jobs on {server}. Are you sure?", yes)
+    results = action(cli_ctx.settings, server, job_ids)
+    ok = all(r.ok for r in results)
+    if as_json:
+        echo_json(results_json(results))
+    else:
+        report_results(results, done, server.name)
+    if not ok:
+        click.get_current_context().exit(1)
+
+
+def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], object]:
+    """Ids of the batch's jobs now in one of `statuses` (all when none given), and the server."""
+    from anonapi_core.batch import load_batch
+
+    from anonapi_core.actions.batch import batch_status
+
+    if not statuses:
+        current = load_batch(cli_ctx.cwd)
+        return [str(i) for i in current.job_ids], current.server
+    result = batch_status(cli_ctx.settings, cli_ctx.cwd)
+    return [str(j.job_id) for j in result.with_status(*statuses)], result.batch.server
+
+
+@batch.command()
+@yes_option
+@JSON_OPTION
+@pass_cli
+def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
+    """Reset every job in the batch."""
+    from anonapi_core.actions.jobs import reset_jobs
+
+    ids, server = _selected(cli_ctx)
+    _act_on(cli_ctx, ids, "reset", "Reset", reset_jobs, yes, as_json, server)
+
+
+@batch.command(name="reset-error")
+@yes_option
+@JSON_OPTION
+@pass_cli
+def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
+    """Reset the jobs of the batch that have ERROR status."""
+    from anonapi_core.actions.jobs import reset_jobs
+
+    ids, server = _selected(cli_ctx, "ERROR")
+    _act_on(cli_ctx, ids, "reset", "Reset", reset_jobs, yes, as_json, server)
+
+
+@batch.command()
+@yes_option
+@JSON_OPTION
+@pass_cli
+def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
+    """Cancel every job in the batch."""
+    from anonapi_core.actions.jobs import cancel_jobs
+
+    ids, server = _selected(cli_ctx)
+    _act_on(cli_ctx, ids, "cancel", "Cancelled", cancel_jobs, yes, as_json, server)
+
+
+@batch.command(name="cancel-active")
+@yes_option
+@JSON_OPTION
+@pass_cli
+def cancel_active(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
+    """Cancel the jobs still waiting (ACTIVE); leave done, uploaded and error jobs."""
+    from anonapi_core.actions.jobs import cancel_jobs
+
+    ids, server = _selected(cli_ctx, "ACTIVE")
+    _act_on(cli_ctx, ids, "cancel", "Cancelled", cancel_jobs, yes, as_json, server)
+
+
+@batch.command(name="show-error")
+@JSON_OPTION
+@pass_cli
+def show_error(cli_ctx: CliContext, as_json: bool) -> None:
+    """Show the full error message of every job in the batch with ERROR status."""
+    from anonapi_core.actions.batch import batch_status
+
+    errors = batch_status(cli_ctx.settings, cli_ctx.cwd).with_status("ERROR")
+    if as_json:
+        echo_json([job_json(j) for j in errors])
+        return
+    if not errors:
+        click.echo("There are no jobs with error status in this batch")
+        return
+    for job in errors:
+        click.echo(job_table([job]))
+        click.echo("error message:")
+        click.echo(job.error_text)
+        click.echo()

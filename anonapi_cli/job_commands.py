@@ -1,0 +1,149 @@
+"""`anon job ...`: look at and act on jobs of the active server by id."""
+
+from __future__ import annotations
+
+import click
+
+from anonapi_cli.arguments import job_ids_argument
+from anonapi_cli.context import CliContext, pass_cli
+from anonapi_cli.output import (
+    echo_json,
+    job_details,
+    job_json,
+    job_table,
+    report_results,
+    results_json,
+    shown_ids,
+)
+from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+
+
+@click.group()
+def job() -> None:
+    """Manage anonymization jobs.
+
+    JOB_IDS are separated by spaces and/or commas; N-M is an inclusive range: `1-5,8 9`.
+    """
+
+
+@job.command()
+@job_ids_argument
+@JSON_OPTION
+@pass_cli
+def info(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
+    """Print full info for one or more jobs."""
+    from anonapi_core.actions.jobs import jobs_details
+
+    active = cli_ctx.active_server()
+    results = jobs_details(cli_ctx.settings, active, job_ids)
+    if as_json:
+        echo_json([job_json(r.value) if r.ok else results_json([r])[0] for r in results])
+    for result in results:
+        if not result.ok:
+            click.echo(f"Error: job {result.job_id} on {active.name}: {result.error}", err=True)
+        elif not as_json:
+            click.echo(f"job {result.job_id} on {active.name}:")
+            click.echo(job_details(result.value))
+            click.echo()
+    if not all(r.ok for r in results):
+        click.get_current_context().exit(1)
+
+
+@job.command(name="list")
+@job_ids_argument
+@JSON_OPTION
+@pass_cli
+def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
+    """List status of several jobs as a table."""
+    from anonapi_core.actions.jobs import fetch_jobs
+
+    found = fetch_jobs(cli_ctx.settings, cli_ctx.active_server(), job_ids)
+    if as_json:
+        echo_json([job_json(j) for j in found])
+    else:
+        click.echo(job_table(found))
+    returned = {str(j.job_id) for j in found}
+    missing = [i for i in job_ids if i not in returned]
+    if missing:
+        click.echo(f"Error: not found on the server: {', '.join(missing)}", err=True)
+        click.get_current_context().exit(1)
+
+
+def _act(cli_ctx: CliContext, job_ids: list[str], done: str, action, as_json: bool) -> None:
+    """Run a bulk action, print its per-job results, exit 1 if any job failed."""
+    active = cli_ctx.active_server()
+    results = action(cli_ctx.settings, active, job_ids)
+    if as_json:
+        echo_json(results_json(results))
+        ok = all(r.ok for r in results)
+    else:
+        ok = report_results(results, done, active.name)
+    if not ok:
+        click.get_current_context().exit(1)
+
+
+@job.command()
+@job_ids_argument
+@yes_option
+@JSON_OPTION
+@pass_cli
+def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
+    """Reset jobs so the server processes them again."""
+    from anonapi_core.actions.jobs import reset_jobs
+
+    active = cli_ctx.active_server()
+    confirm_or_stop(
+        f"This will reset {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
+        "Are you sure?",
+        yes,
+    )
+    _act(cli_ctx, job_ids, "Reset", reset_jobs, as_json)
+
+
+@job.command()
+@job_ids_argument
+@yes_option
+@JSON_OPTION
+@pass_cli
+def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
+    """Cancel jobs (the server sets them INACTIVE)."""
+    from anonapi_core.actions.jobs import cancel_jobs
+
+    active = cli_ctx.active_server()
+    confirm_or_stop(
+        f"This will cancel {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
+        "Are you sure?",
+        yes,
+    )
+    _act(cli_ctx, job_ids, "Cancelled", cancel_jobs, as_json)
+
+
+@job.command(name="set-opt-out-ignore")
+@job_ids_argument
+@click.argument("reason")
+@yes_option
+@JSON_OPTION
+@pass_cli
+def set_opt_out_ignore(
+    cli_ctx: CliContext, job_ids: list[str], reason: str, yes: bool, as_json: bool
+) -> None:
+    """Process jobs although the patient opted out, recording REASON (e.g. specific consent)."""
+    from anonapi_core.actions.jobs import set_opt_out_ignore as action
+
+    if not reason.strip():
+        raise click.BadParameter("a reason is required", param_hint="REASON")
+    active = cli_ctx.active_server()
+    confirm_or_stop(
+        f"This will set opt-out ignore '{reason}' for {len(job_ids)} jobs on {active.name}: "
+        f"{shown_ids(job_ids)}. Are you sure?",
+        yes,
+    )
+    _act(
+        cli_ctx,
+        job_ids,
+        f"Set opt-out ignore ({reason}) for",
+        lambda settings, srv, ids: action(settings, srv, ids, reason),
+        as_json,
+    )

@@ -1,0 +1,160 @@
+"""How results look on the terminal: job tables, the status summary, server lists, JSON.
+
+Tables keep the original's shape (tabulate's "simple" format: header, dashes, two spaces between
+columns, numbers right-aligned) so people and scripts that read them keep working. `--json`
+output is the machine-readable alternative. Messages that are not data go to stderr so that
+stdout stays clean for `--json` and pipes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from anonapi_core.client import JobResult
+    from anonapi_core.models import JobInfo
+
+JOB_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "job_id"),
+    ("date", "date"),
+    ("status", "status"),
+    ("down", "files_downloaded"),
+    ("proc", "files_processed"),
+    ("user", "user_name"),
+)
+
+JOB_INFO_FIELDS: tuple[str, ...] = (
+    "job_id",
+    "date",
+    "user_name",
+    "status",
+    "error",
+    "description",
+    "project_name",
+    "priority",
+    "files_downloaded",
+    "files_processed",
+    "destination_path",
+    "source_type",
+    "source_anonymizedpatientid",
+    "source_anonymizedpatientname",
+    "source_name",
+    "source_path",
+    "source_pims_keyfile_id",
+    "source_instance_id",
+)
+
+
+def note(message: str) -> None:
+    """A progress or context message: stderr, so stdout carries only data."""
+    click.echo(message, err=True)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table in tabulate's "simple" format; None shows as an empty cell.
+
+    A column is right-aligned when every value in it is a number, as tabulate does, so ids
+    line up unless the batch holds a non-numeric id.
+    """
+    raw = [list(row) for row in rows]
+    cells = [["" if v is None else str(v) for v in row] for row in raw]
+    numeric = [
+        bool(raw) and all(row[i] is None or _is_number(row[i]) for row in raw)
+        for i in range(len(headers))
+    ]
+    widths = [max([len(h) + 2] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(list(headers)), "  ".join("-" * w for w in widths)]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def job_table(jobs: Sequence[JobInfo], *, pseudonym: bool = False) -> str:
+    """The job table of `server jobs`, `job list`, `batch status`, `batch show-error`."""
+    columns = list(JOB_COLUMNS)
+    if pseudonym:
+        # The original labelled the pseudo id as anon_name (bug); show the name, as labelled.
+        columns.append(("anon_name", "source_anonymizedpatientname"))
+    return table([c for c, _ in columns], [[getattr(j, f) for _, f in columns] for j in jobs])
+
+
+def summary_block(counts: Mapping[str, int], total: int) -> str:
+    """The `batch status` summary (reference §5.3): count and share of each status."""
+    lines = [f"Summary for all {total} jobs:", "Status       count   percentage", "-" * 31]
+    for status, count in counts.items():
+        share = f"{100 * count / total:.1f} %" if total else "-"
+        lines.append(f"{status:<12} {count:<8} {share:<8}".rstrip())
+    lines += ["-" * 31, f"{'Total':<12} {total:<8} {'100%' if total else '-'}"]
+    return "\n".join(lines)
+
+
+def job_details(job: JobInfo) -> str:
+    """All fields of `job info`, one per line, in the original's order."""
+    width = max(len(f) for f in JOB_INFO_FIELDS)
+    return "\n".join(
+        f"{name:<{width}}  {'' if getattr(job, name) is None else getattr(job, name)}"
+        for name in JOB_INFO_FIELDS
+    )
+
+
+def job_json(job: JobInfo) -> dict[str, Any]:
+    return job.model_dump(mode="json")
+
+
+def server_lines(servers: Mapping[str, str], active: str | None) -> list[str]:
+    """`* name url` lines, active server starred, sorted by name as the original shows them."""
+    width = max([10, *(len(n) for n in servers)])
+    return [
+        f"{'*' if name == active else ' '} {name:<{width}} {url}"
+        for name, url in sorted(servers.items())
+    ]
+
+
+def report_results(results: Sequence[JobResult], done: str, where: str) -> bool:
+    """Print one line per job (`Reset job 3 on p01`), failures on stderr; True if all worked."""
+    for result in results:
+        if result.ok:
+            click.echo(f"{done} job {result.job_id} on {where}")
+        else:
+            click.echo(f"Error: job {result.job_id} on {where}: {result.error}", err=True)
+    failed = sum(not r.ok for r in results)
+    if failed:
+        note(f"{failed} of {len(results)} jobs failed")
+    return not failed
+
+
+def results_json(results: Sequence[JobResult]) -> list[dict[str, Any]]:
+    return [{"job_id": r.job_id, "ok": r.ok, "error": r.error} for r in results]
+
+
+def shown_ids(job_ids: Sequence[str], limit: int = 20) -> str:
+    """Ids for a confirmation question, shortened when there are thousands."""
+    if len(job_ids) <= limit:
+        return ", ".join(job_ids)
+    return ", ".join(job_ids[:limit]) + f", ... ({len(job_ids) - limit} more)"
