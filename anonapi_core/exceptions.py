@@ -107,3 +107,7 @@ class AnonAPIContextError(AnonAPIError):
 
 class SelectionError(AnonAPIError):
     """A `fileselection.txt` could not be read or is not valid."""
+
+
+class UNCPathError(ParameterError, ValueError):
+    """A path that must be UNC (`\\\\server\\share\\...`) is not; a ValueError as in the original."""
