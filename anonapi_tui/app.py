@@ -1,0 +1,63 @@
+"""The dashboard application: one mode per main screen, keys remappable by binding id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.screen import Screen
+
+from anonapi_tui.bindings import bindings
+from anonapi_tui.commands import ScreenCommands
+from anonapi_tui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from anonapi_core.settings import Settings
+
+
+class AnonApp(App):
+    """`anon-tui`: servers, batch jobs, server jobs, mapping, folders and settings.
+
+    `screens` maps mode names to screen factories; `main` builds the real ones from the user's
+    settings, tests pass their own. Unknown modes in `start` fall back to the first one.
+    """
+
+    CSS_PATH = "anonapi_tui.tcss"
+    TITLE = "anon-tui"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = bindings("app")
+
+    def __init__(
+        self,
+        screens: Mapping[str, Callable[[], Screen]],
+        *,
+        start: str = "batch",
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        read_only: bool = False,
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.settings_path = settings_path
+        self.read_only = read_only
+        for mode, factory in screens.items():
+            self.add_mode(mode, factory)
+        self.start = start if start in screens else next(iter(screens))
+        if keymap:
+            self.set_keymap(dict(keymap))
+        if read_only:
+            self.sub_title = "read-only"
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Mode switches only for screens this app was given (tests often give one).
+        return not (action == "switch_mode" and parameters and parameters[0] not in self._modes)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))

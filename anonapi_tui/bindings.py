@@ -1,0 +1,187 @@
+"""The one table of single-key commands, read by screens, footer, help screen and palette.
+
+Every command has a stable id so users can move it to another key in their settings
+(`keymap: {jobs.reset: ctrl+r}`) without the footer, help and palette drifting apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    """A user command: default key, the action it runs, and whether it changes anything."""
+
+    id: str
+    key: str
+    action: str
+    description: str
+    tooltip: str
+    destructive: bool = False
+    """Changes jobs on a server or the user's files: hidden and refused in read-only mode."""
+    show: bool = True
+
+    def binding(self) -> Binding:
+        """The Textual binding, carrying the id that `App.set_keymap` remaps by."""
+        return Binding(
+            self.key,
+            self.action,
+            self.description,
+            show=self.show,
+            tooltip=self.tooltip,
+            id=self.id,
+        )
+
+
+COMMANDS: tuple[Command, ...] = (
+    # Navigation between the main screens, available everywhere.
+    Command(
+        "app.servers",
+        "f2",
+        "app.switch_mode('servers')",
+        "Servers",
+        "Known servers and their status",
+    ),
+    Command("app.batch", "f3", "app.switch_mode('batch')", "Batch", "Jobs of this folder's batch"),
+    Command(
+        "app.server_jobs",
+        "f4",
+        "app.switch_mode('server_jobs')",
+        "Server jobs",
+        "Latest jobs on the active server",
+    ),
+    Command(
+        "app.mapping", "f5", "app.switch_mode('mapping')", "Mapping", "Edit this folder's mapping"
+    ),
+    Command(
+        "app.folders",
+        "f6",
+        "app.switch_mode('folders')",
+        "Folders",
+        "Pick study folders to add to the mapping",
+    ),
+    Command(
+        "app.settings",
+        "f7",
+        "app.switch_mode('settings')",
+        "Settings",
+        "User name, token and job defaults",
+    ),
+    Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
+    Command("app.quit", "q", "app.quit", "Quit", "Leave the dashboard"),
+    # Job tables (batch and server jobs).
+    Command("jobs.mark", "space", "toggle_mark", "Mark", "Mark or unmark the job under the cursor"),
+    Command(
+        "jobs.mark_all", "a", "mark_all", "Mark all", "Mark every visible job (again: unmark all)"
+    ),
+    Command(
+        "jobs.reset",
+        "r",
+        "reset",
+        "Reset",
+        "Reset the marked jobs (or the cursor's job)",
+        destructive=True,
+    ),
+    Command(
+        "jobs.cancel",
+        "c",
+        "cancel",
+        "Cancel",
+        "Cancel the marked jobs (or the cursor's job)",
+        destructive=True,
+    ),
+    Command(
+        "jobs.reset_errors",
+        "R",
+        "reset_errors",
+        "Reset errors",
+        "Reset every job in ERROR",
+        destructive=True,
+    ),
+    Command(
+        "jobs.filter",
+        "slash",
+        "filter",
+        "Filter",
+        "Show only jobs with a status or containing text",
+    ),
+    Command(
+        "jobs.sort", "s", "sort", "Sort", "Sort by the next column (again on the last: reverse)"
+    ),
+    Command(
+        "jobs.details",
+        "enter",
+        "details",
+        "Details",
+        "Everything about the job, with its full error",
+        show=False,
+    ),
+    Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
+    Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now"),
+    # Servers.
+    Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
+    Command(
+        "servers.remove",
+        "d",
+        "remove_server",
+        "Remove",
+        "Remove the server under the cursor",
+        destructive=True,
+    ),
+    Command(
+        "servers.activate",
+        "enter",
+        "activate",
+        "Activate",
+        "Make the server under the cursor the active one",
+        destructive=True,
+    ),
+    Command("servers.check", "r", "check", "Check", "Check every server again"),
+    # Mapping editor.
+    Command(
+        "mapping.edit", "enter", "edit_cell", "Edit", "Edit the cell under the cursor", show=False
+    ),
+    Command("mapping.add_row", "n", "add_row", "Add row", "Add an empty job row"),
+    Command(
+        "mapping.delete_row", "d", "delete_row", "Delete row", "Delete the row under the cursor"
+    ),
+    Command("mapping.save", "ctrl+s", "save", "Save", "Write the mapping file", destructive=True),
+    Command(
+        "mapping.create",
+        "ctrl+g",
+        "create_jobs",
+        "Create jobs",
+        "Create one job per row",
+        destructive=True,
+    ),
+    # Folder picker.
+    Command(
+        "folders.mark", "space", "toggle_mark", "Mark", "Mark or unmark the folder under the cursor"
+    ),
+    Command(
+        "folders.scan",
+        "ctrl+s",
+        "scan",
+        "Scan + add",
+        "Scan marked folders for DICOM and add them",
+        destructive=True,
+    ),
+    # Settings.
+    Command("settings.save", "ctrl+s", "save", "Save", "Write the settings file", destructive=True),
+)
+
+BY_ID: dict[str, Command] = {command.id: command for command in COMMANDS}
+DESTRUCTIVE_ACTIONS: frozenset[str] = frozenset(c.action for c in COMMANDS if c.destructive)
+
+
+def bindings(prefix: str) -> list[Binding]:
+    """The bindings of one group of commands (`"jobs"`, `"servers"` ...)."""
+    return [c.binding() for c in COMMANDS if c.id.startswith(prefix + ".")]
+
+
+def commands_for(binding_ids: set[str]) -> list[Command]:
+    """The commands with these ids, in table order (for help and palette)."""
+    return [c for c in COMMANDS if c.id in binding_ids]

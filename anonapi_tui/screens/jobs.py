@@ -1,0 +1,317 @@
+"""A live jobs table: a folder's batch, or a server's latest jobs (same screen, other source).
+
+Polling is one thread worker at a time, re-armed with `set_timer` only after the previous fetch
+finished: polls never overlap, and a slow server stretches the interval by itself. A generation
+number drops the reply of a poll overtaken by `poll_now` (after a reset), so there is only ever
+one timer chain. While a modal is open the newest reply is kept and drawn when it closes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from anonapi_core.client import JobResult
+from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.models import JobStatus
+from anonapi_tui.bindings import bindings
+from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.screens.job_details import JobDetails
+from anonapi_tui.sources import Fetched, JobSource
+from anonapi_tui.widgets.confirmation import Confirmation
+from anonapi_tui.widgets.jobs_table import SORTABLE, JobsTable
+from anonapi_tui.widgets.status_summary import StatusSummary
+
+MAX_BACKOFF_S = 60.0
+
+
+def plural(count: int, word: str = "job") -> str:
+    """`1 job`, `3 jobs`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class JobAction:
+    """A per-job action the screen can run on a selection, with the words its dialogs use."""
+
+    name: str
+    verb: str
+    past: str
+
+
+RESET = JobAction("reset", "Reset", "reset")
+CANCEL = JobAction("cancel", "Cancel", "cancelled")
+
+
+class JobsScreen(CommandScreen):
+    """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
+
+    BINDINGS = bindings("jobs")
+
+    class Polled(Message):
+        """A poll finished: jobs on success, `error` (one line) on failure."""
+
+        def __init__(
+            self, generation: int, elapsed: float, fetched: Fetched | None, error: str | None
+        ):
+            super().__init__()
+            self.generation = generation
+            self.elapsed = elapsed
+            self.fetched = fetched
+            self.error = error
+
+    class ActionDone(Message):
+        """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
+
+        def __init__(self, action: JobAction, results: list[JobResult], error: str | None):
+            super().__init__()
+            self.action = action
+            self.results = results
+            self.error = error
+
+    def __init__(
+        self, source: JobSource | None, *, interval: float = 2.0, empty_hint: str = ""
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.interval = interval
+        self.empty_hint = empty_hint
+        self.paused = False
+        self.last_error: str | None = None
+        self.polls = 0
+        self._generation = 0
+        self._timer: Timer | None = None
+        self._pending: Fetched | None = None
+        self._due_while_away = False
+        self._failures = 0
+        self.title = source.title if source else "Jobs"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title, id="title", markup=False)
+        yield StatusSummary(id="summary")
+        yield Input(
+            placeholder="a status (error, done ...) or any text; enter applies, escape clears",
+            id="filter",
+        )
+        yield JobsTable(id="jobs")
+        yield Static("", id="error", markup=False)
+        yield Footer()
+
+    @property
+    def table(self) -> JobsTable:
+        return self.query_one(JobsTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#error", Static).display = False
+        if self.source is None:
+            self.summary.query_one("#counts", Static).update(self.empty_hint)
+            return
+        self.table.focus()
+        self.poll_now()
+
+    @property
+    def summary(self) -> StatusSummary:
+        return self.query_one(StatusSummary)
+
+    # Polling -----------------------------------------------------------------------------
+
+    def poll_now(self) -> None:
+        """Fetch now, abandoning the pending timer and any poll still in flight."""
+        if self.source is None:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._generation += 1
+        self.summary.show_poll_state("refreshing ...")
+        self._poll(self._generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll(self, generation: int) -> None:
+        assert self.source is not None
+        started = time.monotonic()
+        try:
+            fetched, error = self.source.fetch(), None
+        except (AnonAPIError, OSError) as e:
+            fetched, error = None, str(e)
+        self.post_message(self.Polled(generation, time.monotonic() - started, fetched, error))
+
+    def on_jobs_screen_polled(self, message: Polled) -> None:
+        if message.generation != self._generation:
+            return
+        self.polls += 1
+        if message.error is not None:
+            self._failures += 1
+            delay = min(MAX_BACKOFF_S, self.interval * 2**self._failures)
+            self._show_error(message.error)
+            self.summary.show_poll_state(f"failed; retrying in {delay:.0f} s")
+        else:
+            self._failures = 0
+            # A slow server is asked less often: never more than a third of the time busy.
+            delay = max(self.interval, 3 * message.elapsed)
+            self._show_error(None)
+            self.summary.show_poll_state(f"refreshed in {message.elapsed:.2f} s")
+            if self.app.screen is self:
+                self._apply(message.fetched)
+            else:
+                self._pending = message.fetched
+        if not self.paused:
+            self._timer = self.set_timer(delay, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.paused:
+            return
+        if not self.is_active:
+            self._due_while_away = True
+            return
+        self.poll_now()
+
+    def on_screen_resume(self) -> None:
+        if self._pending is not None:
+            self._apply(self._pending)
+            self._pending = None
+        if self._due_while_away:
+            self._due_while_away = False
+            self.poll_now()
+
+    def _apply(self, fetched: Fetched | None) -> None:
+        if fetched is None:
+            return
+        self.table.show_jobs(fetched.jobs)
+        self.summary.show_counts(self.table.counts(), len(fetched.not_found))
+
+    def _show_error(self, error: str | None) -> None:
+        self.last_error = error
+        line = self.query_one("#error", Static)
+        line.display = error is not None
+        line.update(f"Error: {error}" if error else "")
+
+    # Marking -----------------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        job_id = self.table.cursor_job_id
+        if job_id is not None:
+            self.table.toggle_mark(job_id)
+            self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        visible = set(self.table.visible_ids)
+        if visible and visible <= self.table.marked:
+            self.table.set_marks(self.table.marked - visible)
+        else:
+            self.table.set_marks(self.table.marked | visible)
+
+    # Reset and cancel --------------------------------------------------------------------
+
+    def action_reset(self) -> None:
+        self._confirm_and_run(RESET, self.table.selection())
+
+    def action_cancel(self) -> None:
+        self._confirm_and_run(CANCEL, self.table.selection())
+
+    def action_reset_errors(self) -> None:
+        self._confirm_and_run(RESET, self.table.ids_with_status(JobStatus.ERROR), what="in ERROR ")
+
+    def _confirm_and_run(self, action: JobAction, job_ids: Sequence[str], what: str = "") -> None:
+        if not job_ids:
+            self.notify(f"No jobs {what}to {action.name}.", severity="warning")
+            return
+        shown = ", ".join(job_ids[:8]) + (" ..." if len(job_ids) > 8 else "")
+        question = f"{action.verb} {plural(len(job_ids))} {what}on the server?\n\n{shown}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(action, list(job_ids))
+
+        self.app.push_screen(Confirmation(question, yes_label=action.verb), answered)
+
+    @work(thread=True, exit_on_error=False, group="job-actions")
+    def _run(self, action: JobAction, job_ids: list[str]) -> None:
+        assert self.source is not None
+        run = self.source.reset if action is RESET else self.source.cancel
+        try:
+            results, error = run(job_ids), None
+        except (AnonAPIError, OSError) as e:
+            results, error = [], str(e)
+        self.post_message(self.ActionDone(action, results, error))
+
+    def on_jobs_screen_action_done(self, message: ActionDone) -> None:
+        if message.error is not None:
+            self.notify(
+                f"{message.action.verb} failed: {message.error}", severity="error", markup=False
+            )
+            return
+        done = [r.job_id for r in message.results if r.ok]
+        failed = [r for r in message.results if not r.ok]
+        self.table.set_marks(self.table.marked - set(done))
+        if done:
+            self.notify(f"{plural(len(done))} {message.action.past}.", markup=False)
+        for result in failed[:5]:
+            self.notify(f"Job {result.job_id}: {result.error}", severity="error", markup=False)
+        self.poll_now()
+
+    # Filter, sort, details, pause ----------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.table.set_query(event.value)
+        event.input.display = bool(event.value)
+        self.table.focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            self.table.set_query("")
+            self.table.focus()
+            event.stop()
+
+    def action_sort(self) -> None:
+        self.table.sort_by(self.table.next_sort_column())
+        self._announce_sort()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value in SORTABLE:
+            self.table.sort_by(event.column_key.value)
+            self._announce_sort()
+
+    def _announce_sort(self) -> None:
+        order = "descending" if self.table.sort_reverse else "ascending"
+        self.summary.show_poll_state(f"sorted by {self.table.sort_column} {order}")
+
+    def action_details(self) -> None:
+        job_id = self.table.cursor_job_id
+        if job_id is not None and self.source is not None:
+            self.app.push_screen(JobDetails(self.source, self.table.jobs[job_id]))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.summary.show_poll_state("paused (p resumes)")
+        else:
+            self.poll_now()
+
+    def action_refresh_now(self) -> None:
+        self.poll_now()

@@ -1,0 +1,246 @@
+"""The live jobs table: a keyed DataTable that changes only the cells whose text changed.
+
+A refresh of a 10,000-job batch must cost little when few jobs moved, so the table keeps the
+plain text it last rendered per job and compares tuples of strings; only differing cells are
+rebuilt as `rich.text.Text` and written with `update_cell` (never `update_width`, which is
+quadratic: columns have fixed widths). Server text is never read as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
+
+from anonapi_core.models import JobInfo, JobStatus
+
+
+@dataclass(frozen=True)
+class JobColumn:
+    """One column of the table: key, heading, fixed width, and how to sort it."""
+
+    key: str
+    label: str
+    width: int
+    numeric: bool = False
+
+
+MARK_COLUMN = JobColumn("mark", " ", 1)
+COLUMNS: tuple[JobColumn, ...] = (
+    JobColumn("job_id", "ID", 7, numeric=True),
+    JobColumn("date", "Date", 19),
+    JobColumn("status", "Status", 8),
+    JobColumn("downloaded", "Down", 5, numeric=True),
+    JobColumn("processed", "Proc", 5, numeric=True),
+    JobColumn("user", "User", 12),
+    JobColumn("pseudonym", "Pseudonym", 14),
+    JobColumn("description", "Description", 30),
+)
+SORTABLE: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+STATUS_STYLES: dict[str, str] = {
+    JobStatus.ACTIVE: "bold cyan",
+    JobStatus.UPLOADED: "magenta",
+    JobStatus.DONE: "green",
+    JobStatus.ERROR: "bold red",
+    JobStatus.INACTIVE: "dim",
+}
+MARK = Text("●", style="bold yellow")
+UNMARKED = Text(" ")
+
+Row = tuple[str, ...]
+
+
+def job_row(job: JobInfo) -> Row:
+    """The plain text of each column for one job; compared between refreshes to find changes."""
+    pseudonym = job.source_anonymizedpatientname or job.source_anonymizedpatientid or ""
+    return (
+        str(job.job_id),
+        job.date or "",
+        job.status,
+        "" if job.files_downloaded is None else str(job.files_downloaded),
+        "" if job.files_processed is None else str(job.files_processed),
+        job.user_name or "",
+        pseudonym,
+        job.description or "",
+    )
+
+
+def cell(column: JobColumn, value: str) -> Text:
+    """A cell as Text, so a `[/]` in a description is shown, not parsed."""
+    if column.key == "status":
+        return Text(value, style=STATUS_STYLES.get(value, ""))
+    return Text(value, justify="right" if column.numeric else "left", no_wrap=True)
+
+
+def _sort_key(value: Text | str) -> tuple[int, int | str]:
+    """Numbers before text, numbers by value; cells are Text, so DataTable.sort needs this key."""
+    plain = value.plain if isinstance(value, Text) else str(value)
+    return (0, int(plain)) if plain.isdigit() else (1, plain.casefold())
+
+
+def row_matches(row: Row, query: str) -> bool:
+    """A job status name matches the status exactly; anything else is a case-blind substring."""
+    if not query:
+        return True
+    wanted = query.strip()
+    if wanted.upper() in JobStatus.__members__:
+        return row[2] == wanted.upper()
+    needle = wanted.casefold()
+    return any(needle in value.casefold() for value in row)
+
+
+class JobsTable(DataTable):
+    """Jobs keyed by id; marks, a status/text filter and the sort column survive refreshes."""
+
+    DEFAULT_CSS = """
+    JobsTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.jobs: dict[str, JobInfo] = {}
+        self.marked: set[str] = set()
+        self.query_text = ""
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self._shown: dict[str, Row] = {}
+
+    def on_mount(self) -> None:
+        self.add_column(MARK_COLUMN.label, width=MARK_COLUMN.width, key=MARK_COLUMN.key)
+        for column in COLUMNS:
+            self.add_column(column.label, width=column.width, key=column.key)
+
+    @property
+    def cursor_job_id(self) -> str | None:
+        """The id of the job under the cursor, or None on an empty table."""
+        if self.row_count == 0:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
+
+    @property
+    def visible_ids(self) -> list[str]:
+        """The ids of the rows shown now, in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def show_jobs(self, jobs: Iterable[JobInfo]) -> None:
+        """Make the table show these jobs, touching only what changed since the last call."""
+        self.jobs = {str(job.job_id): job for job in jobs}
+        self.marked &= self.jobs.keys()
+        self._sync()
+
+    def set_query(self, query: str) -> None:
+        """Filter by status name or text; rebuilt from scratch as most rows come or go."""
+        self.query_text = query
+        self._rebuild()
+
+    def sort_by(self, column: str) -> None:
+        """Sort by a column; sorting by the same column again reverses the order."""
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self._keep_cursor(self._apply_sort)
+
+    def next_sort_column(self) -> str:
+        """The column after the current sort column (the first if unsorted or at the end)."""
+        if self.sort_column is None:
+            return SORTABLE[0]
+        return SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)]
+
+    def toggle_mark(self, job_id: str) -> None:
+        """Mark or unmark one job."""
+        if job_id in self.marked:
+            self.marked.discard(job_id)
+        else:
+            self.marked.add(job_id)
+        self._render_mark(job_id)
+
+    def set_marks(self, job_ids: Iterable[str]) -> None:
+        """Replace the marks, redrawing only rows whose mark changed."""
+        new = set(job_ids) & self.jobs.keys()
+        changed = new ^ self.marked
+        self.marked = new
+        with self.app.batch_update():
+            for job_id in changed:
+                self._render_mark(job_id)
+
+    def _render_mark(self, job_id: str) -> None:
+        if job_id in self._shown:
+            self.update_cell(job_id, MARK_COLUMN.key, MARK if job_id in self.marked else UNMARKED)
+
+    def _rebuild(self) -> None:
+        def rebuild() -> None:
+            self.clear()
+            self._shown = {}
+            self._apply_rows()
+
+        self._keep_cursor(rebuild)
+
+    def _sync(self) -> None:
+        self._keep_cursor(self._apply_rows)
+
+    def _keep_cursor(self, change) -> None:
+        """Run a change, then put the cursor back on the job it was on (by key, not index)."""
+        before = self.cursor_job_id
+        with self.app.batch_update():
+            change()
+            if before is not None and before in self._shown:
+                index = self.get_row_index(before)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index, animate=False)
+
+    def _apply_rows(self) -> None:
+        rows = {
+            key: row
+            for key, job in self.jobs.items()
+            if row_matches(row := job_row(job), self.query_text)
+        }
+        for key in [key for key in self._shown if key not in rows]:
+            self.remove_row(key)
+        resort = False
+        sort_index = SORTABLE.index(self.sort_column) if self.sort_column else -1
+        new_rows: list[tuple[str, Row]] = []
+        for key, row in rows.items():
+            old = self._shown.get(key)
+            if old is None:
+                new_rows.append((key, row))
+            elif old != row:
+                for index, (was, now) in enumerate(zip(old, row, strict=True)):
+                    if was != now:
+                        column = COLUMNS[index]
+                        self.update_cell(key, column.key, cell(column, now))
+                        resort = resort or index == sort_index
+        for key, row in new_rows:
+            mark = MARK if key in self.marked else UNMARKED
+            self.add_row(mark, *(cell(c, v) for c, v in zip(COLUMNS, row, strict=True)), key=key)
+        self._shown = rows
+        if self.sort_column and (resort or new_rows):
+            self._apply_sort()
+
+    def _apply_sort(self) -> None:
+        if self.sort_column:
+            self.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
+
+    def counts(self) -> dict[str, int]:
+        """Status -> number of jobs (all jobs, not only the filtered ones)."""
+        counts: dict[str, int] = {}
+        for job in self.jobs.values():
+            counts[job.status] = counts.get(job.status, 0) + 1
+        return counts
+
+    def ids_with_status(self, status: str) -> list[str]:
+        """Every job id in this status, filtered out or not."""
+        return [key for key, job in self.jobs.items() if job.status == status]
+
+    def selection(self) -> Sequence[str]:
+        """What an action applies to: the marked jobs, else the job under the cursor."""
+        if self.marked:
+            return sorted(self.marked, key=lambda k: _sort_key(k))
+        cursor = self.cursor_job_id
+        return [cursor] if cursor else []

@@ -1,0 +1,59 @@
+"""The summary bar over a jobs table: counts per status, a progress bar, and the poll's state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+from anonapi_core.models import JobStatus
+from anonapi_tui.widgets.jobs_table import STATUS_STYLES
+
+FINISHED = (JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE)
+ORDER = (JobStatus.ACTIVE, JobStatus.UPLOADED, JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE)
+
+
+def counts_text(counts: Mapping[str, int], not_found: int = 0) -> Text:
+    """`12 jobs  ACTIVE 3  DONE 8  ERROR 1`, statuses in lifecycle order, unknown ones after."""
+    total = sum(counts.values())
+    text = Text(f"{total} jobs ", style="bold")
+    known = [s for s in ORDER if counts.get(s)]
+    others = sorted(s for s in counts if s not in ORDER and counts[s])
+    for status in [*known, *others]:
+        text.append("  ")
+        text.append(status, style=STATUS_STYLES.get(status, ""))
+        text.append(f" {counts[status]}")
+    if not_found:
+        text.append("  NOT FOUND", style="bold red")
+        text.append(f" {not_found}")
+    return text
+
+
+class StatusSummary(Horizontal):
+    """Counts, progress (finished / all) and what the poller is doing."""
+
+    DEFAULT_CSS = """
+    StatusSummary { height: 1; }
+    StatusSummary #counts { width: 1fr; }
+    StatusSummary ProgressBar { width: 36; }
+    StatusSummary #poll-state { width: 28; text-align: right; color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading ...", id="counts")
+        yield ProgressBar(total=None, show_eta=False, id="progress")
+        yield Static("", id="poll-state", markup=False)
+
+    def show_counts(self, counts: Mapping[str, int], not_found: int = 0) -> None:
+        """Show the counts and move the progress bar to the share of finished jobs."""
+        self.query_one("#counts", Static).update(counts_text(counts, not_found))
+        total = sum(counts.values())
+        finished = sum(counts.get(s, 0) for s in FINISHED)
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=finished)
+
+    def show_poll_state(self, state: str) -> None:
+        """A short note: `refreshed 0.21 s`, `paused`, `retrying in 8 s` ..."""
+        self.query_one("#poll-state", Static).update(state)
