@@ -8,12 +8,14 @@ hand) and recognised afterwards by a marker file naming exactly what was install
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import venv
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import Timing, run_command
 from filelock import FileLock
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -80,6 +82,14 @@ DEID = Anchor("deid", ("dicognito", "dicom-anonymizer"))
 def original_anon() -> list[str]:
     """Command prefix that runs the original `anon` CLI from its environment."""
     return [str(ORIGINAL.ensure()), "-c", "from anonapi.cli.entrypoint import cli; cli()"]
+
+
+def anchor_task(anchor: Anchor, task: str, *args: object, runs: int) -> tuple[Timing, dict]:
+    """Run one of `anchor_tasks.py`'s self-timed tasks in `anchor`'s environment."""
+    argv = [str(anchor.ensure()), str(BENCH_DIR / "anchor_tasks.py"), task]
+    proc = run_command(argv + [str(a) for a in args] + [str(runs)])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Timing(tuple(result.pop("runs"))), result
 
 
 def main() -> None:
