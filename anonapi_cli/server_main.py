@@ -1,0 +1,170 @@
+"""The `anon-server` command: create a server home, administer it, and run the embedded server.
+
+Thin: each command parses its arguments, calls one function of `anonapi_core.server.admin` or
+`runner`, and prints the result. The server stack is imported inside the commands so that
+`anon-server --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+HOME_HELP = "Server home (default: $ANON_SERVER_HOME)."
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _home_option(fn: F) -> F:
+    return click.option("--home", type=click.Path(path_type=Path), help=HOME_HELP)(fn)
+
+
+def _friendly(fn: F) -> F:
+    """Turn the server's own refusals into one `Error:` line (exit code 1)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from anonapi_core.server.admin import AdminError
+        from anonapi_core.server.config import ConfigError
+
+        try:
+            return fn(*args, **kwargs)
+        except (AdminError, ConfigError) as e:
+            raise click.ClickException(str(e)) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
+    from anonapi_core.server.config import resolve_home
+
+    return resolve_home(home)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def cli() -> None:
+    """Run and administer the embedded IDIS-compatible anonymization server."""
+
+
+@cli.command()
+@click.argument("home", type=click.Path(path_type=Path))
+@_friendly
+def init(home: Path) -> None:
+    """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
+    from anonapi_core.server.admin import init_home
+    from anonapi_core.server.config import ServerHome
+
+    server_home = ServerHome(home.expanduser().absolute())
+    if init_home(server_home):
+        click.echo(f"Initialised server home {server_home.root}")
+        click.echo(f"Share \\\\localhost\\data is {server_home.default_share_root}")
+        click.echo(f"Next: anon-server user add NAME --home {server_home.root}")
+    else:
+        click.echo(f"{server_home.root} already is a server home; nothing changed")
+
+
+@cli.command()
+@_home_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Worker processes that run jobs.",
+)
+@_friendly
+def run(home: Path | None, host: str, port: int, workers: int) -> None:
+    """Serve the API and run jobs until Ctrl-C."""
+    from anonapi_core.server.runner import run as run_server
+
+    server_home = _home(home)
+    server_home.load_config()  # a missing home fails here, before anything starts
+    click.echo(f"Serving {server_home.root} on http://{host}:{port} with {workers} worker(s)")
+    run_server(server_home, host=host, port=port, workers=workers)
+
+
+@cli.group()
+def user() -> None:
+    """Manage users and their tokens."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--token", help="Use this token (default: generate one).")
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    help="Connect to this project (repeatable; default: every project).",
+)
+@_home_option
+@_friendly
+def user_add(name: str, token: str | None, projects: tuple[str, ...], home: Path | None) -> None:
+    """Register a user (or give it a new token) and print the token."""
+    from anonapi_core.server.admin import add_user
+
+    click.echo(add_user(_home(home), name, token=token, projects=projects))
+
+
+@cli.group()
+def share() -> None:
+    """Manage the shares (UNC roots) the server reads and writes."""
+
+
+@share.command("add")
+@click.argument("name")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--host", default="localhost", show_default=True, help="Host part of the UNC path.")
+@_home_option
+@_friendly
+def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
+    """Serve the local folder PATH as \\\\HOST\\NAME."""
+    from anonapi_core.server.admin import add_share
+
+    unc = add_share(_home(home), name, path, host=host)
+    click.echo(f"{unc} is {path.resolve()}")
+
+
+@cli.group()
+def project() -> None:
+    """Manage projects: who may use them and how they de-identify."""
+
+
+@project.command("add")
+@click.argument("name")
+@click.option("--option", "options", multiple=True, help="Enable a de-identification option.")
+@click.option("--user", "users", multiple=True, help="Connect an existing user (repeatable).")
+@_home_option
+@_friendly
+def project_add(
+    name: str, options: tuple[str, ...], users: tuple[str, ...], home: Path | None
+) -> None:
+    """Create a project with its own pseudonymisation secret."""
+    from anonapi_core.server.admin import add_project
+
+    add_project(_home(home), name, options=options, users=users)
+    click.echo(f"Added project {name}")
+
+
+@cli.group("opt-out")
+def opt_out() -> None:
+    """Manage the list of patients who do not want their data used for research."""
+
+
+@opt_out.command("add")
+@click.argument("patient_id")
+@_home_option
+@_friendly
+def opt_out_add(patient_id: str, home: Path | None) -> None:
+    """Put PATIENT_ID on the opt-out list."""
+    from anonapi_core.server.admin import add_opt_out
+
+    add_opt_out(_home(home), patient_id)
+    click.echo(f"Patient {patient_id} is on the opt-out list")

@@ -1,0 +1,109 @@
+"""Administration of a server home: the operations behind `anon-server init/user/share/...`.
+
+They write to the database of the home, so they take effect on a running server at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from anonapi_core.server.config import (
+    DEFAULT_HOST,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_PROJECT,
+    DEFAULT_SHARE,
+    ServerHome,
+)
+from anonapi_core.server.store import Store, StoreError
+
+
+class AdminError(Exception):
+    """An admin command cannot do what was asked; the message says why."""
+
+
+@contextmanager
+def open_store(home: ServerHome) -> Iterator[Store]:
+    store = Store(home.load_config().database_url)
+    try:
+        yield store
+    except StoreError as e:
+        raise AdminError(str(e)) from e
+    finally:
+        store.close()
+
+
+def init_home(home: ServerHome, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+    """Create a server home with the share `\\\\localhost\\data` and the default project.
+
+    Returns False (and changes nothing) when the folder already is a server home.
+    """
+    if home.exists():
+        return False
+    if home.root.exists() and not home.root.is_dir():
+        raise AdminError(f"{home.root} exists and is not a folder")
+    home.root.mkdir(parents=True, exist_ok=True)
+    home.default_share_root.mkdir(parents=True, exist_ok=True)
+    home.write_config(lease_seconds=lease_seconds)
+    with open_store(home) as store:
+        store.create_schema()
+        store.set_share(DEFAULT_HOST, DEFAULT_SHARE, str(home.default_share_root))
+        store.add_project(DEFAULT_PROJECT)
+    return True
+
+
+def add_user(
+    home: ServerHome, name: str, *, token: str | None = None, projects: Sequence[str] = ()
+) -> str:
+    """Register a user (or give it a new token) and return the token.
+
+    Without projects the user is connected to every project, as a newcomer expects to be able to
+    create jobs at once.
+    """
+    if not name.strip():
+        raise AdminError("A user name cannot be empty")
+    token = token or secrets.token_urlsafe(32)
+    with open_store(home) as store:
+        store.set_user(name, token, list(projects) or None)
+    return token
+
+
+def add_share(home: ServerHome, name: str, path: Path, *, host: str = DEFAULT_HOST) -> str:
+    """Serve the local folder `path` as `\\\\host\\name`; returns the UNC root."""
+    if not path.is_dir():
+        raise AdminError(f"{path} is not a folder")
+    if not name or any(c in name for c in "\\/:"):
+        raise AdminError(f"'{name}' is not a valid share name")
+    with open_store(home) as store:
+        store.set_share(host, name, str(path.resolve()))
+    return f"\\\\{host}\\{name}"
+
+
+def known_options() -> frozenset[str]:
+    """De-identification options a project may enable (from the engine)."""
+    from anonapi_core.server.deid import KNOWN_OPTIONS
+
+    return frozenset(KNOWN_OPTIONS)
+
+
+def add_project(
+    home: ServerHome, name: str, *, options: Iterable[str] = (), users: Iterable[str] = ()
+) -> None:
+    """Create a project with its own pseudonymisation secret and de-identification options."""
+    options = list(options)
+    unknown = sorted(set(options) - known_options()) if options else []
+    if unknown:
+        allowed = ", ".join(sorted(known_options())) or "none"
+        raise AdminError(f"Unknown option(s) {', '.join(unknown)} (known: {allowed})")
+    with open_store(home) as store:
+        store.add_project(name, options, users)
+
+
+def add_opt_out(home: ServerHome, patient_id: str) -> None:
+    """Put a patient on the opt-out list: jobs with their data end in ERROR."""
+    if not patient_id.strip():
+        raise AdminError("A patient id cannot be empty")
+    with open_store(home) as store:
+        store.add_opt_out(patient_id)

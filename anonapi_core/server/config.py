@@ -1,0 +1,99 @@
+"""Layout of a server home: where the config, the database and the default share live.
+
+A home is a plain folder so that a newcomer can look inside it, back it up, or delete it. Everything
+that may change while the server runs (users, shares, projects, the opt-out list) lives in the
+database, never in the config file, so the admin commands take effect without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HOME_ENV = "ANON_SERVER_HOME"
+CONFIG_NAME = "anon-server.yml"
+DATABASE_NAME = "anon-server.db"
+DEFAULT_SHARE = "data"
+DEFAULT_HOST = "localhost"
+DEFAULT_PROJECT = "Wetenschap-Algemeen"
+DEFAULT_LEASE_SECONDS = 30.0
+
+
+class ConfigError(Exception):
+    """The server home is missing or its config file cannot be used."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings read once at start-up.
+
+    `lease_seconds` is how long a claimed job stays owned without a heartbeat; it bounds how long a
+    job of a killed worker waits before it runs again.
+    """
+
+    database_url: str
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+
+
+@dataclass(frozen=True)
+class ServerHome:
+    """A server home folder and the paths derived from it."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def shares_dir(self) -> Path:
+        return self.root / "shares"
+
+    @property
+    def default_share_root(self) -> Path:
+        return self.shares_dir / DEFAULT_SHARE
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    def default_database_url(self) -> str:
+        return f"sqlite:///{(self.root / DATABASE_NAME).as_posix()}"
+
+    def load_config(self) -> ServerConfig:
+        """Read the config; a relative SQLite file name is taken relative to the home."""
+        if not self.exists():
+            raise ConfigError(
+                f"{self.root} is not a server home (no {CONFIG_NAME}); "
+                f"create one with 'anon-server init {self.root}'"
+            )
+        try:
+            data = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"Cannot read {self.config_path}: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.config_path} does not hold a mapping of settings")
+        database = str(data.get("database") or DATABASE_NAME)
+        url = database if "://" in database else f"sqlite:///{(self.root / database).as_posix()}"
+        try:
+            lease = float(data.get("lease_seconds", DEFAULT_LEASE_SECONDS))
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{self.config_path}: lease_seconds must be a number") from e
+        return ServerConfig(database_url=url, lease_seconds=lease)
+
+    def write_config(self, *, database: str = DATABASE_NAME, lease_seconds: float) -> None:
+        """Write the config atomically (temp file + rename)."""
+        text = yaml.safe_dump({"database": database, "lease_seconds": lease_seconds})
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.config_path)
+
+
+def resolve_home(home: Path | str | None) -> ServerHome:
+    """The home given, else $ANON_SERVER_HOME; a clear error when neither is set."""
+    chosen = home or os.environ.get(HOME_ENV)
+    if not chosen:
+        raise ConfigError(f"No server home given: pass --home HOME or set {HOME_ENV}")
+    return ServerHome(Path(chosen).expanduser().absolute())

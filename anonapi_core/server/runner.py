@@ -1,0 +1,124 @@
+"""Start the embedded server: uvicorn for the API plus worker processes for the jobs.
+
+Workers are started with the spawn method so that the server behaves the same on Windows, where
+fork does not exist. `run` blocks (the CLI); `start_in_background` returns a handle (tests, demo).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import threading
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import uvicorn
+
+from anonapi_core.server.app import create_app
+from anonapi_core.server.config import ServerConfig, ServerHome
+from anonapi_core.server.store import Store
+
+STOP_TIMEOUT = 10.0
+
+
+def _start_workers(config: ServerConfig, count: int) -> tuple[list[BaseProcess], Any]:
+    from anonapi_core.server.worker import worker_main
+
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    processes = []
+    for index in range(count):
+        worker_id = f"{socket.gethostname()}-{index}-{time.time_ns()}"
+        process = context.Process(
+            target=worker_main,
+            args=(config.database_url, config.lease_seconds, worker_id, stop),
+            name=f"anon-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        processes.append(process)
+    return processes, stop
+
+
+def _stop_workers(processes: list[BaseProcess], stop: Any) -> None:
+    stop.set()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.terminate()
+            process.join(2)
+
+
+def _uvicorn(store: Store, **options: Any) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(store), log_level="warning", lifespan="off", **options)
+    return uvicorn.Server(config)
+
+
+def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
+    """Serve until interrupted (Ctrl-C), then stop the workers."""
+    config = home.load_config()
+    store = Store(config.database_url)
+    store.create_schema()
+    processes, stop = _start_workers(config, workers)
+    try:
+        _uvicorn(store, host=host, port=port).run()
+    finally:
+        _stop_workers(processes, stop)
+        store.close()
+
+
+@dataclass
+class BackgroundServer:
+    """A server running in this process (API thread) plus its worker processes."""
+
+    url: str
+    store: Store
+    server: uvicorn.Server
+    thread: threading.Thread
+    processes: list[BaseProcess] = field(default_factory=list)
+    stop_event: Any = None
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(STOP_TIMEOUT)
+        if self.stop_event is not None:
+            _stop_workers(self.processes, self.stop_event)
+        self.store.close()
+
+
+def start_in_background(
+    home: ServerHome, *, host: str = "127.0.0.1", port: int = 0, workers: int = 1
+) -> BackgroundServer:
+    """Start the API on a thread (port 0: a free port) and the workers; return once it listens."""
+    config = home.load_config()
+    store = Store(config.database_url)
+    store.create_schema()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    server = _uvicorn(store)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="anon-server-api", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            with suppress(OSError):
+                sock.close()
+            raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
+        time.sleep(0.01)
+    processes, stop = _start_workers(config, workers) if workers else ([], None)
+    return BackgroundServer(
+        url=f"http://{host}:{bound_port}",
+        store=store,
+        server=server,
+        thread=thread,
+        processes=processes,
+        stop_event=stop,
+    )

@@ -1,0 +1,487 @@
+"""The job store: one SQLAlchemy Core schema for SQLite (one machine) and PostgreSQL (many).
+
+Ownership of a running job is decided here and nowhere else. A worker claims a job with one atomic
+UPDATE that picks the next claimable row (`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the
+statement runs inside `BEGIN IMMEDIATE`), bumps its `attempt` and gives it a lease. Every later
+write of that worker is conditioned on the attempt it got, so a worker that stalled past its lease,
+or whose job was reset or cancelled meanwhile, finds its writes refused and stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from anonapi_core.models import CORE_FIELDS, JobStatus
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("token_salt", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("project_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("secret", LargeBinary, nullable=False),
+    Column("options", Text, nullable=False, default=""),
+)
+
+user_projects = Table(
+    "user_projects",
+    metadata,
+    Column("user_name", String(200), ForeignKey("users.name"), primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.project_id"), primary_key=True),
+)
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("host", String(200), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("local_path", Text, nullable=False),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("patient_id", String(200), primary_key=True),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", Integer, primary_key=True, autoincrement=True),
+    Column("date", String(19), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("description", Text),
+    Column("project_name", String(200), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("files_downloaded", Integer),
+    Column("files_processed", Integer),
+    Column("files_quarantined", Integer),
+    Column("files_skipped", Integer),
+    Column("destination_type", String(16), nullable=False, default="PATH"),
+    Column("destination_path", Text),
+    Column("source_type", String(16), nullable=False),
+    Column("source_path", Text),
+    Column("source_name", String(200)),
+    Column("source_instance_id", Text),
+    Column("source_anonymizedpatientid", String(200)),
+    Column("source_anonymizedpatientname", String(200)),
+    Column("source_pims_keyfile_id", String(200)),
+    Column("source_sop_class_filter_list", Text),
+    Column("source_ignore_opt_out", Boolean, nullable=False, default=False),
+    Column("source_ignore_opt_out_reason", Text),
+    # Ownership: see the module docstring. The lease columns are written by heartbeats and are
+    # deliberately not indexed (an index would be rewritten on every heartbeat).
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("lease_owner", String(100)),
+    Column("lease_expires", Float),
+    sqlite_autoincrement=True,
+)
+
+# The claim query filters on status and sorts by priority then id: this index serves it in order.
+Index("ix_jobs_claim", jobs.c.status, jobs.c.priority.desc(), jobs.c.job_id)
+
+CLAIMABLE = (JobStatus.ACTIVE.value, JobStatus.UPLOADED.value)
+ID_CHUNK = 900  # below SQLite's older 999-variable limit
+
+# Values IDIS reports for fields this server has no use for, kept so replies have IDIS's shape.
+_FIXED_EXTENDED = {
+    "destination_name": None,
+    "destination_network": None,
+    "destination_status": "BASE",
+    "source_status": "NEW",
+}
+
+_EXTENDED_COLUMNS = (
+    "destination_path",
+    "destination_type",
+    "source_instance_id",
+    "source_type",
+    "source_anonymizedpatientid",
+    "source_anonymizedpatientname",
+    "source_pims_keyfile_id",
+    "source_name",
+    "source_path",
+)
+
+
+@dataclass(frozen=True)
+class Share:
+    host: str
+    name: str
+    local_path: str
+
+
+@dataclass(frozen=True)
+class Project:
+    project_id: int
+    name: str
+    secret: bytes
+    options: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker owns for one attempt."""
+
+    job_id: int
+    attempt: int
+    row: Mapping[str, Any]
+
+
+class StoreError(Exception):
+    """A store operation was refused (e.g. a name that already exists)."""
+
+
+def hash_token(salt: str, token: str) -> str:
+    """Salted SHA-256: tokens are checked on every request, so a slow KDF would cost every call."""
+    return hashlib.sha256(f"{salt}:{token}".encode()).hexdigest()
+
+
+def _now_text() -> str:
+    return datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # noqa: ANN001 - DBAPI objects
+        # Let SQLAlchemy's "begin" event emit BEGIN itself, so writers can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """All reads and writes of the server's data. One instance per process."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = _sqlite_engine(url) if self.is_sqlite else create_engine(url)
+        # Writers take SQLite's write lock up front: a read lock upgraded later can deadlock.
+        self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # ---- users, projects, shares, opt-outs -------------------------------------------------
+
+    def set_user(self, name: str, token: str, project_names: Iterable[str] | None) -> None:
+        """Create the user or replace its token; connect it to the given projects (None: all)."""
+        salt = secrets.token_hex(16)
+        with self._write() as conn:
+            conn.execute(delete(users).where(users.c.name == name))
+            conn.execute(
+                insert(users).values(name=name, token_salt=salt, token_hash=hash_token(salt, token))
+            )
+            known = {r.name: r.project_id for r in conn.execute(select(projects))}
+            wanted = list(known) if project_names is None else list(project_names)
+            unknown = [p for p in wanted if p not in known]
+            if unknown:
+                raise StoreError(f"Unknown project(s): {', '.join(unknown)}")
+            conn.execute(delete(user_projects).where(user_projects.c.user_name == name))
+            for project in wanted:
+                conn.execute(
+                    insert(user_projects).values(user_name=name, project_id=known[project])
+                )
+
+    def check_token(self, name: str, token: str) -> bool:
+        with self._read() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        if row is None:
+            return False
+        return hmac.compare_digest(row.token_hash, hash_token(row.token_salt, token))
+
+    def add_project(
+        self, name: str, options: Iterable[str] = (), user_names: Iterable[str] = ()
+    ) -> None:
+        with self._write() as conn:
+            try:
+                result = conn.execute(
+                    insert(projects).values(
+                        name=name, secret=secrets.token_bytes(32), options=",".join(sorted(options))
+                    )
+                )
+            except IntegrityError as e:
+                raise StoreError(f"Project {name!r} already exists") from e
+            project_id = result.inserted_primary_key[0]
+            for user_name in user_names:
+                if conn.execute(select(users.c.name).where(users.c.name == user_name)).first():
+                    conn.execute(
+                        insert(user_projects).values(user_name=user_name, project_id=project_id)
+                    )
+                else:
+                    raise StoreError(f"Unknown user {user_name!r}")
+
+    def project(self, name: str) -> Project | None:
+        with self._read() as conn:
+            row = conn.execute(select(projects).where(projects.c.name == name)).first()
+        if row is None:
+            return None
+        options = frozenset(o for o in row.options.split(",") if o)
+        return Project(row.project_id, row.name, row.secret, options)
+
+    def project_names(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(select(projects.c.name).order_by(projects.c.name)).scalars())
+
+    def user_in_project(self, user_name: str, project_name: str) -> bool:
+        query = (
+            select(user_projects.c.user_name)
+            .join(projects, projects.c.project_id == user_projects.c.project_id)
+            .where(user_projects.c.user_name == user_name, projects.c.name == project_name)
+        )
+        with self._read() as conn:
+            return conn.execute(query).first() is not None
+
+    def set_share(self, host: str, name: str, local_path: str) -> None:
+        host, name = host.lower(), name.lower()
+        with self._write() as conn:
+            conn.execute(delete(shares).where(shares.c.host == host, shares.c.name == name))
+            conn.execute(insert(shares).values(host=host, name=name, local_path=local_path))
+
+    def shares(self) -> list[Share]:
+        with self._read() as conn:
+            return [Share(r.host, r.name, r.local_path) for r in conn.execute(select(shares))]
+
+    def add_opt_out(self, patient_id: str) -> None:
+        with self._write() as conn:
+            exists = conn.execute(
+                select(opt_outs.c.patient_id).where(opt_outs.c.patient_id == patient_id)
+            ).first()
+            if not exists:
+                conn.execute(insert(opt_outs).values(patient_id=patient_id))
+
+    def opted_out(self, patient_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(patient_ids))
+        found: set[str] = set()
+        with self._read() as conn:
+            for chunk in _chunks(wanted, ID_CHUNK):
+                query = select(opt_outs.c.patient_id).where(opt_outs.c.patient_id.in_(chunk))
+                found.update(conn.execute(query).scalars())
+        return found
+
+    # ---- jobs as the API sees them --------------------------------------------------------
+
+    def create_job(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        row = {
+            "date": _now_text(),
+            "status": JobStatus.ACTIVE.value,
+            "priority": 0,
+            "destination_type": "PATH",
+            "attempt": 0,
+            **values,
+        }
+        with self._write() as conn:
+            job_id = conn.execute(insert(jobs).values(**row)).inserted_primary_key[0]
+            return self._extended(conn, [job_id])[0]
+
+    def latest_jobs(self, limit: int = 100) -> list[dict[str, Any]]:
+        query = select(*_core_columns()).order_by(jobs.c.job_id.desc()).limit(limit)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def jobs_by_id(self, job_ids: Sequence[int], *, extended: bool) -> list[dict[str, Any]]:
+        """Jobs in the order asked for; unknown ids are left out. One query per chunk of ids."""
+        wanted = list(dict.fromkeys(job_ids))
+        with self._read() as conn:
+            if extended:
+                rows = self._extended(conn, wanted)
+            else:
+                rows = []
+                for chunk in _chunks(wanted, ID_CHUNK):
+                    query = select(*_core_columns()).where(jobs.c.job_id.in_(chunk))
+                    rows.extend(dict(r._mapping) for r in conn.execute(query))
+        by_id = {r["job_id"]: r for r in rows}
+        return [by_id[i] for i in wanted if i in by_id]
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        found = self.jobs_by_id([job_id], extended=True)
+        return found[0] if found else None
+
+    def _extended(self, conn: Connection, job_ids: Sequence[int]) -> list[dict[str, Any]]:
+        columns = [
+            *_core_columns(),
+            *(jobs.c[name] for name in _EXTENDED_COLUMNS),
+            jobs.c.files_quarantined,
+            jobs.c.files_skipped,
+            jobs.c.source_ignore_opt_out,
+            jobs.c.source_ignore_opt_out_reason,
+            projects.c.project_id,
+        ]
+        base = select(*columns).select_from(
+            jobs.outerjoin(projects, projects.c.name == jobs.c.project_name)
+        )
+        out = []
+        for chunk in _chunks(list(job_ids), ID_CHUNK):
+            for r in conn.execute(base.where(jobs.c.job_id.in_(chunk))):
+                data = dict(r._mapping)
+                project_id = data.pop("project_id")
+                data.update(
+                    _FIXED_EXTENDED,
+                    destination_id=data["job_id"],
+                    source_id=data["job_id"],
+                    source_protocol=project_id,
+                    source_subject=project_id,
+                )
+                out.append(data)
+        return out
+
+    def modify_job(self, job_id: int, changes: Mapping[str, Any], *, restart: bool) -> bool:
+        """Apply field changes. `restart` starts a new attempt: the running one loses its claim.
+
+        Returns False when the job does not exist.
+        """
+        values = dict(changes)
+        if restart:
+            values.update(attempt=jobs.c.attempt + 1, lease_owner=None, lease_expires=None)
+        with self._write() as conn:
+            result = conn.execute(update(jobs).where(jobs.c.job_id == job_id).values(**values))
+            return result.rowcount > 0
+
+    # ---- jobs as the workers see them ----------------------------------------------------
+
+    def claim_job(self, worker_id: str, lease_seconds: float) -> Claim | None:
+        """Take the next claimable job for a new attempt, or None when there is nothing to do.
+
+        Claimable: ACTIVE or UPLOADED and not leased (never claimed, released, or lease expired,
+        i.e. its worker died). One UPDATE with a sub-select, so two workers never get the same job.
+        """
+        now = time.time()
+        candidate = (
+            select(jobs.c.job_id)
+            .where(
+                jobs.c.status.in_(CLAIMABLE),
+                or_(jobs.c.lease_expires.is_(None), jobs.c.lease_expires < now),
+            )
+            .order_by(jobs.c.priority.desc(), jobs.c.job_id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        statement = (
+            update(jobs)
+            .where(jobs.c.job_id == candidate)
+            .values(
+                attempt=jobs.c.attempt + 1,
+                lease_owner=worker_id,
+                lease_expires=now + lease_seconds,
+                status=JobStatus.ACTIVE.value,
+                error=None,
+                files_downloaded=0,
+                files_processed=0,
+                files_quarantined=0,
+                files_skipped=0,
+            )
+            .returning(*jobs.c)
+        )
+        with self._write() as conn:
+            row = conn.execute(statement).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        return Claim(job_id=data["job_id"], attempt=data["attempt"], row=data)
+
+    def update_claimed(self, claim: Claim, **values: Any) -> bool:
+        """Write progress of a claimed job; False when the attempt is no longer ours."""
+        statement = (
+            update(jobs)
+            .where(jobs.c.job_id == claim.job_id, jobs.c.attempt == claim.attempt)
+            .values(**values)
+        )
+        with self._write() as conn:
+            return conn.execute(statement).rowcount > 0
+
+    def renew_lease(self, claim: Claim, lease_seconds: float) -> bool:
+        return self.update_claimed(claim, lease_expires=time.time() + lease_seconds)
+
+    def finish(self, claim: Claim, status: JobStatus, error: str | None = None) -> bool:
+        """End the attempt (DONE or ERROR) and release the lease."""
+        return self.update_claimed(
+            claim, status=status.value, error=error, lease_owner=None, lease_expires=None
+        )
+
+    def job_statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
+        rows = self.jobs_by_id(job_ids, extended=False)
+        return {r["job_id"]: r["status"] for r in rows}
+
+    def count_jobs(self) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(jobs)).scalar_one()
+
+
+def _core_columns() -> list[Column]:
+    return [jobs.c[name] for name in CORE_FIELDS]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

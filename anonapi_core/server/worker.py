@@ -1,0 +1,274 @@
+"""Worker processes: claim ACTIVE jobs, read their source, de-identify, publish, report.
+
+A job moves ACTIVE -> (files_downloaded counted) -> UPLOADED -> (files_processed counted) -> DONE,
+or ERROR with a sentence its owner can act on. Output is built in a hidden folder next to the
+destination and renamed to `<destination>\\<job_id>` only at the end, so a crash never leaves a job
+DONE with partial output; a crashed job's lease expires and it runs again from the start.
+
+A worker learns it lost its job (reset, cancel, or its lease taken over) when a write conditioned
+on its attempt is refused; it then drops its partial output and goes back to claiming.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anonapi_core.models import JobStatus
+from anonapi_core.server.shares import PathRefused, ShareTable
+from anonapi_core.server.sources import SourceError, SourceFile, list_source_files
+from anonapi_core.server.store import Claim, Project, Store
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes: live counters without a write per file
+NO_PACS = "no PACS configured for IDC_WADO"
+
+
+class AttemptLost(Exception):
+    """This worker no longer owns the job's current attempt."""
+
+
+class JobFailed(Exception):
+    """The job ends in ERROR with this message."""
+
+
+def opt_out_message(patient_id: str) -> str:
+    return f'Patient "{patient_id}" does not want his or her data to be used for research'
+
+
+def pseudonym(secret: bytes, patient_id: str) -> str:
+    """A stable pseudonym per project and patient, for jobs created without one."""
+    digest = hmac.new(secret, patient_id.encode(), hashlib.sha256).hexdigest()
+    return f"ANON{digest[:12].upper()}"
+
+
+def read_patient_id(path: Path) -> str | None:
+    """PatientID of a DICOM file, or None for anything that is not DICOM."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
+    except (InvalidDicomError, OSError, ValueError, EOFError):
+        return None
+    value = ds.get("PatientID")
+    return str(value) if value is not None else ""
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lease of a claimed job until stopped; flags when the attempt is lost."""
+
+    def __init__(self, store: Store, claim: Claim, lease_seconds: float):
+        super().__init__(daemon=True, name=f"heartbeat-{claim.job_id}")
+        self.store, self.claim, self.lease_seconds = store, claim, lease_seconds
+        self.lost = threading.Event()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.lease_seconds / 3):
+            try:
+                if not self.store.renew_lease(self.claim, self.lease_seconds):
+                    self.lost.set()
+                    return
+            except Exception:  # a busy database: try again at the next beat
+                log.exception("lease renewal of job %s failed", self.claim.job_id)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+@dataclass
+class Progress:
+    """Counters of one attempt, written to the store at most every PROGRESS_INTERVAL."""
+
+    store: Store
+    claim: Claim
+    heartbeat: Heartbeat
+    shutdown: threading.Event
+    counts: dict[str, int] = field(default_factory=dict)
+    _last: float = 0.0
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def add(self, name: str) -> None:
+        """Count one file and write the counters if the last write is long enough ago."""
+        self.count(name)
+        self.flush(force=False)
+
+    def flush(self, force: bool = True, **extra: Any) -> None:
+        if self.heartbeat.lost.is_set() or self.shutdown.is_set():
+            raise AttemptLost
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_INTERVAL:
+            return
+        self._last = now
+        if not self.store.update_claimed(self.claim, **self.counts, **extra):
+            raise AttemptLost
+
+
+class Worker:
+    """One worker process's loop. Keeps one de-identification engine per project."""
+
+    def __init__(
+        self, store: Store, worker_id: str, lease_seconds: float, shutdown: threading.Event
+    ):
+        self.store = store
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.shutdown = shutdown
+        self._engines: dict[tuple[str, bytes, frozenset[str]], Any] = {}
+
+    def run_forever(self, poll_seconds: float = 0.2) -> None:
+        while not self.shutdown.is_set():
+            if not self.run_one():
+                self.shutdown.wait(poll_seconds)
+
+    def run_one(self) -> bool:
+        """Claim and process one job; False when there was nothing to claim."""
+        claim = self.store.claim_job(self.worker_id, self.lease_seconds)
+        if claim is None:
+            return False
+        heartbeat = Heartbeat(self.store, claim, self.lease_seconds)
+        heartbeat.start()
+        progress = Progress(self.store, claim, heartbeat, self.shutdown)
+        try:
+            note = self._process(claim, progress)
+            self.store.finish(claim, JobStatus.DONE, note)
+        except JobFailed as e:
+            self.store.finish(claim, JobStatus.ERROR, str(e))
+        except AttemptLost:
+            if self.shutdown.is_set():
+                # Stopping: hand the job back at once instead of waiting for the lease to expire.
+                self.store.update_claimed(claim, lease_owner=None, lease_expires=None)
+        except Exception as e:  # a bug here must not kill the worker; the job owner sees it
+            log.exception("job %s failed unexpectedly", claim.job_id)
+            self.store.finish(claim, JobStatus.ERROR, f"Internal server error: {e}")
+        finally:
+            heartbeat.stop()
+        return True
+
+    def _process(self, claim: Claim, progress: Progress) -> str | None:
+        job = claim.row
+        if job["source_type"] == "WADO":
+            raise JobFailed(NO_PACS)
+        table = ShareTable(self.store.shares())
+        try:
+            files = list_source_files(table, job["source_path"] or "")
+            destination = table.resolve(job["destination_path"] or "")
+        except (SourceError, PathRefused) as e:
+            raise JobFailed(str(e)) from e
+        if not files:
+            raise JobFailed(f"Source {job['source_path']} holds no files")
+        patient_ids = self._download(files, progress)
+        if not job["source_ignore_opt_out"]:
+            opted_out = self.store.opted_out(p for p in patient_ids if p)
+            if opted_out:
+                raise JobFailed(opt_out_message(sorted(opted_out)[0]))
+        progress.flush(status=JobStatus.UPLOADED.value)
+        project = self.store.project(job["project_name"])
+        if project is None:
+            raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
+        return self._deidentify(claim, project, files, patient_ids, destination, progress)
+
+    def _download(self, files: list[SourceFile], progress: Progress) -> list[str | None]:
+        """Read each source file's patient id (needed for the opt-out check), counting files."""
+        patient_ids = []
+        for file in files:
+            patient_ids.append(read_patient_id(file.local))
+            progress.add("files_downloaded")
+        progress.flush()
+        return patient_ids
+
+    def _engine(self, project: Project) -> Any:
+        key = (project.name, project.secret, project.options)
+        if key not in self._engines:
+            from anonapi_core.server.deid import Deidentifier, ProjectProfile
+
+            profile = ProjectProfile(
+                name=project.name, secret=project.secret, options=project.options
+            )
+            self._engines[key] = Deidentifier(profile)
+        return self._engines[key]
+
+    def _deidentify(
+        self,
+        claim: Claim,
+        project: Project,
+        files: list[SourceFile],
+        patient_ids: list[str | None],
+        destination: Path,
+        progress: Progress,
+    ) -> str | None:
+        job = claim.row
+        engine = self._engine(project)
+        final = destination / str(claim.job_id)
+        partial = destination / f".{claim.job_id}.{claim.attempt}.partial"
+        try:
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            for file, patient_id in zip(files, patient_ids, strict=True):
+                fallback = pseudonym(project.secret, patient_id or "")
+                pseudo_id = job["source_anonymizedpatientid"] or fallback
+                pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
+                dst = partial.joinpath(*file.relative)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
+                except OSError:
+                    raise
+                except Exception as e:
+                    where = "\\".join([job["source_path"] or "", *file.relative])
+                    raise JobFailed(f"Could not de-identify {where}: {e}") from e
+                if outcome.kind in ("quarantined", "skipped"):
+                    progress.count(f"files_{outcome.kind}")
+                progress.add("files_processed")
+            progress.flush()
+            if progress.counts.get("files_skipped", 0) == len(files):
+                raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+            _publish(partial, final, claim.attempt)
+        except OSError as e:
+            raise JobFailed(
+                f"Could not write to {job['destination_path']}: {e.strerror or e}"
+            ) from e
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        quarantined = progress.counts.get("files_quarantined", 0)
+        if quarantined:
+            return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
+        return None
+
+
+def _publish(partial: Path, final: Path, attempt: int) -> None:
+    """Replace earlier output by this attempt's, by renames only."""
+    old = final.with_name(f".{final.name}.{attempt}.old")
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    partial.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def worker_main(database_url: str, lease_seconds: float, worker_id: str, stop: Any) -> None:
+    """Entry point of a worker process (spawn-safe: only picklable arguments)."""
+    store = Store(database_url)
+    shutdown = threading.Event()
+
+    def watch_stop() -> None:
+        stop.wait()
+        shutdown.set()
+
+    threading.Thread(target=watch_stop, daemon=True).start()
+    try:
+        Worker(store, worker_id, lease_seconds, shutdown).run_forever()
+    finally:
+        store.close()
