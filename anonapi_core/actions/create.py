@@ -1,0 +1,247 @@
+"""Create jobs from a mapping, safely: validate everything first, journal every id, resume.
+
+The original created jobs one by one and saved their ids only at the end, so Ctrl-C, a kill or
+a server going away lost the ids of the jobs already created, and a re-run created them again.
+Here each created id is appended to the folder's creation journal (synced to disk) the moment
+the server answers, keyed by a hash of the row's job parameters; a re-run skips the rows the
+journal already has, and the journal is folded into `.anonbatch` at the end, also after an
+interruption.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anonapi_core.batch import CreationJournal, JobBatch, has_batch, load_batch
+from anonapi_core.client import AnonClient
+from anonapi_core.exceptions import (
+    AnonAPIError,
+    JobSetValidationError,
+    MapperError,
+    PersistenceError,
+)
+from anonapi_core.jobrequests import JobRequest, filter_jobs, resolve_jobs
+from anonapi_core.mapping import load_mapping
+from anonapi_core.models import Server
+from anonapi_core.settings import Settings, normalise_url
+
+
+class MappingValidationError(JobSetValidationError):
+    """Rows of a mapping that would not make valid jobs; `problems` has one line per problem."""
+
+    def __init__(self, mapping_path: Path, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problems in mapping {mapping_path}, no jobs created: "
+            + "; ".join(problems)
+        )
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job to create: its journal key and what to send."""
+
+    key: str
+    request: JobRequest
+
+
+@dataclass
+class CreationPlan:
+    """Everything decided before the first job is created (what a confirmation shows)."""
+
+    mapping_path: Path
+    folder: Path
+    server: Server
+    jobs: list[PlannedJob]
+    already_created: dict[str, str]
+    """Row key -> job id of the selected rows a previous run created (skipped now)."""
+
+    @property
+    def projects(self) -> list[str]:
+        return sorted({j.request.project for j in self.jobs})
+
+    @property
+    def destinations(self) -> list[str]:
+        return sorted({j.request.destination_path for j in self.jobs})
+
+
+@dataclass(frozen=True)
+class CreatedJob:
+    key: str
+    job_id: str
+    request: JobRequest
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    key: str
+    request: JobRequest
+    reason: str
+    """The server's own reason (or the connection's), as the client reported it."""
+
+
+@dataclass
+class CreationReport:
+    plan: CreationPlan
+    dry_run: bool = False
+    created: list[CreatedJob] = field(default_factory=list)
+    failed: list[FailedJob] = field(default_factory=list)
+    not_attempted: list[PlannedJob] = field(default_factory=list)
+    batch: JobBatch | None = None
+    batch_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every planned job exists now and its id is in the batch."""
+        return not (self.failed or self.not_attempted or self.batch_error)
+
+
+def plan_jobs(
+    settings: Settings, mapping_path: Path, folder: Path, *, filter: Iterable[str] = ()
+) -> CreationPlan:
+    """Load and validate every row, apply `filter`, and leave out rows already created.
+
+    Raises MappingValidationError naming every bad row and column; MapperError if the filter
+    matches nothing; PersistenceError if the folder's batch is for another server.
+    """
+    server = settings.active_server()
+    mapping = load_mapping(mapping_path)
+    try:
+        requests = resolve_jobs(mapping, settings.job_default_parameters)
+    except JobSetValidationError as e:
+        raise MappingValidationError(mapping_path, str(e).splitlines()) from None
+    keyed = _keyed(requests)
+    wanted = list(filter)
+    if wanted:
+        chosen = set(map(id, filter_jobs(requests, wanted)))
+        keyed = [p for p in keyed if id(p.request) in chosen]
+        if not keyed:
+            raise MapperError(
+                f"No rows of {mapping_path} have a pseudonym matching any of {', '.join(wanted)}"
+            )
+    if has_batch(folder):
+        batch = load_batch(folder)
+        if normalise_url(batch.server.url) != normalise_url(server.url):
+            raise PersistenceError(
+                f"The batch in {Path(folder).absolute()} is for server {batch.server}, but the "
+                f"active server is {server}; create the jobs in another folder or activate "
+                f"'{batch.server.name}'"
+            )
+    done = CreationJournal(folder, server).created()
+    return CreationPlan(
+        mapping_path=Path(mapping_path),
+        folder=Path(folder),
+        server=server,
+        jobs=[p for p in keyed if p.key not in done],
+        already_created={p.key: done[p.key] for p in keyed if p.key in done},
+    )
+
+
+def _keyed(requests: list[JobRequest]) -> list[PlannedJob]:
+    """Key each job by its parameters; identical rows get distinct keys by occurrence."""
+    seen: Counter[str] = Counter()
+    planned = []
+    for request in requests:
+        base = request.row_key
+        key = base if not seen[base] else f"{base}-{seen[base]}"
+        seen[base] += 1
+        planned.append(PlannedJob(key, request))
+    return planned
+
+
+def execute_plan(
+    settings: Settings,
+    plan: CreationPlan,
+    *,
+    stop_on_error: bool = True,
+    on_created: Callable[[CreatedJob], None] | None = None,
+    on_failed: Callable[[FailedJob], None] | None = None,
+) -> CreationReport:
+    """Create the planned jobs over one pooled connection, a few at a time.
+
+    Each id is journalled before the next result is handled. With `stop_on_error`, the first
+    failure stops new creations (in-flight ones finish and are recorded). Callbacks run in the
+    calling thread. The journal is folded into the batch at the end, also on Ctrl-C.
+    """
+    report = CreationReport(plan)
+    journal = CreationJournal(plan.folder, plan.server)
+    journal_lock = threading.Lock()
+    stop = threading.Event()
+
+    def create(planned: PlannedJob) -> CreatedJob | FailedJob | None:
+        if stop.is_set():
+            return None
+        try:
+            info = client.create_job(planned.request.create_job_params())
+        except AnonAPIError as e:
+            if stop_on_error:
+                stop.set()
+            return FailedJob(planned.key, planned.request, str(e))
+        with journal_lock:
+            journal.record(planned.key, str(info.job_id))
+        return CreatedJob(planned.key, str(info.job_id), planned.request)
+
+    outcomes: dict[str, CreatedJob | FailedJob] = {}
+    try:
+        with AnonClient.from_settings(settings, plan.server) as client:
+            pool = ThreadPoolExecutor(max_workers=client.max_concurrency)
+            try:
+                pending: set[Future] = {pool.submit(create, p) for p in plan.jobs}
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcome = future.result()
+                        if outcome is None:
+                            continue
+                        outcomes[outcome.key] = outcome
+                        if isinstance(outcome, CreatedJob) and on_created:
+                            on_created(outcome)
+                        elif isinstance(outcome, FailedJob) and on_failed:
+                            on_failed(outcome)
+            finally:
+                stop.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        _fold(report, journal)
+    for planned in plan.jobs:
+        outcome = outcomes.get(planned.key)
+        if isinstance(outcome, CreatedJob):
+            report.created.append(outcome)
+        elif isinstance(outcome, FailedJob):
+            report.failed.append(outcome)
+        else:
+            report.not_attempted.append(planned)
+    return report
+
+
+def _fold(report: CreationReport, journal: CreationJournal) -> None:
+    """Merge every journalled id into `.anonbatch`; a failure is reported, never raised, since
+    the ids stay safe in the journal and the next run folds them."""
+    if not journal.entries():
+        return
+    try:
+        report.batch = journal.fold_into_batch(report.plan.folder)
+    except AnonAPIError as e:
+        report.batch_error = str(e)
+
+
+def create_jobs_from_mapping(
+    settings: Settings,
+    mapping_path: Path,
+    folder: Path,
+    *,
+    dry_run: bool = False,
+    filter: Iterable[str] = (),
+    stop_on_error: bool = True,
+    on_created: Callable[[CreatedJob], None] | None = None,
+) -> CreationReport:
+    """Plan and (unless `dry_run`, which writes nothing) create the jobs of a mapping."""
+    plan = plan_jobs(settings, mapping_path, folder, filter=filter)
+    if dry_run:
+        return CreationReport(plan, dry_run=True)
+    return execute_plan(settings, plan, stop_on_error=stop_on_error, on_created=on_created)
