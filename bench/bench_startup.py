@@ -49,7 +49,7 @@ def main() -> None:
         if why_not:
             report.rows.append(Row("`anon batch status` (empty batch)", why_not, target=TARGET))
         else:
-            with embedded_server() as server:
+            with embedded_server(workers=0) as server:
                 homes = client_homes(root, server.url, server.user_name, server.token)
                 batch = root / "batch"
                 write_batch(batch, [], server.url)

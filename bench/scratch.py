@@ -113,3 +113,24 @@ def create_jobs(server: object, count: int, project: str = "Wetenschap-Algemeen"
     if failed:
         raise RuntimeError(f"creating bench jobs failed: {failed[0].error}")
     return [str(r.value.job_id) for r in results]
+
+
+@dataclass(frozen=True)
+class BatchWorld:
+    """An embedded server holding a batch of jobs, and both CLIs set up to look at it."""
+
+    server: object
+    homes: ClientHomes
+    folder: Path
+    job_ids: list[str]
+
+
+@contextlib.contextmanager
+def server_with_batch(root: Path, jobs: int) -> Iterator[BatchWorld]:
+    """A server without workers (so jobs stay as created) and a `.anonbatch` of `jobs` jobs."""
+    with embedded_server(workers=0) as server:
+        homes = client_homes(root, server.url, server.user_name, server.token)
+        job_ids = create_jobs(server, jobs)
+        folder = root / "batch"
+        write_batch(folder, job_ids, server.url)
+        yield BatchWorld(server, homes, folder, job_ids)
