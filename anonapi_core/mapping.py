@@ -16,17 +16,16 @@ from __future__ import annotations
 import csv
 import io
 import locale
-import os
 import re
 import secrets
 import string
-import tempfile
 from collections.abc import Iterable
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from anonapi_core.atomic import atomic_write_bytes
 from anonapi_core.exceptions import MapperError, MappingLoadError, ParameterParsingError
 from anonapi_core.parameters import (
     DESCRIPTION,
@@ -333,13 +332,9 @@ def save_mapping(mapping: Mapping, path: Path | None = None) -> Path:
         data = text.encode(mapping.encoding)
     except UnicodeEncodeError:  # a cp1252 file that now holds a name cp1252 cannot spell
         data = text.encode("utf-8-sig")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temp_name, target)
+        atomic_write_bytes(target, data)
     except OSError as e:
-        Path(temp_name).unlink(missing_ok=True)
         raise MapperError(
             f"Cannot write mapping '{target}' ({e.strerror or e}). "
             "Is it open in an editor such as Excel? Close it and try again."
