@@ -199,6 +199,8 @@ def _scan(
     calling thread, so no locks are needed and `progress` runs where the caller expects it.
     """
     matches = _name_filter(pattern, recurse, exclude)
+    # without recursion, only the folders a pattern such as `a/*` names are listed
+    max_depth = None if recurse else len(_pattern_parts(pattern)) - 1
     # FolderScan.dicom_files receives the accepted files: all matching ones without `check`
     scans = [FolderScan(folder=f) for f in folders]
     found: list[list[str]] = [[] for _ in folders]
@@ -227,8 +229,8 @@ def _scan(
                         if raise_errors:
                             raise SelectionError(error)
                         scans[index].errors.append(error)
-                    if recurse:
-                        for rel in subdirs:
+                    for rel in subdirs:
+                        if max_depth is None or rel.count("/") < max_depth:
                             submit(_list_dir, index, os.fspath(folders[index]), rel)
                     files = [rel for rel in files if matches(rel)]
                     total += len(files)
@@ -303,10 +305,14 @@ def _check_files(index: int, base: str, rels: list[str]) -> tuple[int, list[str]
     return len(rels), accepted, errors
 
 
+def _pattern_parts(pattern: str) -> list[str]:
+    return [p for p in pattern.replace("\\", "/").split("/") if p] or ["*"]
+
+
 def _name_filter(pattern: str, recurse: bool, exclude: Sequence[str]) -> Callable[[str], bool]:
     """A predicate on relative `/` paths: matches `**/pattern` (or `pattern` without recurse)
     and no exclude pattern."""
-    parts = [p for p in pattern.replace("\\", "/").split("/") if p]
+    parts = _pattern_parts(pattern)
     excludes = [re.compile(fnmatch.translate(x.replace("\\", "/"))) for x in exclude]
     match_all = parts == ["*"]
     compiled = [re.compile(fnmatch.translate(os.path.normcase(p))) for p in parts]

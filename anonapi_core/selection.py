@@ -119,13 +119,16 @@ def selection_from_dict(data: Any, *, source: Path) -> FileSelection:
     bad = next((p for p in paths if isinstance(p, Mapping | list)), None)
     if bad is not None:
         raise SelectionError(f"Selection {source}: '{bad}' in 'selected_paths' is not a path")
-    return FileSelection(
-        root=source.parent,
-        # YAML turns a file called `1` into an int; the original dropped null entries
-        selected_paths=[str(p) for p in paths if p is not None],
-        description="" if data["description"] is None else str(data["description"]),
-        id=str(data["id"]),
-    )
+    try:
+        return FileSelection(
+            root=source.parent,
+            # YAML turns a file called `1` into an int; the original dropped null entries
+            selected_paths=[str(p) for p in paths if p is not None],
+            description="" if data["description"] is None else str(data["description"]),
+            id=str(data["id"]),
+        )
+    except SelectionError as e:
+        raise SelectionError(f"Selection {source}: {e}") from None
 
 
 def save_selection(selection: FileSelection, path: Path | None = None) -> Path:

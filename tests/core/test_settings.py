@@ -1,0 +1,271 @@
+"""Settings: every historic layout loads, broken files are refused in one line and never
+overwritten, legacy files are migrated, and what we write the original can read."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from anonapi_core import settings as settings_module
+from anonapi_core.exceptions import AnonClientSettingsError
+from anonapi_core.settings import (
+    SETTINGS_ENV_VAR,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_path,
+)
+
+GOOD_KEES_FILES = ["settings.yml", "settings_old.yml", "settings_post_1_4_style.yml"]
+
+
+@pytest.fixture
+def fixtures(compat_dir: Path) -> Path:
+    return compat_dir / "original-fixtures" / "test_settings"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home and config folder, so neither the developer's settings nor the
+    environment's ANONAPI_SETTINGS are touched."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.delenv(SETTINGS_ENV_VAR, raising=False)
+    monkeypatch.setattr(settings_module, "legacy_settings_path", lambda: home / "legacy.yml")
+    monkeypatch.setattr(
+        settings_module.platformdirs,
+        "user_config_path",
+        lambda *a, **k: home / "config" / "anonapi",
+    )
+    return home
+
+
+@pytest.mark.parametrize("name", GOOD_KEES_FILES)
+def test_good_settings_files_load(fixtures: Path, name: str):
+    settings = load_settings(fixtures / name)
+    assert settings.user_name == "kees"
+    assert settings.user_token == "token"
+    assert settings.active_server().name == "sandbox"
+    assert settings.active_server().url == "https://umcradanont01/sandbox"
+    assert len(settings.servers) == 2
+    assert settings.validate_ssl is True
+
+
+@pytest.mark.parametrize("name", ["settings.yml", "settings_post_1_4_style.yml"])
+def test_default_project_is_read_from_pre_and_post_1_4_layouts(fixtures: Path, name: str):
+    assert load_settings(fixtures / name).job_default_parameters[0] == (
+        "project",
+        "Wetenschap-Algemeen",
+    )
+
+
+def test_settings_without_defaults_get_none(fixtures: Path):
+    assert load_settings(fixtures / "settings_old.yml").job_default_parameters == []
+
+
+def test_pre_1_4_alternate_layout_maps_legacy_default_names(fixtures: Path):
+    settings = load_settings(fixtures / "settings_pre_1_4_alternate.yml")
+    assert settings.user_name == "z12345"
+    assert settings.active_server().name == "p03"
+    assert len(settings.servers) == 5
+    assert dict(settings.job_default_parameters) == {
+        "project": "Wetenschap-Algemeen",
+        "destination_path": r"\\umcsanfsclp01\share\anonymized_data\Z123456",
+    }
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("settings_wrong.yml", "active server 'sandbox' is not one of the servers []"),
+        ("settings_wrong_2.yml", "active server 'some_old_server' is not one of the servers"),
+    ],
+)
+def test_wrong_settings_files_are_refused_in_one_line(fixtures: Path, name: str, problem: str):
+    with pytest.raises(AnonClientSettingsError) as error:
+        load_settings(fixtures / name)
+    message = str(error.value)
+    assert message.startswith(f"{fixtures / name}: ")
+    assert problem in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("servers: [a\nuser_name: x\n", "line 2, column"),
+        ("- just\n- a list\n", "expected a mapping of settings"),
+        ("", "the file is empty"),
+        ("servers: [a, b]\n", "'servers' must map names to URLs"),
+        ("validate_ssl: maybe\n", "'validate_ssl' must be true or false"),
+        ("timeout: -1\n", "'timeout' must be a positive number"),
+        ("user_name: [a]\n", "'user_name' must be text"),
+        ("job_default_parameters: [nocomma]\n", "entry 'nocomma' is not of the form"),
+        ("keymap: {reset: [r]}\n", "'keymap' must map binding ids to keys"),
+    ],
+)
+def test_broken_settings_are_refused_and_never_overwritten(
+    tmp_path: Path, content: str, problem: str
+):
+    path = tmp_path / "settings.yml"
+    path.write_text(content)
+    with pytest.raises(AnonClientSettingsError) as error:
+        load_settings(path)
+    assert problem in str(error.value)
+    assert str(path) in str(error.value)
+    assert "\n" not in str(error.value)
+    assert path.read_text() == content
+
+
+def test_numeric_user_names_and_semicolon_defaults_are_accepted(tmp_path: Path):
+    path = tmp_path / "settings.yml"
+    path.write_text("user_name: 12345\njob_default_parameters: ['project;P1']\n")
+    settings = load_settings(path)
+    assert settings.user_name == "12345"
+    assert settings.job_default_parameters == [("project", "P1")]
+
+
+def test_env_var_points_at_another_settings_file(tmp_path: Path, monkeypatch):
+    target = tmp_path / "elsewhere" / "mine.yml"
+    monkeypatch.setenv(SETTINGS_ENV_VAR, str(target))
+    assert settings_path() == target
+    assert load_settings().path == target
+    assert target.exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG layout")
+def test_default_location_is_the_platform_config_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv(SETTINGS_ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert settings_path() == tmp_path / "xdg" / "anonapi" / "settings.yml"
+
+
+def test_fresh_install_gets_safe_defaults_written_to_a_file(home: Path):
+    settings = load_settings()
+    assert settings.path == home / "config" / "anonapi" / "settings.yml"
+    assert settings.path.exists()
+    # no `destination_path,.` (output into the source share) and no project NOT_SET
+    assert settings.job_default_parameters == []
+    assert settings.servers == {}
+    with pytest.raises(AnonClientSettingsError, match="No active server.*anon server add"):
+        settings.active_server()
+    assert load_settings() == settings
+
+
+@pytest.mark.parametrize("name", [*GOOD_KEES_FILES, "settings_pre_1_4_alternate.yml"])
+def test_legacy_settings_are_migrated_and_left_untouched(home: Path, fixtures: Path, name):
+    legacy = home / "legacy.yml"
+    legacy.write_bytes((fixtures / name).read_bytes())
+    original = load_settings(fixtures / name)
+
+    migrated = load_settings()
+
+    assert migrated == original
+    assert migrated.path == home / "config" / "anonapi" / "settings.yml"
+    assert load_settings(migrated.path) == original
+    assert legacy.read_bytes() == (fixtures / name).read_bytes()
+
+
+def test_migration_drops_the_originals_dangerous_fresh_defaults(home: Path):
+    (home / "legacy.yml").write_text(
+        textwrap.dedent("""\
+            active_mapping_file: null
+            active_server_name: testserver
+            job_default_parameters:
+            - project,NOT_SET
+            - destination_path,.
+            - pims_key,123
+            servers:
+              testserver: https://hostname_of_api
+            user_name: username
+            user_token: token
+            validate_ssl: true
+            """)
+    )
+    assert load_settings().job_default_parameters == [("pims_key", "123")]
+
+
+def test_a_broken_legacy_file_is_not_migrated(home: Path):
+    (home / "legacy.yml").write_text("servers: [\n")
+    with pytest.raises(AnonClientSettingsError, match="legacy.yml, line"):
+        load_settings()
+    assert not (home / "config").exists()
+
+
+def test_saved_file_has_the_originals_shape_and_round_trips(tmp_path: Path):
+    settings = Settings(
+        servers={"p01": "https://anon/p01"},
+        active_server_name="p01",
+        user_name="kees",
+        user_token="secret",
+        job_default_parameters=[("project", "P"), ("destination_path", r"\\srv\out")],
+        active_mapping_file=tmp_path / "anon_mapping.csv",
+        keymap={"reset": "ctrl+r"},
+        timeout=3.5,
+    )
+    path = save_settings(settings, tmp_path / "s.yml")
+    data = yaml.safe_load(path.read_text())
+    assert list(data) == sorted(data)
+    assert data["job_default_parameters"] == ["project,P", r"destination_path,\\srv\out"]
+    assert data["servers"] == {"p01": "https://anon/p01"}
+    assert load_settings(path) == settings
+    assert "secret" not in repr(settings)
+
+
+def test_server_helpers_normalise_and_never_silently_replace():
+    settings = Settings()
+    settings.add_server("p01", "https://anon/p01/")
+    assert settings.servers == {"p01": "https://anon/p01"}
+    settings.add_server("p01", "https://anon/p01")  # same URL again: nothing to replace
+    with pytest.raises(AnonClientSettingsError, match="already exists"):
+        settings.add_server("p01", "https://other/p01")
+    settings.add_server("p01", "https://other/p01", replace=True)
+    assert settings.servers["p01"] == "https://other/p01"
+    with pytest.raises(AnonClientSettingsError, match="must start with http"):
+        settings.add_server("bad", "anon/p01")
+
+    settings.activate_server("p01")
+    assert settings.active_server().url == "https://other/p01"
+    with pytest.raises(AnonClientSettingsError, match="Unknown server 'nope'. Known servers: p01"):
+        settings.activate_server("nope")
+    settings.remove_server("p01")
+    assert settings.active_server_name is None
+    with pytest.raises(AnonClientSettingsError, match="No servers are configured"):
+        settings.active_server()
+
+
+def test_the_original_anonapi_reads_a_file_we_wrote(tmp_path: Path, fixtures: Path):
+    from tests.support.original import original_python
+
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = load_settings(fixtures / "settings_pre_1_4_alternate.yml")
+    settings.keymap = {"reset": "ctrl+r"}
+    save_settings(settings, home / "AnonWebAPIClientSettings.yml")
+    script = textwrap.dedent("""\
+        import json
+        from anonapi.persistence import DEFAULT_SETTINGS_PATH
+        from anonapi.settings import AnonClientSettingsFromFile
+        s = AnonClientSettingsFromFile(DEFAULT_SETTINGS_PATH)
+        print(json.dumps({
+            "user": s.user_name, "token": s.user_token, "active": s.active_server.name,
+            "servers": {x.name: x.url for x in s.servers},
+            "defaults": [p.to_string() for p in s.job_default_parameters],
+        }))
+        """)
+    env = {**os.environ, "HOME": str(home), "USERPROFILE": str(home)}
+    result = subprocess.run(
+        [str(original_python()), "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout) == {
+        "user": "z12345",
+        "token": "token",
+        "active": "p03",
+        "servers": settings.servers,
+        "defaults": [f"{k},{v}" for k, v in settings.job_default_parameters],
+    }
