@@ -20,7 +20,6 @@ from anonapi_cli.output import (
     note,
     report_results,
     results_json,
-    shown_ids,
     summary_block,
 )
 from anonapi_cli.prompts import confirm_or_stop, yes_option
@@ -91,10 +90,15 @@ def delete(cli_ctx: CliContext, yes: bool) -> None:
 @pass_cli
 def add(cli_ctx: CliContext, job_ids: list[str]) -> None:
     """Add job ids to the batch."""
-    from anonapi_core.batch import add_job_ids
+    from anonapi_core.batch import load_batch, save_batch
 
-    updated = add_job_ids(cli_ctx.cwd, job_ids)
-    click.echo(f"Added {shown_ids(job_ids)} to batch (now {len(updated.job_ids)} jobs)")
+    current = load_batch(cli_ctx.cwd)
+    new = current.add(job_ids)
+    save_batch(cli_ctx.cwd, current)
+    click.echo(
+        f"Added {len(new)} ids to batch ({len(job_ids) - len(new)} were in it already); "
+        f"it now holds {len(current.job_ids)} jobs"
+    )
 
 
 @batch.command()
@@ -102,10 +106,15 @@ def add(cli_ctx: CliContext, job_ids: list[str]) -> None:
 @pass_cli
 def remove(cli_ctx: CliContext, job_ids: list[str]) -> None:
     """Remove job ids from the batch."""
-    from anonapi_core.batch import remove_job_ids
+    from anonapi_core.batch import load_batch, save_batch
 
-    updated = remove_job_ids(cli_ctx.cwd, job_ids)
-    click.echo(f"Removed {shown_ids(job_ids)} from batch (now {len(updated.job_ids)} jobs)")
+    current = load_batch(cli_ctx.cwd)
+    removed = current.remove(job_ids)
+    save_batch(cli_ctx.cwd, current)
+    click.echo(
+        f"Removed {len(removed)} ids from batch ({len(job_ids) - len(removed)} were not in it); "
+        f"it now holds {len(current.job_ids)} jobs"
+    )
 
 
 def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
@@ -184,9 +193,8 @@ def _act_on(
 
 def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], object]:
     """Ids of the batch's jobs now in one of `statuses` (all when none given), and the server."""
-    from anonapi_core.batch import load_batch
-
     from anonapi_core.actions.batch import batch_status
+    from anonapi_core.batch import load_batch
 
     if not statuses:
         current = load_batch(cli_ctx.cwd)
