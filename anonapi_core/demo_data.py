@@ -141,7 +141,7 @@ def write_study(
         series_ref.SeriesInstanceUID = series_uid
         series_ref.SeriesDate = study_date
         series_ref.ReferencedInstanceSequence = Sequence(
-            [_reference(sop_class, uid) for uid in instance_uids]
+            [_reference(sop_class, uid) for uid in (instance_uids[0], instance_uid)]
         )
         if private_tags:
             series_ref.private_block(0x0011, _PRIVATE_CREATOR, create=True).add_new(

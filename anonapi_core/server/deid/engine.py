@@ -19,6 +19,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from anonapi_core.server.deid.dates import shift_days_for, shift_encoded
+from anonapi_core.server.deid.part10 import write_part10
 from anonapi_core.server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
 from anonapi_core.server.deid.rules import Action, RuleTable, compile_rules
 from anonapi_core.server.deid.uids import CLASS_UID_TAGS, UidMapper
@@ -131,7 +132,7 @@ class Deidentifier:
         if reason:
             return FileOutcome("quarantined", f"burned-in annotation: {reason}")
         self.deidentify_dataset(ds, pseudo_id, pseudo_name)
-        ds.save_as(dst, enforce_file_format=True)
+        write_part10(ds, dst)
         return FileOutcome("written")
 
     def deidentify_dataset(self, ds: Dataset, pseudo_id: str, pseudo_name: str) -> None:
@@ -191,7 +192,7 @@ class Deidentifier:
         """
         rules = self.rules
         for tag in list(ds.keys()):
-            if tag >> 16 & 1:  # odd group: private
+            if tag >> 16 & 1 or tag < 0x00030000:  # private, or command/meta group misplaced
                 del ds[tag]
                 continue
             action = rules.action_for(tag)
