@@ -1,13 +1,28 @@
 """Demo material: generated jobs for screenshots and benchmarks, and the `anon-tui --demo` setup.
 
-Headless (no textual): the dashboard imports it, and so can a benchmark or a notebook.
+Headless (no textual): the dashboard imports it, and so can a benchmark or a notebook. The demo
+starts the server through `anonapi_core.server` itself rather than `anonapi_core.testing`,
+because that module is a pytest plugin and imports pytest, which a plain install lacks.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from anonapi_core.mapping import DEFAULT_MAPPING_NAME, Mapping, new_job_row, save_mapping
 from anonapi_core.models import JobInfo, JobStatus
+from anonapi_core.parameters import SourceIdentifier
+from anonapi_core.settings import Settings, save_settings
+
+DEMO_SERVER_NAME = "demo"
+DEMO_USER = "demo"
+DEMO_PROJECT = "Wetenschap-Algemeen"  # the project every new server home has
 
 SAMPLE_ERRORS: tuple[str, ...] = (
     "Patient 'DEMO-OPTOUT' is on the opt-out list; set opt_out_ignore to process",
@@ -53,3 +68,177 @@ def sample_jobs(
             )
         )
     return jobs
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """The demo's embedded server: where it listens, who may use it, its share."""
+
+    url: str
+    token: str
+    home: Path
+    share_root: Path
+    unc_root: str
+    user_name: str = DEMO_USER
+
+    def unc(self, *parts: str) -> str:
+        return "\\".join([self.unc_root, *parts])
+
+
+@dataclass
+class DemoSession:
+    """A running demo: the server, the folder of the batch and mapping, the settings file.
+
+    The batch starts empty; `create_jobs()` fills it. The dashboard calls it once it shows
+    the batch, so the user sees the jobs arrive ACTIVE and move on to DONE or ERROR.
+    """
+
+    server: DemoServer
+    settings: Settings
+    batch_folder: Path
+    mapping_file: Path
+    job_ids: list[str] = field(default_factory=list)
+
+    @property
+    def settings_path(self) -> Path:
+        assert self.settings.path is not None
+        return self.settings.path
+
+    def create_jobs(self) -> list[str]:
+        """Create one job per mapping row and add them to the batch; returns the new ids."""
+        self.job_ids += _create_jobs(self.settings, self.mapping_file, self.batch_folder)
+        return self.job_ids
+
+
+@contextmanager
+def demo_server(home: Path, *, workers: int = 2) -> Iterator[DemoServer]:
+    """A fresh server home with the demo user, served on a free loopback port until exit."""
+    from anonapi_core.server.admin import add_user, init_home
+    from anonapi_core.server.config import DEFAULT_HOST, DEFAULT_SHARE, ServerHome
+    from anonapi_core.server.runner import start_in_background
+
+    server_home = ServerHome(home.absolute())
+    init_home(server_home)
+    token = add_user(server_home, DEMO_USER, token=secrets.token_urlsafe(24))
+    handle = start_in_background(server_home, workers=workers)
+    try:
+        yield DemoServer(
+            url=handle.url,
+            token=token,
+            home=server_home.root,
+            share_root=server_home.default_share_root,
+            unc_root=f"\\\\{DEFAULT_HOST}\\{DEFAULT_SHARE}",
+        )
+    finally:
+        handle.stop()
+
+
+def demo_settings(server: DemoServer, path: Path) -> Settings:
+    """Settings that talk to the demo server only; saved to `path`, never the user's file."""
+    settings = Settings(
+        servers={DEMO_SERVER_NAME: server.url},
+        active_server_name=DEMO_SERVER_NAME,
+        user_name=server.user_name,
+        user_token=server.token,
+        job_default_parameters=[("project", DEMO_PROJECT)],
+        path=path,
+    )
+    save_settings(settings)
+    return settings
+
+
+def write_extra_studies(share_root: Path, count: int) -> list[Path]:
+    """Plain CT studies of two dozen slices, so there is something to watch move through ACTIVE."""
+    from anonapi_core.demo_data import write_study
+
+    folders = []
+    for n in range(count):
+        folder = share_root / "demo" / f"study_ct{n + 1:02d}"
+        write_study(
+            folder,
+            patient_id=f"DEMO1{n:03d}",
+            patient_name=f"Patient^Ct{n + 1}",
+            n_files=24,
+            rows=256,
+            columns=256,
+            seed=100 + n,
+        )
+        folders.append(folder)
+    return folders
+
+
+def demo_mapping(
+    server: DemoServer, folders: list[Path], notes: dict[str, str], folder: Path
+) -> Path:
+    """One mapping row per study folder, sources relative to the share's `demo` folder."""
+    rows = [
+        new_job_row(
+            SourceIdentifier.parse(f"folder:{study.name}"),
+            pseudo_name=f"DEMO-{n:03d}",
+            description=f"{study.name}{notes.get(study.name, '')}",
+        )
+        for n, study in enumerate(folders, start=1)
+    ]
+    mapping = Mapping(
+        description="Demo mapping written by anon-tui --demo",
+        options={
+            "root_source_path": server.unc("demo"),
+            "project": DEMO_PROJECT,
+            "destination_path": server.unc("demo_output"),
+        },
+        rows=rows,
+        path=folder / DEFAULT_MAPPING_NAME,
+    )
+    return save_mapping(mapping)
+
+
+@contextmanager
+def demo_session(
+    root: Path | None = None, *, workers: int = 2, extra_studies: int = 8
+) -> Iterator[DemoSession]:
+    """Start an embedded server in a temporary home, give it demo studies and an opt-out
+    patient, write settings, a mapping and an empty batch; stop and clean up on exit.
+
+    `ANONAPI_SETTINGS` is the caller's to set (to `settings_path`): the user's own settings
+    are never read or written by the demo.
+    """
+    from anonapi_core.batch import init_batch
+    from anonapi_core.demo_data import write_demo_tree
+    from anonapi_core.server.admin import add_opt_out
+    from anonapi_core.server.config import ServerHome
+
+    with ExitStack() as stack:
+        if root is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anon-demo-")))
+        server = stack.enter_context(demo_server(root / "server", workers=workers))
+        studies = write_demo_tree(server.share_root)
+        notes = {}
+        for study in studies:
+            if study.opt_out:
+                add_opt_out(ServerHome(server.home), study.patient_id)
+                notes[study.folder.name] = " (patient on the opt-out list)"
+            if study.burned_in:
+                notes[study.folder.name] = " (burned-in annotation)"
+        folders = [study.folder for study in studies]
+        folders += write_extra_studies(server.share_root, extra_studies)
+        settings = demo_settings(server, root / "settings.yml")
+        folder = root / "batch"
+        folder.mkdir(exist_ok=True)
+        mapping_file = demo_mapping(server, folders, notes, folder)
+        init_batch(folder, settings.active_server())
+        yield DemoSession(server, settings, folder, mapping_file)
+
+
+def _create_jobs(settings: Settings, mapping_file: Path, folder: Path) -> list[str]:
+    """Create one job per mapping row on the active server and save them as the folder's batch."""
+    from anonapi_core.batch import add_to_batch
+    from anonapi_core.client import AnonClient
+    from anonapi_core.jobrequests import resolve_jobs
+    from anonapi_core.mapping import load_mapping
+
+    jobs = resolve_jobs(load_mapping(mapping_file), settings.job_default_parameters)
+    server = settings.active_server()
+    with AnonClient.from_settings(settings, server) as client:
+        ids = [str(client.create_job(job.create_job_params()).job_id) for job in jobs]
+    add_to_batch(folder, server, ids)
+    return ids

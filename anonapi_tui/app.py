@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App
 from textual.screen import Screen
 
+from anonapi_core.exceptions import AnonAPIError
 from anonapi_tui.bindings import bindings
 from anonapi_tui.commands import ScreenCommands
 from anonapi_tui.screens.help import HelpScreen
@@ -38,11 +40,13 @@ class AnonApp(App):
         settings_path: Path | None = None,
         read_only: bool = False,
         keymap: Mapping[str, str] | None = None,
+        startup_task: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.settings_path = settings_path
         self.read_only = read_only
+        self.startup_task = startup_task
         for mode, factory in screens.items():
             self.add_mode(mode, factory)
         self.start = start if start in screens else next(iter(screens))
@@ -53,6 +57,16 @@ class AnonApp(App):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start)
+        if self.startup_task is not None:
+            self._run_startup_task(self.startup_task)
+
+    @work(thread=True, exit_on_error=False, group="startup")
+    def _run_startup_task(self, task: Callable[[], object]) -> None:
+        """Run blocking start-up work (the demo creating its jobs) once the first screen shows."""
+        try:
+            task()
+        except AnonAPIError as e:
+            self.call_from_thread(self.notify, str(e), severity="error", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Mode switches only for screens this app was given (tests often give one).

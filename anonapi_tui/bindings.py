@@ -159,7 +159,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     # Folder picker.
     Command(
-        "folders.mark", "space", "toggle_mark", "Mark", "Mark or unmark the folder under the cursor"
+        "folders.mark", "m", "toggle_mark", "Mark", "Mark or unmark the folder under the cursor"
     ),
     Command(
         "folders.scan",

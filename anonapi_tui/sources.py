@@ -42,12 +42,22 @@ class JobSource(Protocol):
 
 
 class ServerJobSource:
-    """Jobs on one server: reset, cancel and details talk to that server."""
+    """Jobs on one server; with `server=None`, whichever server is active at each call.
 
-    def __init__(self, settings: Settings, server: Server) -> None:
+    Resolving the active server per call means activating another server on the servers
+    screen shows its jobs on the next poll, without rebuilding this screen.
+    """
+
+    def __init__(self, settings: Settings, server: Server | None = None) -> None:
         self.settings = settings
-        self.server = server
-        self.title = f"Latest jobs on {server.name}"
+        self._server = server
+        self.title = (
+            f"Latest jobs on {server.name}" if server else "Latest jobs on the active server"
+        )
+
+    @property
+    def server(self) -> Server:
+        return self._server or self.settings.active_server()
 
     def fetch(self) -> Fetched:
         from anonapi_core.actions.jobs import latest_jobs

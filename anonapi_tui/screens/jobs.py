@@ -76,13 +76,10 @@ class JobsScreen(CommandScreen):
             self.results = results
             self.error = error
 
-    def __init__(
-        self, source: JobSource | None, *, interval: float = 2.0, empty_hint: str = ""
-    ) -> None:
+    def __init__(self, source: JobSource, *, interval: float = 2.0) -> None:
         super().__init__()
         self.source = source
         self.interval = interval
-        self.empty_hint = empty_hint
         self.paused = False
         self.last_error: str | None = None
         self.polls = 0
@@ -91,7 +88,7 @@ class JobsScreen(CommandScreen):
         self._pending: Fetched | None = None
         self._due_while_away = False
         self._failures = 0
-        self.title = source.title if source else "Jobs"
+        self.title = source.title
 
     def compose(self) -> ComposeResult:
         yield Static(self.title, id="title", markup=False)
@@ -105,15 +102,22 @@ class JobsScreen(CommandScreen):
         yield Footer()
 
     @property
+    def ready(self) -> bool:
+        """Polled at least once and nothing is still running (for `--screenshot`)."""
+        jobs = self.table.jobs.values()
+        return (
+            self.polls > 0
+            and bool(jobs)
+            and not any(job.job_status is not None and job.job_status.is_running for job in jobs)
+        )
+
+    @property
     def table(self) -> JobsTable:
         return self.query_one(JobsTable)
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one("#error", Static).display = False
-        if self.source is None:
-            self.summary.query_one("#counts", Static).update(self.empty_hint)
-            return
         self.table.focus()
         self.poll_now()
 
@@ -125,8 +129,6 @@ class JobsScreen(CommandScreen):
 
     def poll_now(self) -> None:
         """Fetch now, abandoning the pending timer and any poll still in flight."""
-        if self.source is None:
-            return
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -136,7 +138,6 @@ class JobsScreen(CommandScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self, generation: int) -> None:
-        assert self.source is not None
         started = time.monotonic()
         try:
             fetched, error = self.source.fetch(), None
@@ -236,7 +237,6 @@ class JobsScreen(CommandScreen):
 
     @work(thread=True, exit_on_error=False, group="job-actions")
     def _run(self, action: JobAction, job_ids: list[str]) -> None:
-        assert self.source is not None
         run = self.source.reset if action is RESET else self.source.cancel
         try:
             results, error = run(job_ids), None
@@ -296,7 +296,7 @@ class JobsScreen(CommandScreen):
 
     def action_details(self) -> None:
         job_id = self.table.cursor_job_id
-        if job_id is not None and self.source is not None:
+        if job_id is not None:
             self.app.push_screen(JobDetails(self.source, self.table.jobs[job_id]))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

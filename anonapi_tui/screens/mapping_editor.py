@@ -1,0 +1,258 @@
+"""The mapping of a folder as a grid: description, options and one row per job, checked per cell.
+
+Every edit re-runs the core's job validation (the same rules `anon create from-mapping` applies)
+and marks the offending cells in place, so a user sees a wrong source type or a non-UNC path
+where it is, not in a message after pressing create.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static
+
+from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.jobrequests import validate_jobs
+from anonapi_core.mapping import (
+    DEFAULT_MAPPING_NAME,
+    Mapping,
+    RowProblem,
+    load_mapping,
+    new_mapping,
+)
+from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
+from anonapi_core.settings import Settings
+from anonapi_tui.bindings import bindings
+from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.widgets.cell_editor import CellEditor
+
+BASE_COLUMNS = (SOURCE.name, PSEUDO_ID.name, PSEUDO_NAME.name, DESCRIPTION.name)
+OPTIONS = ("root_source_path", "project", "destination_path", "pims_key")
+MAX_LISTED_PROBLEMS = 6
+
+
+def mapping_for(settings: Settings, folder: Path) -> Mapping:
+    """The folder's `anon_mapping.csv`, or a new one (not yet written) seeded from the settings."""
+    path = folder / DEFAULT_MAPPING_NAME
+    if path.is_file():
+        return load_mapping(path)
+    mapping = new_mapping(folder, settings.job_default_parameters)
+    mapping.rows.clear()
+    mapping.row_lines.clear()
+    return mapping
+
+
+def problems_of(mapping: Mapping, settings: Settings) -> list[RowProblem]:
+    """The core's job validation, plus rows without any pseudonym (the server would keep names)."""
+    problems = validate_jobs(mapping, settings.job_default_parameters)
+    for index, row in enumerate(mapping.rows, start=1):
+        if not (row.get(PSEUDO_ID.name) or row.get(PSEUDO_NAME.name)):
+            problems.append(
+                RowProblem(
+                    mapping.file_name,
+                    mapping.line_of(index - 1),
+                    PSEUDO_NAME.name,
+                    "missing pseudonym: set pseudo_name or pseudo_id",
+                    index,
+                )
+            )
+    return problems
+
+
+class MappingEditor(CommandScreen):
+    """Edit with enter, n adds a row, d deletes one, ctrl+s saves (atomically), ctrl+g creates."""
+
+    BINDINGS = bindings("mapping")
+
+    class JobsCreated(Message):
+        def __init__(self, created: int, error: str | None) -> None:
+            super().__init__()
+            self.created = created
+            self.error = error
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        super().__init__()
+        self.settings = settings
+        self.folder = folder
+        self.title = "Mapping"
+        self.mapping: Mapping | None = None
+        self.problems: list[RowProblem] = []
+        self.load_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title", markup=False)
+        yield Input(placeholder="description of this mapping", id="description")
+        yield DataTable(id="options", cursor_type="cell", show_header=False)
+        yield DataTable(id="grid", cursor_type="cell", zebra_stripes=True)
+        yield Static("", id="problems", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the mapping file again (after the folder picker added rows, for instance)."""
+        try:
+            self.mapping = mapping_for(self.settings, self.folder)
+            self.load_error = None
+        except AnonAPIError as e:
+            self.mapping, self.load_error = None, str(e)
+        self._render_all()
+
+    @property
+    def columns(self) -> list[str]:
+        assert self.mapping is not None
+        return [*BASE_COLUMNS, *(c for c in self.mapping.columns if c not in BASE_COLUMNS)]
+
+    def _render_all(self) -> None:
+        title = self.query_one("#title", Static)
+        if self.mapping is None:
+            title.update(f"Mapping in {self.folder}")
+            self.query_one("#problems", Static).update(f"Error: {self.load_error}")
+            self.query_one("#problems", Static).add_class("invalid")
+            return
+        title.update(f"Mapping {self.mapping.path}")
+        self.query_one("#description", Input).value = self.mapping.description
+        options = self.query_one("#options", DataTable)
+        options.clear(columns=True)
+        options.add_column("option", width=18, key="option")
+        options.add_column("value", width=60, key="value")
+        for name in OPTIONS:
+            options.add_row(
+                Text(name, style="bold"), Text(self.mapping.options.get(name, "")), key=name
+            )
+        grid = self.query_one("#grid", DataTable)
+        grid.clear(columns=True)
+        grid.add_column("#", width=3, key="#")
+        for column in self.columns:
+            grid.add_column(column, width=34 if column == SOURCE.name else 16, key=column)
+        for index, _row in enumerate(self.mapping.rows):
+            grid.add_row(*self._row_cells(index), key=str(index))
+        self._validate()
+
+    def _row_cells(self, index: int) -> list[Text]:
+        assert self.mapping is not None
+        row = self.mapping.rows[index]
+        return [Text(str(index + 1), style="dim"), *(Text(row.get(c, "")) for c in self.columns)]
+
+    def _validate(self) -> None:
+        """Re-check every row; restyle only the cells whose validity changed."""
+        assert self.mapping is not None
+        before = {(p.row, p.column) for p in self.problems}
+        self.problems = problems_of(self.mapping, self.settings)
+        after = {(p.row, p.column) for p in self.problems}
+        grid = self.query_one("#grid", DataTable)
+        columns = set(self.columns)
+        # Cells that were or are invalid: the first lose their mark, the second (re)gain it.
+        for row, column in before | after:
+            if row is not None and column in columns and row <= len(self.mapping.rows):
+                cell = self._cell(row - 1, column, (row, column) in after)
+                grid.update_cell(str(row - 1), column, cell)
+        self._show_problems()
+
+    def _cell(self, index: int, column: str, invalid: bool) -> Text:
+        assert self.mapping is not None
+        value = self.mapping.rows[index].get(column, "")
+        if invalid:
+            return Text(f"⚠ {value}", style="bold red reverse" if not value else "bold red")
+        return Text(value)
+
+    def _show_problems(self) -> None:
+        box = self.query_one("#problems", Static)
+        if not self.problems:
+            box.remove_class("invalid")
+            assert self.mapping is not None
+            box.update(f"{len(self.mapping.rows)} rows, all valid")
+            return
+        box.add_class("invalid")
+        lines = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            lines.append(f"... and {len(self.problems) - MAX_LISTED_PROBLEMS} more")
+        box.update("\n".join(lines))
+
+    # Editing ---------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "description" and self.mapping is not None:
+            self.mapping.description = event.value
+
+    def action_edit_cell(self) -> None:
+        focused = self.focused
+        if self.mapping is None or not isinstance(focused, DataTable) or focused.row_count == 0:
+            return
+        key = focused.coordinate_to_cell_key(focused.cursor_coordinate)
+        row_key, column = key.row_key.value, key.column_key.value
+        if focused.id == "options":
+            self._edit(
+                f"Option {row_key}",
+                self.mapping.options.get(row_key, ""),
+                lambda value: self._set_option(row_key, value),
+            )
+        elif column != "#":
+            index = int(row_key)
+            self._edit(
+                f"Row {index + 1}, {column}",
+                self.mapping.rows[index].get(column, ""),
+                lambda value: self._set_cell(index, column, value),
+            )
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.action_edit_cell()
+
+    def _edit(self, label: str, value: str, apply) -> None:
+        def done(new: str | None) -> None:
+            if new is not None:
+                apply(new.strip())
+
+        self.app.push_screen(CellEditor(label, value), done)
+
+    def _set_option(self, name: str, value: str) -> None:
+        assert self.mapping is not None
+        self.mapping.options[name] = value
+        self.query_one("#options", DataTable).update_cell(name, "value", Text(value))
+        self._validate()
+
+    def _set_cell(self, index: int, column: str, value: str) -> None:
+        assert self.mapping is not None
+        self.mapping.rows[index][column] = value
+        self.query_one("#grid", DataTable).update_cell(str(index), column, Text(value))
+        self._validate()
+
+    def action_add_row(self) -> None:
+        if self.mapping is None:
+            return
+        self.mapping.rows.append({SOURCE.name: ""})
+        self.mapping.row_lines.append(None)
+        grid = self.query_one("#grid", DataTable)
+        index = len(self.mapping.rows) - 1
+        grid.add_row(*self._row_cells(index), key=str(index))
+        grid.move_cursor(row=index, column=1)
+        grid.focus()
+        self._validate()
+
+    def action_delete_row(self) -> None:
+        grid = self.query_one("#grid", DataTable)
+        if self.mapping is None or grid.row_count == 0:
+            return
+        index = grid.cursor_row
+        del self.mapping.rows[index]
+        if index < len(self.mapping.row_lines):
+            del self.mapping.row_lines[index]
+        self._render_all()
+        grid.move_cursor(row=min(index, grid.row_count - 1))
+
+    def action_save(self) -> None:
+        from anonapi_core.mapping import save_mapping
+
+        if self.mapping is None:
+            return
+        try:
+            path = save_mapping(self.mapping)
+        except AnonAPIError as e:
+            self.notify(str(e), severity="error", markup=False)
+            return
+        self.notify(f"Saved {path}", markup=False)
