@@ -6,13 +6,16 @@ see fails the test instead of hiding in a result object.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from anonapi_cli.main import cli
+from anonapi_core.client import AnonClient
+from anonapi_core.models import Server
+from anonapi_core.testing import EmbeddedServer, running_server
 
 Anon = Callable[..., Result]
 
@@ -44,12 +47,61 @@ def anon(settings_file: Path, workdir: Path) -> Anon:
     return run
 
 
-@pytest.fixture
-def connected(anon: Anon, request: pytest.FixtureRequest):
-    """Settings pointing at a real embedded server (user, token, active), as a user sets them up."""
-    server = request.getfixturevalue("anon_server")
+def connect(anon: Anon, server) -> None:
+    """Point the settings at `server` (user, token, active) the way a user sets them up."""
     assert anon("server", "add", "local", server.url).exit_code == 0
     assert anon("server", "activate", "local").exit_code == 0
     assert anon("settings", "user", "set-username", server.user_name).exit_code == 0
     assert anon("settings", "user", "set-token", input=server.token + "\n").exit_code == 0
-    return server
+
+
+@pytest.fixture
+def connected(anon: Anon, anon_server_session):
+    """Settings pointing at the session's shared embedded server (its workers process jobs)."""
+    connect(anon, anon_server_session)
+    return anon_server_session
+
+
+@pytest.fixture(scope="module")
+def idle_server() -> Iterator[EmbeddedServer]:
+    """An embedded server without workers: jobs keep the status a test gives them."""
+    with running_server(workers=0) as server:
+        yield server
+
+
+@pytest.fixture
+def idle(anon: Anon, idle_server: EmbeddedServer) -> EmbeddedServer:
+    """Settings pointing at the idle server."""
+    connect(anon, idle_server)
+    return idle_server
+
+
+def make_jobs(server: EmbeddedServer, statuses: list[str], **fields: str) -> list[str]:
+    """Create one job per status on `server` directly in its API, then force each status.
+
+    The sources need not exist: on a server without workers nothing reads them.
+    """
+    with AnonClient(Server(name="t", url=server.url), server.user_name, server.token) as client:
+        ids = []
+        for n in range(len(statuses)):
+            job = client.create_job(
+                {
+                    "source_type": "PATH",
+                    "source_path": "folder:" + server.unc("nowhere", str(n)),
+                    "destination_type": "PATH",
+                    "destination_path": server.unc("out"),
+                    "project_name": "Wetenschap-Algemeen",
+                    "description": "test job",
+                    "anonymizedpatientname": fields.get("pseudo_name", f"name{n}"),
+                    "anonymizedpatientid": fields.get("pseudo_id", f"id{n}"),
+                }
+            )
+            ids.append(str(job.job_id))
+    for job_id, status in zip(ids, statuses, strict=True):
+        error = fields.get("error", f"failure of job {job_id}") if status == "ERROR" else None
+        server.store.modify_job(int(job_id), {"status": status, "error": error}, restart=False)
+    return ids
+
+
+def statuses(server: EmbeddedServer, ids: list[str]) -> dict[str, str]:
+    return {str(k): v for k, v in server.store.job_statuses([int(i) for i in ids]).items()}
