@@ -232,7 +232,8 @@ def _scan(
                     for rel in subdirs:
                         if max_depth is None or rel.count("/") < max_depth:
                             submit(_list_dir, index, os.fspath(folders[index]), rel)
-                    files = [rel for rel in files if matches(rel)]
+                    if matches is not None:
+                        files = [rel for rel in files if matches(rel)]
                     total += len(files)
                     scans[index].candidates += len(files)
                     if check is None:
@@ -309,11 +310,15 @@ def _pattern_parts(pattern: str) -> list[str]:
     return [p for p in pattern.replace("\\", "/").split("/") if p] or ["*"]
 
 
-def _name_filter(pattern: str, recurse: bool, exclude: Sequence[str]) -> Callable[[str], bool]:
+def _name_filter(
+    pattern: str, recurse: bool, exclude: Sequence[str]
+) -> Callable[[str], bool] | None:
     """A predicate on relative `/` paths: matches `**/pattern` (or `pattern` without recurse)
-    and no exclude pattern."""
+    and no exclude pattern; None when every file matches."""
     parts = _pattern_parts(pattern)
     excludes = [re.compile(fnmatch.translate(x.replace("\\", "/"))) for x in exclude]
+    if parts == ["*"] and recurse and not excludes:
+        return None
     match_all = parts == ["*"]
     compiled = [re.compile(fnmatch.translate(os.path.normcase(p))) for p in parts]
 
@@ -340,6 +345,15 @@ def expand_wildcards(cwd: Path, args: Iterable[str]) -> list[Path]:
         if "*" not in arg:
             folders.append(Path(arg))
             continue
-        literal = re.sub(r"([?\[\]])", r"[\1]", arg.replace("\\", "/"))
-        folders.extend(sorted(p for p in Path(cwd).absolute().glob(literal) if p.is_dir()))
+        base, pattern = _split_at_wildcard(Path(cwd).absolute() / arg.replace("\\", "/"))
+        pattern = re.sub(r"([?\[\]])", r"[\1]", pattern)
+        folders.extend(sorted(p for p in base.glob(pattern) if p.is_dir()))
     return folders
+
+
+def _split_at_wildcard(path: Path) -> tuple[Path, str]:
+    """`/data/st*/x` -> (`/data`, `st*/x`): glob takes no absolute patterns, and starting
+    below the fixed part saves listing folders that cannot match."""
+    parts = path.parts
+    first = next(i for i, part in enumerate(parts) if "*" in part)
+    return Path(*parts[:first]), "/".join(parts[first:])

@@ -110,4 +110,4 @@ class SelectionError(AnonAPIError):
 
 
 class UNCPathError(ParameterError, ValueError):
-    """A path that must be UNC (`\\\\server\\share\\...`) is not; a ValueError as in the original."""
+    """A path that must be UNC (`\\\\server\\share`) is not; a ValueError as in the original."""

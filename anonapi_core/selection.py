@@ -74,20 +74,34 @@ def new_selection(folder: Path, paths: Iterable[str | PurePath] = ()) -> FileSel
     )
 
 
+def selection_for_folder(folder: Path) -> FileSelection:
+    """The folder's existing selection, to extend rather than replace (the original replaced
+    it, §8.3 #10), or a new one. A damaged one raises SelectionError."""
+    path = Path(folder) / SELECTION_FILE_NAME
+    return load_selection(path) if path.exists() else new_selection(folder)
+
+
+_ABSOLUTE = re.compile(r"/|[A-Za-z]:/")
+
+
 def _relative(root: Path, path: str | PurePath) -> str:
-    text = str(path).replace("\\", "/")
-    candidate = PurePath(text)
-    if candidate.is_absolute() or re.match(r"[A-Za-z]:/", text):
+    """`path` as a clean relative `/` path; plain strings only (no PurePath per path: this
+    runs for every file of a scan)."""
+    text = (path if isinstance(path, str) else str(path)).replace("\\", "/")
+    if _ABSOLUTE.match(text):
         try:
             text = Path(text).relative_to(root.absolute()).as_posix()
         except ValueError:
             raise SelectionError(
                 f"'{path}' is outside '{root}'; any path in a selection should be inside it"
             ) from None
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        raise SelectionError(f"'{path}' is not a file path inside '{root}'")
-    return "/".join(parts)
+    parts = text.split("/")
+    if "" in parts or "." in parts or ".." in parts:
+        parts = [p for p in parts if p not in ("", ".")]
+        if not parts or ".." in parts:
+            raise SelectionError(f"'{path}' is not a file path inside '{root}'")
+        return "/".join(parts)
+    return text
 
 
 def load_selection(path: Path) -> FileSelection:

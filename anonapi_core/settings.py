@@ -163,8 +163,16 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write settings atomically (owner-only: the file holds the token); returns the path."""
+    """Write settings atomically (owner-only: the file holds the token); returns the path.
+
+    A file at the target that does not load is refused rather than overwritten."""
     target = path or settings.path or settings_path()
+    if target.exists():
+        try:
+            settings_from_dict(read_yaml(target, AnonClientSettingsError), source=target)
+        except AnonClientSettingsError as e:
+            # edited by hand since we read it: the user's edit wins over our copy
+            raise AnonClientSettingsError(f"{e} (not overwriting it; fix or remove it)") from None
     try:
         write_yaml(target, settings.to_dict(), mode=_SETTINGS_FILE_MODE)
     except PersistenceError as e:

@@ -238,3 +238,11 @@ def test_wildcards_expand_to_folders(compat_dir: Path, value: str, expected: lis
 
 def test_arguments_without_wildcards_are_kept_as_typed(tmp_path: Path):
     assert expand_wildcards(tmp_path, ["folder1A", "x?[y]"]) == [Path("folder1A"), Path("x?[y]")]
+
+
+def test_absolute_wildcard_arguments_expand(compat_dir: Path, tmp_path: Path):
+    cwd = compat_dir / "original-fixtures" / "test_cli_parameters"
+    assert expand_wildcards(tmp_path, [str(cwd / "folder1*")]) == [
+        cwd / "folder1A",
+        cwd / "folder1B",
+    ]

@@ -13,6 +13,7 @@ from anonapi_core.selection import (
     load_selection,
     new_selection,
     save_selection,
+    selection_for_folder,
     selection_yaml,
 )
 
@@ -129,3 +130,15 @@ def test_the_original_fileselection_library_reads_our_file(tmp_path: Path):
         selection.description,
         sorted(str(Path(p)) for p in selection.selected_paths),
     ]
+
+
+def test_selection_for_folder_extends_an_existing_selection(tmp_path: Path):
+    fresh = selection_for_folder(tmp_path)
+    assert fresh.selected_paths == []
+    fresh.add(["a/1"])
+    save_selection(fresh)
+    again = selection_for_folder(tmp_path)
+    assert again == fresh
+    (tmp_path / "fileselection.txt").write_text("- not a selection\n")
+    with pytest.raises(SelectionError):
+        selection_for_folder(tmp_path)

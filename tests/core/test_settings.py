@@ -269,3 +269,12 @@ def test_the_original_anonapi_reads_a_file_we_wrote(tmp_path: Path, fixtures: Pa
         "servers": settings.servers,
         "defaults": [f"{k},{v}" for k, v in settings.job_default_parameters],
     }
+
+
+def test_saving_over_a_file_that_no_longer_loads_is_refused(tmp_path: Path):
+    path = tmp_path / "settings.yml"
+    settings = load_settings(path)
+    path.write_text("servers: [broken\n")
+    with pytest.raises(AnonClientSettingsError, match="line 2.*not overwriting it"):
+        save_settings(settings)
+    assert path.read_text() == "servers: [broken\n"
