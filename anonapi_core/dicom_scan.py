@@ -148,7 +148,7 @@ def find_files(
     `fileselection.txt` files are never included. Unreadable folders raise SelectionError.
     """
     (scan,) = _scan(
-        [Path(root)], pattern, recurse, exclude, None, None, max_workers, raise_errors=True
+        [Path(root)], pattern, recurse, exclude, False, None, max_workers, raise_errors=True
     )
     return scan.dicom_files
 
@@ -168,15 +168,15 @@ def find_dicom_files(
     `check_dicom` reads each file's header (`is_dicom`); otherwise the name heuristic
     `looks_like_dicom` decides. `progress(done, total)` is called from the calling thread as
     work completes: `total` is the number of files found so far and grows until the walk is
-    done; `done` counts checked files. Raising from `progress` cancels the scan. A folder that
-    does not exist raises SelectionError before anything is scanned.
+    done; `done` counts checked files (found files without `check_dicom`). Raising from
+    `progress` cancels the scan. A folder that does not exist raises SelectionError before
+    anything is scanned.
     """
     folders = [Path(f) for f in folders]
     for folder in folders:
         if not folder.is_dir():
             raise SelectionError(f"Folder not found: {folder}")
-    check = is_dicom_header if check_dicom else None
-    scans = _scan(folders, pattern, recurse, exclude, check, progress, max_workers)
+    scans = _scan(folders, pattern, recurse, exclude, check_dicom, progress, max_workers)
     if not check_dicom:
         for scan in scans:
             scan.dicom_files = [p for p in scan.dicom_files if looks_like_dicom(p)]
@@ -188,7 +188,7 @@ def _scan(
     pattern: str,
     recurse: bool,
     exclude: Sequence[str],
-    check: Callable[[bytes], bool] | None,
+    check: bool,
     progress: Progress | None,
     max_workers: int,
     raise_errors: bool = False,
@@ -197,55 +197,54 @@ def _scan(
 
     Workers only do I/O and return results through a queue; all bookkeeping happens in the
     calling thread, so no locks are needed and `progress` runs where the caller expects it.
+    FolderScan.dicom_files receives the accepted files: every matching file without `check`.
     """
     matches = _name_filter(pattern, recurse, exclude)
     # without recursion, only the folders a pattern such as `a/*` names are listed
     max_depth = None if recurse else len(_pattern_parts(pattern)) - 1
-    # FolderScan.dicom_files receives the accepted files: all matching ones without `check`
+    bases = [os.fspath(f) for f in folders]
     scans = [FolderScan(folder=f) for f in folders]
-    found: list[list[str]] = [[] for _ in folders]
     results: queue.SimpleQueue = queue.SimpleQueue()
     pending = 0
     total = done = 0
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
 
-        def submit(fn, *args) -> None:
+        def submit(index: int, fn: Callable, *args) -> None:
             nonlocal pending
             pending += 1
-            future = pool.submit(fn, *args)
-            future.add_done_callback(lambda f, tag=(fn, args): results.put((tag, f)))
+            future = pool.submit(fn, bases[index], *args)
+            future.add_done_callback(lambda f: results.put((index, fn, f)))
 
         try:
-            for index, folder in enumerate(folders):
-                submit(_list_dir, index, os.fspath(folder), "")
+            for index in range(len(folders)):
+                submit(index, _list_dir, "")
             while pending:
-                (fn, args), future = _next_result(results)
+                index, fn, future = _next_result(results)
                 pending -= 1
-                index = args[0]
+                scan = scans[index]
                 if fn is _list_dir:
                     files, subdirs, error = future.result()
+                    if error and raise_errors:
+                        raise SelectionError(error)
                     if error:
-                        if raise_errors:
-                            raise SelectionError(error)
-                        scans[index].errors.append(error)
+                        scan.errors.append(error)
                     for rel in subdirs:
                         if max_depth is None or rel.count("/") < max_depth:
-                            submit(_list_dir, index, os.fspath(folders[index]), rel)
+                            submit(index, _list_dir, rel)
                     if matches is not None:
                         files = [rel for rel in files if matches(rel)]
                     total += len(files)
-                    scans[index].candidates += len(files)
-                    if check is None:
-                        found[index].extend(files)
-                    else:
-                        base = os.fspath(folders[index])
-                        for start in range(0, len(files), CHECK_CHUNK):
-                            submit(_check_files, index, base, files[start : start + CHECK_CHUNK])
+                    scan.candidates += len(files)
+                    if not check:
+                        scan.dicom_files.extend(files)
+                        done += len(files)
+                    for start in range(0, len(files) if check else 0, CHECK_CHUNK):
+                        submit(index, _check_files, files[start : start + CHECK_CHUNK])
                 else:
                     checked, accepted, errors = future.result()
-                    found[index].extend(accepted)
-                    scans[index].errors.extend(errors)
+                    scan.dicom_files.extend(accepted)
+                    scan.errors.extend(errors)
                     done += checked
                 if progress is not None:
                     progress(done, total)
@@ -253,8 +252,8 @@ def _scan(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 
-    for scan, paths in zip(scans, found, strict=True):
-        scan.dicom_files = sorted(paths)
+    for scan in scans:
+        scan.dicom_files.sort()
         scan.errors.sort()
     return scans
 
@@ -269,7 +268,7 @@ def _next_result(results: queue.SimpleQueue):
             continue
 
 
-def _list_dir(index: int, base: str, rel: str) -> tuple[list[str], list[str], str | None]:
+def _list_dir(base: str, rel: str) -> tuple[list[str], list[str], str | None]:
     """Relative paths of the files and visible subfolders of `base/rel`, or the error."""
     files: list[str] = []
     subdirs: list[str] = []
@@ -292,7 +291,7 @@ def _list_dir(index: int, base: str, rel: str) -> tuple[list[str], list[str], st
     return files, subdirs, None
 
 
-def _check_files(index: int, base: str, rels: list[str]) -> tuple[int, list[str], list[str]]:
+def _check_files(base: str, rels: list[str]) -> tuple[int, list[str], list[str]]:
     accepted: list[str] = []
     errors: list[str] = []
     for rel in rels:

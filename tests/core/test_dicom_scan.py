@@ -246,3 +246,9 @@ def test_absolute_wildcard_arguments_expand(compat_dir: Path, tmp_path: Path):
         cwd / "folder1A",
         cwd / "folder1B",
     ]
+
+
+def test_progress_completes_without_opening_files(tree: Path):
+    calls = []
+    find_dicom_files([tree], check_dicom=False, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (3, 3)
