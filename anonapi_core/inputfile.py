@@ -154,10 +154,23 @@ def _xlsx_rows(path: Path) -> Rows:
         raise InputFileError(f"Cannot read '{path}' as an Excel workbook ({e})") from e
     try:
         sheet = workbook.worksheets[0]
-        rows = [
-            (number, [_excel_text(cell.value, getattr(cell, "number_format", "")) for cell in row])
-            for number, row in enumerate(sheet.iter_rows(), start=sheet.min_row or 1)
-        ]
+        # Formatting often stretches a sheet to Excel's last row; find the last row with a
+        # value cheaply first, so the slow conversion to text only sees the real table.
+        last = 0
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            if values.count(None) < len(values):
+                last = number
+        rows = (
+            [
+                (
+                    number,
+                    [_excel_text(cell.value, getattr(cell, "number_format", "")) for cell in row],
+                )
+                for number, row in enumerate(sheet.iter_rows(min_row=1, max_row=last), start=1)
+            ]
+            if last
+            else []
+        )
     finally:
         workbook.close()
     return iter(rows)
