@@ -207,9 +207,13 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
     def fail(problem: str) -> AnonClientSettingsError:
         return AnonClientSettingsError(f"{source}: {problem}")
 
+    if data is None:
+        data = {}  # an empty file (the original's writes were not atomic): all defaults
     if not isinstance(data, Mapping):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise fail(f"expected a mapping of settings (key: value lines), but the file is {kind}")
+        raise fail(
+            "expected a mapping of settings (key: value lines), "
+            f"but the file holds a {type(data).__name__}"
+        )
 
     servers = data.get("servers") or {}
     if not isinstance(servers, Mapping):

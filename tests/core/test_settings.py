@@ -99,7 +99,6 @@ def test_wrong_settings_files_are_refused_in_one_line(fixtures: Path, name: str,
     [
         ("servers: [a\nuser_name: x\n", "line 2, column"),
         ("- just\n- a list\n", "expected a mapping of settings"),
-        ("", "the file is empty"),
         ("servers: [a, b]\n", "'servers' must map names to URLs"),
         ("validate_ssl: maybe\n", "'validate_ssl' must be true or false"),
         ("timeout: -1\n", "'timeout' must be a positive number"),
@@ -119,6 +118,12 @@ def test_broken_settings_are_refused_and_never_overwritten(
     assert str(path) in str(error.value)
     assert "\n" not in str(error.value)
     assert path.read_text() == content
+
+
+def test_an_empty_file_gives_defaults(tmp_path: Path):
+    path = tmp_path / "settings.yml"
+    path.write_text("")
+    assert load_settings(path) == Settings()
 
 
 def test_numeric_user_names_and_semicolon_defaults_are_accepted(tmp_path: Path):
