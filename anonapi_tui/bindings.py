@@ -108,9 +108,8 @@ COMMANDS: tuple[Command, ...] = (
         "Filter",
         "Show only jobs with a status or containing text",
     ),
-    Command(
-        "jobs.sort", "s", "sort", "Sort", "Sort by the next column (again on the last: reverse)"
-    ),
+    Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
+    Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order"),
     Command(
         "jobs.details",
         "enter",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobInfo, Server
+from anonapi_tui.screens.base import display_path
 
 if TYPE_CHECKING:
     from anonapi_core.settings import Settings
@@ -89,7 +90,7 @@ class BatchJobSource:
     def __init__(self, settings: Settings, folder: Path) -> None:
         self.settings = settings
         self.folder = folder
-        self.title = f"Batch in {folder}"
+        self.title = f"Batch in {display_path(folder)}"
         self._server: Server | None = None
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.screen import Screen
 
 from anonapi_tui.bindings import DESTRUCTIVE_ACTIONS
@@ -21,3 +23,11 @@ class CommandScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in DESTRUCTIVE_ACTIONS and is_read_only(self))
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working folder when inside it (the usual case), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)

@@ -20,7 +20,7 @@ from textual.widgets import DirectoryTree, Footer, ProgressBar, Static
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
-from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.screens.base import CommandScreen, display_path
 
 
 class FolderTree(DirectoryTree):
@@ -64,7 +64,7 @@ class FolderPicker(CommandScreen):
         self.marked: list[Path] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Study folders under {self.folder}", id="title", markup=False)
+        yield Static(f"Study folders under {display_path(self.folder)}", id="title", markup=False)
         with Horizontal(id="picker"):
             yield FolderTree(self.folder, id="tree")
             with Vertical(id="picker-side"):
@@ -129,12 +129,12 @@ class FolderPicker(CommandScreen):
                     new_job_row(SourceIdentifier.parse(source_for(selection_file, self.folder)))
                 )
             add_rows(mapping, rows)
-            save_mapping(mapping)
+            path = save_mapping(mapping)
         except AnonAPIError as e:
             self.post_message(self.Finished("", str(e)))
             return
         files = sum(len(scan.dicom_files) for scan in scans)
-        summary = f"Added {len(rows)} folders ({files} DICOM files) to {mapping.path}"
+        summary = f"Added {len(rows)} folders ({files} DICOM files) to {display_path(path)}"
         if empty:
             summary += f"; no DICOM in: {', '.join(empty)}"
         self.post_message(self.Finished(summary, None))

@@ -285,6 +285,10 @@ class JobsScreen(CommandScreen):
         self.table.sort_by(self.table.next_sort_column())
         self._announce_sort()
 
+    def action_reverse_sort(self) -> None:
+        self.table.sort_by(self.table.sort_column or self.table.next_sort_column())
+        self._announce_sort()
+
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.column_key.value in SORTABLE:
             self.table.sort_by(event.column_key.value)

@@ -26,7 +26,7 @@ from anonapi_core.mapping import (
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
-from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.screens.base import CommandScreen, display_path
 from anonapi_tui.widgets.cell_editor import CellEditor
 
 BASE_COLUMNS = (SOURCE.name, PSEUDO_ID.name, PSEUDO_NAME.name, DESCRIPTION.name)
@@ -110,11 +110,13 @@ class MappingEditor(CommandScreen):
     def _render_all(self) -> None:
         title = self.query_one("#title", Static)
         if self.mapping is None:
-            title.update(f"Mapping in {self.folder}")
+            title.update(f"Mapping in {display_path(self.folder)}")
             self.query_one("#problems", Static).update(f"Error: {self.load_error}")
             self.query_one("#problems", Static).add_class("invalid")
             return
-        title.update(f"Mapping {self.mapping.path}")
+        path = self.mapping.path or self.folder / DEFAULT_MAPPING_NAME
+        state = "" if path.exists() else " (new, not saved yet)"
+        title.update(f"Mapping {display_path(path)}{state}")
         self.query_one("#description", Input).value = self.mapping.description
         options = self.query_one("#options", DataTable)
         options.clear(columns=True)

@@ -10,7 +10,7 @@ from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.parameters import canonical_name
 from anonapi_core.settings import Settings, save_settings
 from anonapi_tui.bindings import bindings
-from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.screens.base import CommandScreen, display_path
 
 
 def parse_defaults(text: str) -> list[tuple[str, str]]:
@@ -38,9 +38,8 @@ class SettingsScreen(CommandScreen):
         self.title = "Settings"
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            f"Settings  ({self.settings.path or 'not saved yet'})", id="title", markup=False
-        )
+        where = display_path(self.settings.path) if self.settings.path else "not saved yet"
+        yield Static(f"Settings  ({where})", id="title", markup=False)
         with VerticalScroll(id="settings-form"):
             yield Label("User name")
             yield Input(self.settings.user_name, id="user_name")
@@ -76,4 +75,4 @@ class SettingsScreen(CommandScreen):
             state.add_class("invalid")
             return
         state.remove_class("invalid")
-        state.update(f"Saved to {path}")
+        state.update(f"Saved to {display_path(path)}")
