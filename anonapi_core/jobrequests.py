@@ -11,7 +11,6 @@ way round), and PACS rows never need a root_source_path.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,7 +27,7 @@ from anonapi_core.parameters import (
     SOURCE,
     SourceIdentifier,
     SourceType,
-    parameter_name,
+    canonical_name,
 )
 from anonapi_core.paths import is_unc, join_unc, normalise_unc
 
@@ -77,7 +76,9 @@ class JobRequest:
     def row_key(self) -> str:
         """A hash of what this job asks the server for: the same row resolves to the same key in
         a later run, so a resumed creation can skip the rows it already created."""
-        text = json.dumps(self.create_job_params(), sort_keys=True)
+        text = "\x1f".join(
+            f"{key}\x1e{value}" for key, value in sorted(self.create_job_params().items())
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -106,9 +107,15 @@ class _RowResolver:
     def __init__(self, mapping: Mapping, defaults: Iterable[tuple[str, str]]):
         self.name = mapping.file_name
         self.base: dict[str, str] = {}
+        self.problems: list[RowProblem] = []
         for key, value in defaults:
-            if value:
-                self.base[parameter_name(key)] = value
+            name = canonical_name(key)
+            if name is None:
+                self.problems.append(
+                    RowProblem("settings", None, None, f"unknown job default parameter '{key}'")
+                )
+            elif value.strip():
+                self.base[name] = value.strip()
         self.base.update({key: value for key, value in mapping.options.items() if value})
         self._unc: dict[str, str | None] = {}
 
@@ -122,7 +129,7 @@ class _RowResolver:
         return self._unc[path]
 
     def resolve(
-        self, row: dict[str, str], number: int, line: int | None, seen: dict[str, str]
+        self, row: dict[str, str], number: int, line: int | None, seen: dict[JobRequest, str]
     ) -> tuple[JobRequest | None, list[RowProblem]]:
         params = dict(self.base)
         params.update({key: value for key, value in row.items() if value})
@@ -164,11 +171,10 @@ class _RowResolver:
             pims_key=params.get(PIMS_KEY.name) or None,
             line=line,
         )
-        key = job.row_key
-        if key in seen:
-            problem(None, f"the same job as {seen[key]}; remove one of them")
+        if job in seen:  # equal jobs have equal row keys; comparing fields is cheaper
+            problem(None, f"the same job as {seen[job]}; remove one of them")
             return None, problems
-        seen[key] = f"line {line}" if line is not None else f"row {number}"
+        seen[job] = f"line {line}" if line is not None else f"row {number}"
         return job, problems
 
     def _source(self, params: dict[str, str], problem) -> SourceIdentifier | None:
@@ -184,9 +190,12 @@ class _RowResolver:
             return None
         if not source.is_path:
             return source
-        unc = self.unc(source.value)
-        if unc is not None:
-            return SourceIdentifier(source.type, unc)
+        if is_unc(source.value):  # sources are mostly unique: not worth caching
+            try:
+                return SourceIdentifier(source.type, normalise_unc(source.value))
+            except UNCPathError as e:
+                problem(SOURCE.name, str(e))
+                return None
         root = params.get(ROOT_SOURCE_PATH.name, "").strip()
         if not root:
             problem(
@@ -210,8 +219,8 @@ def _resolve(
 ) -> tuple[list[JobRequest], list[RowProblem]]:
     resolver = _RowResolver(mapping, defaults)
     jobs: list[JobRequest] = []
-    problems: list[RowProblem] = []
-    seen: dict[str, str] = {}
+    problems: list[RowProblem] = list(resolver.problems)
+    seen: dict[JobRequest, str] = {}
     for index, row in enumerate(mapping.rows):
         job, row_problems = resolver.resolve(row, index + 1, mapping.line_of(index), seen)
         problems.extend(row_problems)

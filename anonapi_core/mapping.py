@@ -34,6 +34,7 @@ from anonapi_core.parameters import (
     PSEUDO_ID,
     PSEUDO_NAME,
     SOURCE,
+    SOURCE_TYPE_KEYS,
     SourceIdentifier,
     canonical_name,
     parameter_name,
@@ -239,6 +240,7 @@ def _parse_grid(
     rows: list[dict[str, str]] = []
     row_lines: list[int | None] = []
     named: list[tuple[int, str]] = []
+    unnamed: list[int] = []
     width = 0
     line_no = offset + 1
     for cells in reader:
@@ -248,6 +250,7 @@ def _parse_grid(
         if columns is None:
             columns = _grid_columns(cells, row_line, name)
             named = [(pos, column) for pos, column in enumerate(columns) if column]
+            unnamed = [pos for pos, column in enumerate(columns) if not column]
             width = len(columns)
             continue
         if len(cells) > width and "".join(cells[width:]).strip():
@@ -255,13 +258,14 @@ def _parse_grid(
             continue
         count = len(cells)
         row = {column: cells[pos].strip() if pos < count else "" for pos, column in named}
-        for pos, column in enumerate(columns):
-            if column is None and pos < count and cells[pos].strip():
+        for pos in unnamed:
+            if pos < count and cells[pos].strip():
                 problems.append(
                     RowProblem(name, row_line, None, f"column {pos + 1} has a value but no header")
                 )
         source = row.get(SOURCE.name)
-        if source:
+        # Fast path for the usual clean `folder:x`; anything else is parsed to normalise or report.
+        if source and (source.partition(":")[0] not in SOURCE_TYPE_KEYS or source[-1] == ":"):
             try:
                 row[SOURCE.name] = str(SourceIdentifier.parse(source))
             except ParameterParsingError as e:

@@ -80,6 +80,7 @@ class SourceType(StrEnum):
 
 _KNOWN_SOURCE_TYPES = ", ".join(t.value for t in SourceType)
 _SOURCE_TYPES: dict[str, SourceType] = {t.value: t for t in SourceType}
+SOURCE_TYPE_KEYS = frozenset(_SOURCE_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class SourceIdentifier:
     def parse(cls, text: str) -> SourceIdentifier:
         """Parse a source cell; the value loses trailing whitespace (Excel leaves it there)."""
         key, colon, value = text.partition(":")
-        source_type = _SOURCE_TYPES.get(key.strip().lower())
+        source_type = _SOURCE_TYPES.get(key) or _SOURCE_TYPES.get(key.strip().lower())
         if source_type is None:
             if not colon:
                 raise UnknownSourceIdentifierException(
@@ -113,4 +114,4 @@ class SourceIdentifier:
         return self.type.is_path
 
     def __str__(self) -> str:
-        return f"{self.type.value}:{self.value}"
+        return f"{self.type}:{self.value}"

@@ -192,3 +192,10 @@ def test_filter_keeps_jobs_whose_pseudo_id_or_name_matches():
     )
     kept = filter_jobs(resolve_jobs(mapping), ["id1", "name3", "other"])
     assert [job.source.value for job in kept] == ["1", "3"]
+
+
+def test_an_unknown_settings_default_is_a_problem_not_a_crash():
+    mapping = _mapping("project,P\ndestination_path,//s/sh/out", "source\naccession_number:1\n")
+    problems = validate_jobs(mapping, [("projekt", "X"), ("pims_key", " 7 ")])
+    assert [str(p) for p in problems] == ["settings: unknown job default parameter 'projekt'"]
+    assert resolve_jobs(mapping, [("pims_key", " 7 ")])[0].pims_key == "7"
