@@ -230,15 +230,11 @@ def demo_session(
 
 
 def _create_jobs(settings: Settings, mapping_file: Path, folder: Path) -> list[str]:
-    """Create one job per mapping row on the active server and save them as the folder's batch."""
-    from anonapi_core.batch import add_to_batch
-    from anonapi_core.client import AnonClient
-    from anonapi_core.jobrequests import resolve_jobs
-    from anonapi_core.mapping import load_mapping
+    """Create one job per mapping row on the active server, added to the folder's batch."""
+    from anonapi_core.actions.create import create_jobs_from_mapping
+    from anonapi_core.exceptions import JobCreationException
 
-    jobs = resolve_jobs(load_mapping(mapping_file), settings.job_default_parameters)
-    server = settings.active_server()
-    with AnonClient.from_settings(settings, server) as client:
-        ids = [str(client.create_job(job.create_job_params()).job_id) for job in jobs]
-    add_to_batch(folder, server, ids)
-    return ids
+    report = create_jobs_from_mapping(settings, mapping_file, folder)
+    if report.failed:
+        raise JobCreationException(f"Demo job creation failed: {report.failed[0].reason}")
+    return [job.job_id for job in report.created]

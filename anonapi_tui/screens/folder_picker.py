@@ -1,8 +1,8 @@
 """Pick study folders in a tree, scan them for DICOM in a worker, add them to the folder's mapping.
 
-Each marked folder gets a `fileselection.txt` of its DICOM files and a mapping row
-`fileselection:<folder>/fileselection.txt` with a generated pseudonym, as `anon map
-add-study-folders` does. The scan reports progress from its worker; the UI only draws it.
+Each marked folder gets a `fileselection.txt` of its DICOM files and a mapping row with a
+generated pseudonym: the same action as `anon map add-study-folders`. The scan reports progress
+from its worker; the UI only draws it.
 """
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ class FolderTree(DirectoryTree):
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if p.is_dir() and not p.name.startswith(".")]
-
-
-def source_for(selection_file: Path, folder: Path) -> str:
-    """`fileselection:` with a `/` path relative to the mapping's folder when inside it."""
-    try:
-        relative = selection_file.relative_to(folder).as_posix()
-    except ValueError:
-        relative = str(selection_file)
-    return f"fileselection:{relative}"
 
 
 class FolderPicker(CommandScreen):
@@ -108,35 +99,25 @@ class FolderPicker(CommandScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def _scan(self, folders: list[Path]) -> None:
-        from anonapi_core.dicom_scan import find_dicom_files
-        from anonapi_core.mapping import add_rows, new_job_row, save_mapping
-        from anonapi_core.parameters import SourceIdentifier
-        from anonapi_core.selection import new_selection, save_selection
+        from anonapi_core.actions.mapping import add_study_folders
+        from anonapi_core.mapping import save_mapping
         from anonapi_tui.screens.mapping_editor import mapping_for
 
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.Progress(done, total))
+
         try:
-            scans = find_dicom_files(
-                folders, progress=lambda d, t: self.post_message(self.Progress(d, t))
-            )
             mapping = mapping_for(self.settings, self.folder)
-            rows, empty = [], []
-            for scan in scans:
-                if not scan.dicom_files:
-                    empty.append(scan.folder.name)
-                    continue
-                selection_file = save_selection(new_selection(scan.folder, scan.dicom_files))
-                rows.append(
-                    new_job_row(SourceIdentifier.parse(source_for(selection_file, self.folder)))
-                )
-            add_rows(mapping, rows)
-            path = save_mapping(mapping)
+            path = mapping.path if mapping.path and mapping.path.exists() else save_mapping(mapping)
+            added = add_study_folders(path, folders, progress=progress)
         except AnonAPIError as e:
             self.post_message(self.Finished("", str(e)))
             return
-        files = sum(len(scan.dicom_files) for scan in scans)
-        summary = f"Added {len(rows)} folders ({files} DICOM files) to {display_path(path)}"
+        files = sum(row.dicom_files or 0 for row in added)
+        summary = f"Added {len(added)} folders ({files} DICOM files) to {display_path(path)}"
+        empty = [row.folder.name for row in added if row.folder and not row.dicom_files]
         if empty:
-            summary += f"; no DICOM in: {', '.join(empty)}"
+            summary += f"; no DICOM found in: {', '.join(empty)}"
         self.post_message(self.Finished(summary, None))
 
     def on_folder_picker_progress(self, message: Progress) -> None:

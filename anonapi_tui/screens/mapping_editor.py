@@ -8,8 +8,10 @@ where it is, not in a message after pressing create.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
@@ -22,12 +24,18 @@ from anonapi_core.mapping import (
     RowProblem,
     load_mapping,
     new_mapping,
+    save_mapping,
 )
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
 from anonapi_tui.screens.base import CommandScreen, display_path
+from anonapi_tui.screens.jobs import JobsScreen, plural
 from anonapi_tui.widgets.cell_editor import CellEditor
+from anonapi_tui.widgets.confirmation import Confirmation
+
+if TYPE_CHECKING:
+    from anonapi_core.actions.create import CreationPlan, CreationReport
 
 BASE_COLUMNS = (SOURCE.name, PSEUDO_ID.name, PSEUDO_NAME.name, DESCRIPTION.name)
 OPTIONS = ("root_source_path", "project", "destination_path", "pims_key")
@@ -67,10 +75,16 @@ class MappingEditor(CommandScreen):
 
     BINDINGS = bindings("mapping")
 
-    class JobsCreated(Message):
-        def __init__(self, created: int, error: str | None) -> None:
+    class Planned(Message):
+        def __init__(self, plan: CreationPlan | None, error: str | None) -> None:
             super().__init__()
-            self.created = created
+            self.plan = plan
+            self.error = error
+
+    class Created(Message):
+        def __init__(self, report: CreationReport | None, error: str | None) -> None:
+            super().__init__()
+            self.report = report
             self.error = error
 
     def __init__(self, settings: Settings, folder: Path) -> None:
@@ -114,9 +128,7 @@ class MappingEditor(CommandScreen):
             self.query_one("#problems", Static).update(f"Error: {self.load_error}")
             self.query_one("#problems", Static).add_class("invalid")
             return
-        path = self.mapping.path or self.folder / DEFAULT_MAPPING_NAME
-        state = "" if path.exists() else " (new, not saved yet)"
-        title.update(f"Mapping {display_path(path)}{state}")
+        self._render_title()
         self.query_one("#description", Input).value = self.mapping.description
         options = self.query_one("#options", DataTable)
         options.clear(columns=True)
@@ -134,6 +146,12 @@ class MappingEditor(CommandScreen):
         for index, _row in enumerate(self.mapping.rows):
             grid.add_row(*self._row_cells(index), key=str(index))
         self._validate()
+
+    def _render_title(self) -> None:
+        assert self.mapping is not None
+        path = self.mapping.path or self.folder / DEFAULT_MAPPING_NAME
+        state = "" if path.exists() else " (new, not saved yet)"
+        self.query_one("#title", Static).update(f"Mapping {display_path(path)}{state}")
 
     def _row_cells(self, index: int) -> list[Text]:
         assert self.mapping is not None
@@ -247,14 +265,83 @@ class MappingEditor(CommandScreen):
         self._render_all()
         grid.move_cursor(row=min(index, grid.row_count - 1))
 
-    def action_save(self) -> None:
-        from anonapi_core.mapping import save_mapping
-
-        if self.mapping is None:
-            return
+    def _save(self) -> Path | None:
+        assert self.mapping is not None
         try:
-            path = save_mapping(self.mapping)
+            return save_mapping(self.mapping)
         except AnonAPIError as e:
             self.notify(str(e), severity="error", markup=False)
+            return None
+
+    def action_save(self) -> None:
+        if self.mapping is not None and (path := self._save()):
+            self.notify(f"Saved {display_path(path)}", markup=False)
+            self._render_title()
+
+    # Creating jobs ---------------------------------------------------------------------
+
+    def action_create_jobs(self) -> None:
+        """Save, plan (validates again, skips rows created before), confirm, create, show batch."""
+        if self.mapping is None:
             return
-        self.notify(f"Saved {path}", markup=False)
+        if self.problems:
+            self.notify(f"Fix the {len(self.problems)} problems first.", severity="warning")
+            return
+        if (path := self._save()) is not None:
+            self._plan(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="create-jobs")
+    def _plan(self, path: Path) -> None:
+        from anonapi_core.actions.create import plan_jobs
+
+        try:
+            self.post_message(self.Planned(plan_jobs(self.settings, path, self.folder), None))
+        except AnonAPIError as e:
+            self.post_message(self.Planned(None, str(e)))
+
+    def on_mapping_editor_planned(self, message: Planned) -> None:
+        plan = message.plan
+        if plan is None:
+            self.notify(f"Cannot create jobs: {message.error}", severity="error", markup=False)
+            return
+        if not plan.jobs:
+            done = len(plan.already_created)
+            self.notify(f"All {plural(done, 'row')} were created before.", markup=False)
+            return
+        question = (
+            f"Create {plural(len(plan.jobs))} on {plan.server.name} ({plan.server.url})?\n\n"
+            f"project: {', '.join(plan.projects)}\ndestination: {', '.join(plan.destinations)}"
+        )
+        if plan.already_created:
+            question += f"\n({plural(len(plan.already_created), 'row')} created before: skipped)"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._create(plan)
+
+        self.app.push_screen(Confirmation(question, yes_label="Create"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="create-jobs")
+    def _create(self, plan: CreationPlan) -> None:
+        from anonapi_core.actions.create import execute_plan
+
+        try:
+            self.post_message(self.Created(execute_plan(self.settings, plan), None))
+        except AnonAPIError as e:
+            self.post_message(self.Created(None, str(e)))
+
+    async def on_mapping_editor_created(self, message: Created) -> None:
+        report = message.report
+        if report is None:
+            self.notify(f"Creating jobs failed: {message.error}", severity="error", markup=False)
+            return
+        if report.created:
+            self.notify(f"Created {plural(len(report.created))}.", markup=False)
+        for failed in report.failed[:3]:
+            self.notify(f"Not created: {failed.reason}", severity="error", markup=False)
+        if report.batch_error:
+            self.notify(report.batch_error, severity="error", markup=False)
+        if report.created and "batch" in self.app._modes:
+            await self.app.switch_mode("batch")
+            if isinstance(self.app.screen, JobsScreen):
+                self.app.screen.poll_now()
