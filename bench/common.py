@@ -152,6 +152,15 @@ def faster_than_anchor_and_at_most(seconds: float) -> Target:
     )
 
 
+def at_least_rate(items: int, rate: float, unit: str) -> Target:
+    """`items` processed per run at `rate` per second or more."""
+    return Target(f"≥ {rate:,.0f} {unit}/s", lambda ours, _anchor: items / ours.median >= rate)
+
+
+def rate_note(items: int, timing: Timing, unit: str) -> str:
+    return f"{items / timing.median:,.0f} {unit}/s"
+
+
 @dataclass
 class Row:
     """One line of a scenario's table; `ours` is a reason when our side cannot be measured."""

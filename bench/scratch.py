@@ -35,10 +35,12 @@ class ClientHomes:
         return clean_env(ANONAPI_SETTINGS=str(self.our_settings))
 
 
-def settings_document(url: str, user_name: str, token: str) -> dict[str, object]:
+def settings_document(
+    url: str, user_name: str, token: str, active_mapping: Path | None = None
+) -> dict[str, object]:
     """The original's settings layout (reference §3.1) with one active server."""
     return {
-        "active_mapping_file": None,
+        "active_mapping_file": None if active_mapping is None else str(active_mapping),
         "active_server_name": SERVER_NAME,
         "job_default_parameters": ["project,NOT_SET", "destination_path,."],
         "servers": {SERVER_NAME: url},
@@ -48,9 +50,11 @@ def settings_document(url: str, user_name: str, token: str) -> dict[str, object]
     }
 
 
-def client_homes(root: Path, url: str, user_name: str, token: str) -> ClientHomes:
+def client_homes(
+    root: Path, url: str, user_name: str, token: str, active_mapping: Path | None = None
+) -> ClientHomes:
     """Write a scratch settings file for each CLI under `root`."""
-    text = yaml.safe_dump(settings_document(url, user_name, token))
+    text = yaml.safe_dump(settings_document(url, user_name, token, active_mapping))
     original_home = root / "original-home"
     original_home.mkdir(parents=True, exist_ok=True)
     (original_home / SETTINGS_NAME).write_text(text)
