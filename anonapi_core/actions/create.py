@@ -11,7 +11,6 @@ interruption.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -115,7 +114,8 @@ def plan_jobs(
         requests = resolve_jobs(mapping, settings.job_default_parameters)
     except JobSetValidationError as e:
         raise MappingValidationError(mapping_path, str(e).splitlines()) from None
-    keyed = _keyed(requests)
+    # Validation refuses duplicate rows, so the row key identifies a row within its mapping.
+    keyed = [PlannedJob(r.row_key, r) for r in requests]
     wanted = list(filter)
     if wanted:
         chosen = set(map(id, filter_jobs(requests, wanted)))
@@ -140,18 +140,6 @@ def plan_jobs(
         jobs=[p for p in keyed if p.key not in done],
         already_created={p.key: done[p.key] for p in keyed if p.key in done},
     )
-
-
-def _keyed(requests: list[JobRequest]) -> list[PlannedJob]:
-    """Key each job by its parameters; identical rows get distinct keys by occurrence."""
-    seen: Counter[str] = Counter()
-    planned = []
-    for request in requests:
-        base = request.row_key
-        key = base if not seen[base] else f"{base}-{seen[base]}"
-        seen[base] += 1
-        planned.append(PlannedJob(key, request))
-    return planned
 
 
 def execute_plan(
