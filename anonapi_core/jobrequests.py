@@ -131,86 +131,82 @@ class _RowResolver:
     def resolve(
         self, row: dict[str, str], number: int, line: int | None, seen: dict[JobRequest, str]
     ) -> tuple[JobRequest | None, list[RowProblem]]:
-        params = dict(self.base)
-        params.update({key: value for key, value in row.items() if value})
-        problems: list[RowProblem] = []
+        base = self.base
 
-        def problem(column: str | None, message: str) -> None:
-            problems.append(RowProblem(self.name, line, column, message, number))
+        def param(name: str) -> str:  # an empty cell means "not set in this row"
+            return row.get(name) or base.get(name, "")
 
-        source = self._source(params, problem)
-        project = params.get(PROJECT.name, "").strip()
+        errors: list[tuple[str | None, str]] = []
+        source = self._source(param(SOURCE.name), param(ROOT_SOURCE_PATH.name).strip(), errors)
+        project = param(PROJECT.name).strip()
         if project in PLACEHOLDERS:
-            problem(PROJECT.name, "no project set: add a 'project' option or column")
-        destination = params.get(DESTINATION_PATH.name, "").strip()
+            errors.append((PROJECT.name, "no project set: add a 'project' option or column"))
+        destination = param(DESTINATION_PATH.name).strip()
         if destination in PLACEHOLDERS:
-            problem(
-                DESTINATION_PATH.name,
-                "no destination_path set: add a 'destination_path' option or column",
+            errors.append(
+                (
+                    DESTINATION_PATH.name,
+                    "no destination_path set: add a 'destination_path' option or column",
+                )
             )
-        else:
-            unc_destination = self.unc(destination)
-            if unc_destination is None:
-                problem(
+        elif (unc_destination := self.unc(destination)) is None:
+            errors.append(
+                (
                     DESTINATION_PATH.name,
                     f"'{destination}' is not a UNC path (\\\\server\\share\\folder)",
                 )
-            destination = unc_destination or destination
-        if problems or source is None:
-            return None, problems
+            )
+        else:
+            destination = unc_destination
+        if not errors and source is not None:
+            pseudo_id = param(PSEUDO_ID.name) or param(PSEUDO_NAME.name)
+            job = JobRequest(
+                source=source,
+                project=project,
+                destination_path=destination,
+                description=param(DESCRIPTION.name),
+                pseudo_id=pseudo_id or None,
+                pseudo_name=param(PSEUDO_NAME.name) or pseudo_id or None,
+                pims_key=param(PIMS_KEY.name) or None,
+                line=line,
+            )
+            if job not in seen:  # equal jobs have equal row keys; comparing fields is cheaper
+                seen[job] = f"line {line}" if line is not None else f"row {number}"
+                return job, []
+            errors.append((None, f"the same job as {seen[job]}; remove one of them"))
+        return None, [RowProblem(self.name, line, col, msg, number) for col, msg in errors]
 
-        pseudo_id = params.get(PSEUDO_ID.name) or params.get(PSEUDO_NAME.name)
-        pseudo_name = params.get(PSEUDO_NAME.name) or pseudo_id
-        job = JobRequest(
-            source=source,
-            project=project,
-            destination_path=destination,
-            description=params.get(DESCRIPTION.name, ""),
-            pseudo_id=pseudo_id,
-            pseudo_name=pseudo_name,
-            pims_key=params.get(PIMS_KEY.name) or None,
-            line=line,
-        )
-        if job in seen:  # equal jobs have equal row keys; comparing fields is cheaper
-            problem(None, f"the same job as {seen[job]}; remove one of them")
-            return None, problems
-        seen[job] = f"line {line}" if line is not None else f"row {number}"
-        return job, problems
-
-    def _source(self, params: dict[str, str], problem) -> SourceIdentifier | None:
-        """The row's source, a path source made absolute UNC; None (and a problem) if impossible."""
-        text = params.get(SOURCE.name)
+    def _source(
+        self, text: str, root: str, errors: list[tuple[str | None, str]]
+    ) -> SourceIdentifier | None:
+        """The row's source, a path source made absolute UNC; None (and an error) if impossible."""
         if not text:
-            problem(SOURCE.name, "no source: every job needs one, e.g. folder:<path>")
+            errors.append((SOURCE.name, "no source: every job needs one, e.g. folder:<path>"))
             return None
         try:
             source = SourceIdentifier.parse(text)
-        except ParameterParsingError as e:
-            problem(SOURCE.name, str(e))
-            return None
-        if not source.is_path:
-            return source
-        if is_unc(source.value):  # sources are mostly unique: not worth caching
-            try:
+            if not source.is_path:
+                return source
+            if is_unc(source.value):  # sources are mostly unique: not worth caching
                 return SourceIdentifier(source.type, normalise_unc(source.value))
-            except UNCPathError as e:
-                problem(SOURCE.name, str(e))
+            if not root:
+                errors.append(
+                    (
+                        SOURCE.name,
+                        f"'{source.value}' is not a UNC path and no root_source_path is set "
+                        "to resolve it against",
+                    )
+                )
                 return None
-        root = params.get(ROOT_SOURCE_PATH.name, "").strip()
-        if not root:
-            problem(
-                SOURCE.name,
-                f"'{source.value}' is not a UNC path and no root_source_path is set "
-                "to resolve it against",
-            )
-            return None
-        if self.unc(root) is None:
-            problem(ROOT_SOURCE_PATH.name, f"'{root}' is not a UNC path (\\\\server\\share)")
-            return None
-        try:
-            return SourceIdentifier(source.type, join_unc(root, source.value))
-        except UNCPathError as e:
-            problem(SOURCE.name, str(e))
+            unc_root = self.unc(root)
+            if unc_root is None:
+                errors.append(
+                    (ROOT_SOURCE_PATH.name, f"'{root}' is not a UNC path (\\\\server\\share)")
+                )
+                return None
+            return SourceIdentifier(source.type, join_unc(unc_root, source.value))
+        except (ParameterParsingError, UNCPathError) as e:
+            errors.append((SOURCE.name, str(e)))
             return None
 
 
