@@ -1,0 +1,112 @@
+"""Failures every command shares: a broken settings file, a missing batch, mapping or selection,
+and the editor commands (the OS launcher is replaced: tests must not open windows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from tests.cli.conftest import Anon
+
+SETTINGS_COMMANDS = [
+    ["status"],
+    ["server", "list"],
+    ["server", "jobs"],
+    ["server", "add", "x", "http://x"],
+    ["settings", "show"],
+    ["settings", "user", "info"],
+    ["settings", "user", "get-token"],
+    ["create", "show-defaults"],
+    ["batch", "init"],
+    ["map", "init"],
+    ["job", "list", "1"],
+]
+
+
+@pytest.mark.parametrize("command", SETTINGS_COMMANDS, ids=" ".join)
+def test_a_broken_settings_file_fails_every_command_with_one_line(
+    anon: Anon, settings_file: Path, command: list[str]
+) -> None:
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text("user_name: [a\n")
+
+    result = anon(*command)
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert str(settings_file) in result.output
+    assert settings_file.read_text() == "user_name: [a\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["add", "1"],
+        ["remove", "1"],
+        ["reset", "--yes"],
+        ["cancel", "--yes"],
+        ["cancel-active", "--yes"],
+    ],
+    ids=" ".join,
+)
+def test_batch_commands_without_a_batch_fail(anon: Anon, command: list[str]) -> None:
+    result = anon("batch", *command)
+
+    assert result.exit_code == 1
+    assert "No batch defined" in result.output
+
+
+@pytest.mark.parametrize("command", [["delete", "--yes"], ["edit"], ["add-accession-numbers", "1"]])
+def test_map_commands_without_a_mapping_fail(anon: Anon, command: list[str]) -> None:
+    result = anon("map", *command)
+
+    assert result.exit_code == 1
+    assert "anon map init" in result.output
+
+
+def test_select_delete_without_a_selection_fails(anon: Anon) -> None:
+    result = anon("select", "delete", "--yes")
+
+    assert result.exit_code == 1
+    assert "There is no file selection" in result.output
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+
+    def fake_launch(url: str, wait: bool = False, locate: bool = False) -> int:
+        opened.append(url)
+        return 0
+
+    monkeypatch.setattr(click, "launch", fake_launch)
+    return opened
+
+
+def test_edit_commands_open_their_file(
+    anon: Anon, workdir: Path, settings_file: Path, launched: list[str]
+) -> None:
+    anon("map", "init")
+    (workdir / "fileselection.txt").write_text("description: d\nid: i\nselected_paths: []\n")
+
+    results = [anon(*c) for c in (["map", "edit"], ["select", "edit"], ["settings", "edit"])]
+
+    assert [r.exit_code for r in results] == [0, 0, 0]
+    assert launched == [
+        str(workdir / "anon_mapping.csv"),
+        str(workdir / "fileselection.txt"),
+        str(settings_file),
+    ]
+
+
+def test_edit_without_an_editor_says_so(
+    anon: Anon, monkeypatch: pytest.MonkeyPatch, settings_file: Path
+) -> None:
+    monkeypatch.setattr(click, "launch", lambda *a, **k: 1)
+
+    result = anon("settings", "edit")
+
+    assert result.exit_code == 1
+    assert f"Could not open an editor for {settings_file}" in result.output
