@@ -12,20 +12,19 @@ from typing import TYPE_CHECKING
 import click
 
 from anonapi_cli.arguments import job_ids_argument
+from anonapi_cli.bulk import run_bulk
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
     echo_json,
     job_json,
     job_table,
-    note,
-    report_results,
-    results_json,
     summary_block,
 )
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
+    from anonapi_core.models import Server
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 
@@ -166,32 +165,7 @@ def status(
         time.sleep(interval)
 
 
-def _act_on(
-    cli_ctx: CliContext,
-    job_ids: list[str],
-    verb: str,
-    done: str,
-    action,
-    yes: bool,
-    as_json: bool,
-    server,
-) -> None:
-    """Confirm, run a bulk action over one connection, report per job, exit 1 if any failed."""
-    if not job_ids:
-        note(f"No jobs to {verb} in this batch")
-        return
-    confirm_or_stop(f"This will {verb} {len(job_ids)} jobs on {server}. Are you sure?", yes)
-    results = action(cli_ctx.settings, server, job_ids)
-    ok = all(r.ok for r in results)
-    if as_json:
-        echo_json(results_json(results))
-    else:
-        report_results(results, done, server.name)
-    if not ok:
-        click.get_current_context().exit(1)
-
-
-def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], object]:
+def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], Server]:
     """Ids of the batch's jobs now in one of `statuses` (all when none given), and the server."""
     from anonapi_core.actions.batch import batch_status
     from anonapi_core.batch import load_batch
@@ -212,7 +186,16 @@ def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     from anonapi_core.actions.jobs import reset_jobs
 
     ids, server = _selected(cli_ctx)
-    _act_on(cli_ctx, ids, "reset", "Reset", reset_jobs, yes, as_json, server)
+    run_bulk(
+        cli_ctx,
+        server,
+        ids,
+        reset_jobs,
+        question=f"This will reset {len(ids)} jobs on {server}. Are you sure?",
+        done="Reset",
+        yes=yes,
+        as_json=as_json,
+    )
 
 
 @batch.command(name="reset-error")
@@ -224,7 +207,16 @@ def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     from anonapi_core.actions.jobs import reset_jobs
 
     ids, server = _selected(cli_ctx, "ERROR")
-    _act_on(cli_ctx, ids, "reset", "Reset", reset_jobs, yes, as_json, server)
+    run_bulk(
+        cli_ctx,
+        server,
+        ids,
+        reset_jobs,
+        question=f"This will reset {len(ids)} jobs on {server}. Are you sure?",
+        done="Reset",
+        yes=yes,
+        as_json=as_json,
+    )
 
 
 @batch.command()
@@ -236,7 +228,16 @@ def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     from anonapi_core.actions.jobs import cancel_jobs
 
     ids, server = _selected(cli_ctx)
-    _act_on(cli_ctx, ids, "cancel", "Cancelled", cancel_jobs, yes, as_json, server)
+    run_bulk(
+        cli_ctx,
+        server,
+        ids,
+        cancel_jobs,
+        question=f"This will cancel {len(ids)} jobs on {server}. Are you sure?",
+        done="Cancelled",
+        yes=yes,
+        as_json=as_json,
+    )
 
 
 @batch.command(name="cancel-active")
@@ -248,7 +249,16 @@ def cancel_active(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     from anonapi_core.actions.jobs import cancel_jobs
 
     ids, server = _selected(cli_ctx, "ACTIVE")
-    _act_on(cli_ctx, ids, "cancel", "Cancelled", cancel_jobs, yes, as_json, server)
+    run_bulk(
+        cli_ctx,
+        server,
+        ids,
+        cancel_jobs,
+        question=f"This will cancel {len(ids)} jobs on {server}. Are you sure?",
+        done="Cancelled",
+        yes=yes,
+        as_json=as_json,
+    )
 
 
 @batch.command(name="show-error")

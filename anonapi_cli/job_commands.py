@@ -5,17 +5,17 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.arguments import job_ids_argument
+from anonapi_cli.bulk import run_bulk
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
     echo_json,
     job_details,
     job_json,
     job_table,
-    report_results,
     results_json,
     shown_ids,
 )
-from anonapi_cli.prompts import confirm_or_stop, yes_option
+from anonapi_cli.prompts import yes_option
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 
@@ -71,19 +71,6 @@ def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
         click.get_current_context().exit(1)
 
 
-def _act(cli_ctx: CliContext, job_ids: list[str], done: str, action, as_json: bool) -> None:
-    """Run a bulk action, print its per-job results, exit 1 if any job failed."""
-    active = cli_ctx.active_server()
-    results = action(cli_ctx.settings, active, job_ids)
-    if as_json:
-        echo_json(results_json(results))
-        ok = all(r.ok for r in results)
-    else:
-        ok = report_results(results, done, active.name)
-    if not ok:
-        click.get_current_context().exit(1)
-
-
 @job.command()
 @job_ids_argument
 @yes_option
@@ -94,12 +81,17 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
     from anonapi_core.actions.jobs import reset_jobs
 
     active = cli_ctx.active_server()
-    confirm_or_stop(
-        f"This will reset {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
+    run_bulk(
+        cli_ctx,
+        active,
+        job_ids,
+        reset_jobs,
+        question=f"This will reset {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
         "Are you sure?",
-        yes,
+        done="Reset",
+        yes=yes,
+        as_json=as_json,
     )
-    _act(cli_ctx, job_ids, "Reset", reset_jobs, as_json)
 
 
 @job.command()
@@ -112,12 +104,17 @@ def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) ->
     from anonapi_core.actions.jobs import cancel_jobs
 
     active = cli_ctx.active_server()
-    confirm_or_stop(
-        f"This will cancel {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
+    run_bulk(
+        cli_ctx,
+        active,
+        job_ids,
+        cancel_jobs,
+        question=f"This will cancel {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
         "Are you sure?",
-        yes,
+        done="Cancelled",
+        yes=yes,
+        as_json=as_json,
     )
-    _act(cli_ctx, job_ids, "Cancelled", cancel_jobs, as_json)
 
 
 @job.command(name="set-opt-out-ignore")
@@ -135,15 +132,14 @@ def set_opt_out_ignore(
     if not reason.strip():
         raise click.BadParameter("a reason is required", param_hint="REASON")
     active = cli_ctx.active_server()
-    confirm_or_stop(
-        f"This will set opt-out ignore '{reason}' for {len(job_ids)} jobs on {active.name}: "
-        f"{shown_ids(job_ids)}. Are you sure?",
-        yes,
-    )
-    _act(
+    run_bulk(
         cli_ctx,
+        active,
         job_ids,
-        f"Set opt-out ignore ({reason}) for",
-        lambda settings, srv, ids: action(settings, srv, ids, reason),
-        as_json,
+        lambda settings, server, ids: action(settings, server, ids, reason),
+        question=f"This will set opt-out ignore '{reason}' for {len(job_ids)} jobs on "
+        f"{active.name}: {shown_ids(job_ids)}. Are you sure?",
+        done=f"Set opt-out ignore ({reason}) for",
+        yes=yes,
+        as_json=as_json,
     )

@@ -58,9 +58,8 @@ def show(cli_ctx: CliContext, as_json: bool) -> None:
 def edit(cli_ctx: CliContext) -> None:
     """Open the settings file in the default editor."""
     path = cli_ctx.settings_path
-    cli_ctx.settings  # noqa: B018 - creates the file with defaults if there is none yet
     if not path.exists():
-        cli_ctx.save_settings()
+        cli_ctx.save_settings()  # a first-time user gets the defaults to edit
     click.echo(f"Opening {path}")
     if click.launch(str(path)) != 0:
         raise click.ClickException(f"Could not open an editor for {path}; edit it by hand")

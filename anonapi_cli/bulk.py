@@ -1,0 +1,47 @@
+"""Running one action over many jobs: confirm, act over one connection, report each job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from anonapi_cli.context import CliContext
+from anonapi_cli.output import echo_json, note, report_results, results_json
+from anonapi_cli.prompts import confirm_or_stop
+
+if TYPE_CHECKING:
+    from anonapi_core.client import JobResult
+    from anonapi_core.models import Server
+    from anonapi_core.settings import Settings
+
+BulkAction = Callable[["Settings", "Server", Sequence[str]], "list[JobResult]"]
+
+
+def run_bulk(
+    cli_ctx: CliContext,
+    server: Server,
+    job_ids: Sequence[str],
+    action: BulkAction,
+    *,
+    question: str,
+    done: str,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Ask `question` (unless --yes), run `action`, print per-job results; exit 1 if any failed.
+
+    Nothing to do is not a failure: a batch without ERROR jobs has nothing to reset.
+    """
+    if not job_ids:
+        note("No jobs to act on")
+        return
+    confirm_or_stop(question, yes)
+    results = action(cli_ctx.settings, server, job_ids)
+    if as_json:
+        echo_json(results_json(results))
+    else:
+        report_results(results, done, server.name)
+    if not all(r.ok for r in results):
+        click.get_current_context().exit(1)
