@@ -149,13 +149,16 @@ def _status_json(result: BatchStatus) -> dict:
 def status(
     cli_ctx: CliContext, patient_name: bool, watch: bool, interval: float, as_json: bool
 ) -> None:
-    """Print status of all jobs in the batch, with a summary."""
+    """Print status of all jobs in the batch, with a summary.
+
+    With --watch and --json, each refresh is one JSON document per line.
+    """
     from anonapi_core.actions.batch import batch_status
 
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
         if as_json:
-            echo_json(_status_json(result))
+            echo_json(_status_json(result), lines=watch)
         else:
             if watch and cli_ctx.is_terminal:
                 click.clear()

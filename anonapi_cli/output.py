@@ -54,8 +54,9 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+def echo_json(data: Any, *, lines: bool = False) -> None:
+    """Print data as JSON; `lines` prints one compact document per line (for repeated output)."""
+    click.echo(json.dumps(data, default=str) if lines else json.dumps(data, indent=2, default=str))
 
 
 def _is_number(value: Any) -> bool:

@@ -229,3 +229,20 @@ def test_delete_removes_the_batch_file(anon: Anon, idle: EmbeddedServer, workdir
 
     assert result.exit_code == 0
     assert not (workdir / ".anonbatch").exists()
+
+
+def test_status_watch_json_prints_one_document_per_refresh(
+    anon: Anon, idle: EmbeddedServer
+) -> None:
+    ids = make_jobs(idle, ["ACTIVE"])
+    _batch_with(anon, ids)
+    threading.Timer(
+        0.5, lambda: idle.store.modify_job(int(ids[0]), {"status": "ERROR"}, restart=False)
+    ).start()
+
+    result = anon("batch", "status", "--watch", "--interval", "0.2", "--json")
+
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(documents) >= 2
+    assert documents[0]["counts"]["ACTIVE"] == 1
+    assert documents[-1]["counts"] == {"ERROR": 1, "NOT_FOUND": 0}
