@@ -16,16 +16,20 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from anonapi_core.server.deid.dates import shift_days_for, shift_encoded
-from anonapi_core.server.deid.part10 import write_part10
+from anonapi_core.server.deid.part10 import encode_items, write_part10
 from anonapi_core.server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
 from anonapi_core.server.deid.rules import Action, RuleTable, compile_rules
 from anonapi_core.server.deid.uids import CLASS_UID_TAGS, UidMapper
+from anonapi_core.server.deid.values import encoded, pad, raw_element, text
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
+_METHOD_CODES = 0x00120064  # De-identification Method Code Sequence
+_TEMPORAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modified
 # A birth date or time pins a person down more than any other date; the Basic Profile's Z/X for
 # them stands even when other dates are shifted.
 _BIRTH_TAGS = frozenset({0x00100030, 0x00100032})
@@ -72,35 +76,41 @@ def burned_in_reason(ds: Dataset) -> str | None:
     Ultrasound and secondary captures are screenshots more often than not, so they count as
     burned-in unless the file explicitly says BurnedInAnnotation=NO.
     """
-    burned_in = str(ds.get("BurnedInAnnotation", "")).strip().upper()
+    burned_in = text(ds, 0x00280301).upper()  # Burned In Annotation
     if burned_in == "YES":
         return "BurnedInAnnotation is YES"
     if burned_in == "NO":
         return None
-    modality = str(ds.get("Modality", "")).strip().upper()
-    sop_class = str(ds.get("SOPClassUID", ""))
+    modality = text(ds, 0x00080060).upper()
     if modality in ("US", "SC"):
         return f"modality {modality} without BurnedInAnnotation=NO"
+    sop_class = text(ds, 0x00080016)
     if sop_class == _SECONDARY_CAPTURE or sop_class.startswith(_SECONDARY_CAPTURE + "."):
         return "secondary capture without BurnedInAnnotation=NO"
     return None
 
 
-def _raw(tag: int, vr: str, value: bytes) -> RawDataElement:
-    """An encoded element; pydicom writes it back as these bytes without re-encoding."""
-    return RawDataElement(tag, vr, len(value), value, 0, False, True)
+def _damage(ds: Dataset) -> str | None:
+    """What makes a file that pydicom read anyway unfit to copy from, if anything.
+
+    pydicom reads a truncated file without complaint, handing back a last element shorter than
+    its declared length; writing that out would publish a silently corrupted image.
+    """
+    if not text(ds.file_meta, 0x00020010):
+        return "no transfer syntax in the file meta"
+    if ds:
+        last = ds.get_item(max(ds.keys()))
+        if last.is_raw and last.length != 0xFFFFFFFF and len(last.value or b"") != last.length:
+            return f"truncated in element {last.tag}"
+    return None
 
 
-def _encoded(elem: DataElement | RawDataElement) -> bytes:
-    """The encoded value of a text element, whether still raw or already decoded."""
-    if isinstance(elem, RawDataElement):
-        return elem.value or b""
-    value = elem.value
-    if value is None:
-        return b""
-    if isinstance(value, str):
-        return value.encode("ascii", "replace")
-    return "\\".join(str(v) for v in value).encode("ascii", "replace")
+def _set_text(ds: Dataset, tag: int, vr: str, value: str) -> None:
+    """Set a text value; ASCII (valid in every character set) is stored already encoded."""
+    if value.isascii():
+        ds[tag] = raw_element(tag, vr, pad(value.encode("ascii")))
+    else:
+        ds[tag] = DataElement(tag, vr, value)
 
 
 class Deidentifier:
@@ -112,8 +122,20 @@ class Deidentifier:
         self._uids = UidMapper(profile.secret)
         self._shift_dates = RETAIN_FULL_DATES not in profile.options
         self._implicit_vrs: dict[int, str] = {}
-        self._method_text = "PS3.15 E.1 Basic Profile; details in (0012,0064)"
-        self._method_codes = profile.method_codes()
+        # What every output file records about its de-identification, encoded once.
+        self._record_elements = (
+            raw_element(0x00120062, "CS", b"YES "),
+            raw_element(0x00120063, "LO", b"PS3.15 E.1 Basic Profile; details in (0012,0064)"),
+        )
+        self._method_codes_raw = RawDataElement(
+            BaseTag(_METHOD_CODES),
+            "SQ",
+            0xFFFFFFFF,
+            encode_items(self._method_codes_sequence()),
+            0,
+            False,
+            True,
+        )
 
     def deidentify_file(
         self, src: Path, dst: Path, pseudo_id: str, pseudo_name: str
@@ -123,10 +145,14 @@ class Deidentifier:
             ds = dcmread(src)
         except InvalidDicomError:
             return FileOutcome("skipped", f"not a DICOM file: {src.name}")
-        except (OSError, EOFError, ValueError, TypeError, KeyError, NotImplementedError) as exc:
+        except OSError:
+            raise  # the share, not the file: the caller decides
+        except Exception as exc:  # pydicom's parse errors have no common base class
             return FileOutcome("skipped", f"unreadable DICOM file {src.name}: {exc}")
-        sop_class = str(ds.file_meta.get("MediaStorageSOPClassUID", ""))
-        if sop_class == _DICOMDIR_SOP_CLASS:
+        damage = _damage(ds)
+        if damage:
+            return FileOutcome("skipped", f"damaged DICOM file {src.name}: {damage}")
+        if text(ds.file_meta, 0x00020002) == _DICOMDIR_SOP_CLASS:
             return FileOutcome("skipped", f"DICOMDIR index, not an image: {src.name}")
         reason = burned_in_reason(ds)
         if reason:
@@ -139,35 +165,48 @@ class Deidentifier:
         """De-identify `ds` in place (no burned-in check: `deidentify_file` does that)."""
         shift = shift_days_for(self.profile.secret, pseudo_id) if self._shift_dates else None
         self._clean(ds, shift, inside_dummy=False)
-        ds.PatientName = pseudo_name
-        ds.PatientID = pseudo_id
-        ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = self._method_text
-        ds.DeidentificationMethodCodeSequence = Sequence(
-            [self._code_item(value, meaning) for value, meaning in self._method_codes]
+        _set_text(ds, _PATIENT_NAME, "PN", pseudo_name)
+        _set_text(ds, _PATIENT_ID, "LO", pseudo_id)
+        for elem in self._record_elements:
+            ds[elem.tag] = elem
+        ds[_TEMPORAL_MODIFIED] = raw_element(
+            _TEMPORAL_MODIFIED, "CS", b"MODIFIED" if shift else b"UNMODIFIED"
         )
-        ds.LongitudinalTemporalInformationModified = "MODIFIED" if shift else "UNMODIFIED"
+        if ds.original_encoding == (False, True):
+            ds[_METHOD_CODES] = self._method_codes_raw
+        else:
+            ds[_METHOD_CODES] = DataElement(_METHOD_CODES, "SQ", self._method_codes_sequence())
         self._rebuild_file_meta(ds)
 
-    @staticmethod
-    def _code_item(value: str, meaning: str) -> Dataset:
-        item = Dataset()
-        item.CodeValue = value
-        item.CodingSchemeDesignator = "DCM"
-        item.CodeMeaning = meaning
-        return item
+    def _method_codes_sequence(self) -> Sequence:
+        items = []
+        for value, meaning in self.profile.method_codes():
+            item = Dataset()
+            item.CodeValue = value
+            item.CodingSchemeDesignator = "DCM"
+            item.CodeMeaning = meaning
+            items.append(item)
+        return Sequence(items)
 
     def _rebuild_file_meta(self, ds: Dataset) -> None:
         """A fresh file meta group: no source AE titles or private meta survive."""
         old = getattr(ds, "file_meta", None) or FileMetaDataset()
+
+        def value_of(dataset: Dataset, tag: int) -> bytes:
+            elem = dataset.get_item(tag)
+            return b"" if elem is None else encoded(elem)
+
+        instance = value_of(ds, 0x00080018) or self._uids.map_value(value_of(old, 0x00020003))
+        values = [
+            (0x00020001, "OB", b"\0\1"),
+            (0x00020002, "UI", value_of(ds, 0x00080016) or value_of(old, 0x00020002)),
+            (0x00020003, "UI", instance),
+            (0x00020010, "UI", value_of(old, 0x00020010)),
+            (0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID.encode()),
+        ]
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = ds.get("SOPClassUID") or old.get("MediaStorageSOPClassUID")
-        meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID") or self._uids.map(
-            str(old.get("MediaStorageSOPInstanceUID", ""))
-        )
-        if "TransferSyntaxUID" in old:
-            meta.TransferSyntaxUID = old.TransferSyntaxUID
-        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        for tag, vr, value in values:
+            meta[tag] = raw_element(tag, vr, pad(value, b"\0"))
         ds.file_meta = meta
         ds.preamble = b"\0" * 128
 
@@ -178,7 +217,7 @@ class Deidentifier:
         vr = self._implicit_vrs.get(tag)
         if vr is None:
             try:
-                vr = dictionary_VR(tag)
+                vr = dictionary_VR(tag)[:2]  # "US or SS": either way a 2-byte number
             except KeyError:
                 vr = "UN"
             self._implicit_vrs[tag] = vr
@@ -205,7 +244,7 @@ class Deidentifier:
             vr = self._vr_of(elem)
             if vr == "SQ":
                 if action is Action.EMPTY:
-                    ds[tag] = _raw(tag, vr, b"")
+                    ds[tag] = raw_element(tag, vr, b"")
                 else:
                     dummy = inside_dummy or action is Action.DUMMY
                     for item in ds[tag].value:
@@ -214,15 +253,15 @@ class Deidentifier:
                 continue
             elif vr in ("DA", "DT") and tag not in _BIRTH_TAGS:
                 if shift is not None:
-                    ds[tag] = _raw(tag, vr, shift_encoded(_encoded(elem), vr, shift))
+                    ds[tag] = raw_element(tag, vr, shift_encoded(encoded(elem), vr, shift))
             elif vr == "TM":
                 continue  # a whole-day shift leaves the time of day as it was
             elif vr == "UI":
                 if action is Action.EMPTY:
-                    ds[tag] = _raw(tag, vr, b"")
+                    ds[tag] = raw_element(tag, vr, b"")
                 elif tag not in CLASS_UID_TAGS:
-                    ds[tag] = _raw(tag, vr, self._uids.map_value(_encoded(elem)))
+                    ds[tag] = raw_element(tag, vr, self._uids.map_value(encoded(elem)))
             elif action is Action.EMPTY or action is Action.CLEAN:
-                ds[tag] = _raw(tag, vr, b"")
+                ds[tag] = raw_element(tag, vr, b"")
             elif action is Action.DUMMY or action is Action.UID:
-                ds[tag] = _raw(tag, vr, _DUMMIES.get(vr, _TEXT_DUMMY))
+                ds[tag] = raw_element(tag, vr, _DUMMIES.get(vr, _TEXT_DUMMY))

@@ -13,8 +13,11 @@ from pathlib import Path
 from pydicom.charset import default_encoding
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.filewriter import write_data_element
+from pydicom.sequence import Sequence
 from pydicom.uid import UID
+
+from anonapi_core.server.deid.values import text
 
 # VRs whose explicit-VR header has two reserved bytes and a 32-bit length (PS3.5 7.1.2).
 _LONG_VRS = frozenset(
@@ -26,10 +29,17 @@ _LONG_HEADER = struct.Struct("<HH2s2xI").pack
 _ITEM_START = struct.pack("<HHI", 0xFFFE, 0xE000, _UNDEFINED)
 _ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
 _SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+_REQUIRED_META = (
+    (0x00020001, "File Meta Information Version"),
+    (0x00020002, "Media Storage SOP Class UID"),
+    (0x00020003, "Media Storage SOP Instance UID"),
+    (0x00020010, "Transfer Syntax UID"),
+    (0x00020012, "Implementation Class UID"),
+)
 
 
 def _fast_path_applies(ds: Dataset) -> bool:
-    syntax = UID(ds.file_meta.get("TransferSyntaxUID", ""))
+    syntax = UID(text(ds.file_meta, 0x00020010))  # Transfer Syntax UID
     return (
         ds.original_encoding == (False, True)
         and syntax.is_transfer_syntax
@@ -49,17 +59,39 @@ def write_part10(ds: Dataset, dst: Path) -> None:
     fp.is_implicit_VR = False
     fp.write(ds.preamble or b"\0" * 128)
     fp.write(b"DICM")
-    write_file_meta_info(fp, ds.file_meta, enforce_standard=True)
+    for tag, name in _REQUIRED_META:
+        elem = ds.file_meta.get_item(tag)
+        if elem is None or not elem.value:
+            raise ValueError(f"Cannot write {dst.name}: the file meta lacks {name}")
+    meta = DicomBytesIO()
+    meta.is_little_endian = True
+    meta.is_implicit_VR = False
+    _write_dataset(meta, ds.file_meta, default_encoding)
+    fp.write(_SHORT_HEADER(0x0002, 0x0000, b"UL", 4) + struct.pack("<I", meta.tell()))
+    fp.write(meta.getvalue())
     _write_dataset(fp, ds, default_encoding)
     dst.write_bytes(fp.getvalue())
 
 
+def encode_items(sequence: Sequence) -> bytes:
+    """The items of `sequence` encoded as explicit VR little endian, undefined lengths."""
+    fp = DicomBytesIO()
+    fp.is_little_endian = True
+    fp.is_implicit_VR = False
+    for item in sequence:
+        fp.write(_ITEM_START)
+        _write_dataset(fp, item, default_encoding)
+        fp.write(_ITEM_END)
+    return fp.getvalue()
+
+
 def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[str]) -> None:
-    encoding = ds.get("SpecificCharacterSet", parent_encoding)
+    charset = ds.get_item(0x00080005)  # Specific Character Set, for elements encoded here
+    encoding = parent_encoding if charset is None else ds.SpecificCharacterSet
     write = fp.write
     for tag in sorted(ds.keys()):
-        if not tag & 0xFFFF and tag >> 16 > 6:
-            continue  # group lengths are retired outside the meta group (PS3.5 7.2)
+        if not tag & 0xFFFF:
+            continue  # group lengths: retired outside the meta group, which gets its own
         elem = ds.get_item(tag)
         vr = elem.VR
         group, element = tag >> 16, tag & 0xFFFF

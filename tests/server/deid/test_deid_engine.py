@@ -177,3 +177,41 @@ def test_datasets_built_in_memory_are_deidentified_in_place(engine, tmp_path):
     engine.deidentify_dataset(ds, "P1", "Pseudo^One")
     assert ds.StudyInstanceUID.startswith("2.25.") and ds.StudyInstanceUID != original_uid
     assert ds.StudyDate != "20240102" and ds.AccessionNumber == ""
+
+
+def test_every_written_value_has_even_length(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    (out,) = _run(engine, [src], tmp_path / "out")
+    for dataset in (out.file_meta, out, *out.ReferencedSeriesSequence):
+        for tag in list(dataset.keys()):  # tags, not the elements iterating would decode
+            elem = dataset.get_item(tag)
+            if elem.is_raw and elem.length != 0xFFFFFFFF:
+                assert elem.length % 2 == 0, f"odd length in {elem.tag}"
+
+
+def test_a_truncated_file_is_skipped_not_written_half(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(src.read_bytes()[:-100])
+    outcome = engine.deidentify_file(damaged, tmp_path / "out", "P1", "P")
+    assert outcome.kind == "skipped" and "truncated" in outcome.reason
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_dicomdir_index_is_skipped(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    ds = pydicom.dcmread(src)
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    del ds.SOPClassUID  # an index has no SOP class of its own in the dataset
+    ds.save_as(src, enforce_file_format=True)
+    assert pydicom.dcmread(src).file_meta.MediaStorageSOPClassUID == "1.2.840.10008.1.3.10"
+    assert engine.deidentify_file(src, tmp_path / "out", "P1", "P").kind == "skipped"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pseudonym_outside_ascii_is_encoded_in_the_files_character_set(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    dst = tmp_path / "out"
+    assert engine.deidentify_file(src, dst, "P1", "Müller^Jürgen").kind == "written"
+    assert pydicom.dcmread(dst).PatientName == "Müller^Jürgen"
+    assert "Müller".encode("latin-1") in dst.read_bytes()  # ISO_IR 100
