@@ -53,18 +53,15 @@ def init(cli_ctx: CliContext) -> None:
 @JSON_OPTION
 @pass_cli
 def info(cli_ctx: CliContext, as_json: bool) -> None:
-    """Show the batch in the current folder."""
+    """Show the batch in the current folder (as the YAML in .anonbatch)."""
     from anonapi_core.batch import load_batch
+    from anonapi_core.yaml_files import dump_yaml
 
     current = load_batch(cli_ctx.cwd)
-    ids = [str(i) for i in current.job_ids]
     if as_json:
-        echo_json(
-            {"job_ids": ids, "server": {"name": current.server.name, "url": current.server.url}}
-        )
-        return
-    click.echo(f"server: {current.server}")
-    click.echo(f"job_ids ({len(ids)}): {', '.join(ids)}")
+        echo_json(current.to_dict())
+    else:
+        click.echo(dump_yaml(current.to_dict()).rstrip())
 
 
 @batch.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, job_json, job_table, note, server_lines
+from anonapi_cli.output import echo_json, job_json, job_table, server_lines
 
 
 @click.group()
@@ -116,5 +116,5 @@ def jobs(cli_ctx: CliContext, as_json: bool) -> None:
     if as_json:
         echo_json([job_json(j) for j in found])
         return
-    note(f"most recent {len(found)} jobs on {active}:")
+    click.echo(f"most recent {len(found)} jobs on {active}:\n")
     click.echo(job_table(found))

@@ -28,6 +28,17 @@ def test_init_writes_an_empty_batch_for_the_active_server(
     assert saved == {"job_ids": [], "server": {"name": "local", "url": idle.url}}
 
 
+def test_info_prints_the_batch_as_yaml(anon: Anon, idle: EmbeddedServer) -> None:
+    _batch_with(anon, ["12", "3"])
+
+    result = anon("batch", "info")
+
+    assert yaml.safe_load(result.output) == {
+        "job_ids": ["3", "12"],
+        "server": {"name": "local", "url": idle.url},
+    }
+
+
 def test_init_refuses_to_replace_a_batch(anon: Anon, idle: EmbeddedServer) -> None:
     anon("batch", "init")
 

@@ -108,4 +108,6 @@ def test_jobs_lists_the_servers_latest_jobs(anon: Anon, connected) -> None:
     result = anon("server", "jobs")
 
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].split() == ["id", "date", "status", "down", "proc", "user"]
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"most recent {len(lines) - 4} jobs on local: {connected.url}:"
+    assert lines[2].split() == ["id", "date", "status", "down", "proc", "user"]
