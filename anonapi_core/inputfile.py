@@ -122,7 +122,10 @@ def _csv_rows(path: Path) -> Rows:
     best_score = -1
     for delimiter in (",", ";"):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows = [(reader.line_num, cells) for cells in reader if "".join(cells).strip()]
+        try:
+            rows = [(reader.line_num, cells) for cells in reader if "".join(cells).strip()]
+        except csv.Error as e:  # e.g. a cell beyond the csv module's field size limit
+            raise InputFileParseException(f"{path.name}, row {reader.line_num}: {e}") from e
         score = next((len(found) for _, cells in rows if (found := _recognised(cells))), 0)
         if score > best_score:
             best, best_score = rows, score

@@ -120,6 +120,8 @@ def _read_text(path: Path) -> tuple[str, str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise MappingLoadError(f"No mapping file at '{path}'") from None
+    except IsADirectoryError:
+        raise MappingLoadError(f"'{path}' is a folder, not a mapping file") from None
     except OSError as e:
         raise MappingLoadError(
             f"Cannot read mapping '{path}' ({e.strerror or e}). "
@@ -235,6 +237,13 @@ def _parse_grid(
 ) -> tuple[list[dict[str, str]], list[int | None]]:
     """Parse the grid with the csv module: one dict per non-empty row, and each row's file line."""
     reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        return _read_grid(reader, offset, name)
+    except csv.Error as e:  # e.g. a cell beyond the csv module's field size limit
+        raise MappingLoadError(f"{name}, line {offset + reader.line_num}: {e}") from e
+
+
+def _read_grid(reader, offset: int, name: str) -> tuple[list[dict[str, str]], list[int | None]]:
     problems: list[RowProblem] = []
     columns: list[str | None] | None = None
     rows: list[dict[str, str]] = []

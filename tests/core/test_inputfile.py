@@ -186,3 +186,10 @@ def test_importing_the_module_does_not_import_openpyxl():
     code = "import sys, anonapi_core.inputfile; print('openpyxl' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_an_oversized_csv_cell_is_a_parse_error_with_its_row(tmp_path):
+    path = tmp_path / "input.csv"
+    path.write_text(f'folder\n"{"x" * 200_000}"\n')
+    with pytest.raises(InputFileParseException, match="^input.csv, row 2: field larger"):
+        read_input_file(path, "folder")

@@ -477,3 +477,10 @@ def test_we_read_what_the_original_writes(fixtures, tmp_path, name):
     assert ours.rows == source.rows
     assert ours.description == source.description.replace("\n", "")
     assert {key: value.rstrip("\\") for key, value in ours.options.items()} == source.options
+
+
+def test_a_folder_or_an_oversized_cell_is_a_load_error_not_a_traceback(tmp_path):
+    with pytest.raises(MappingLoadError, match="is a folder, not a mapping file"):
+        load_mapping(tmp_path)
+    with pytest.raises(MappingLoadError, match="^mapping, line 2: field larger than field limit"):
+        parse_mapping(f'source,description\nfolder:a,"{"x" * 200_000}"\n')
