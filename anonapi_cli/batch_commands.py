@@ -18,6 +18,7 @@ from anonapi_cli.output import (
     echo_json,
     job_json,
     job_table,
+    json_option,
     summary_block,
 )
 from anonapi_cli.prompts import confirm_or_stop, yes_option
@@ -25,8 +26,6 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
     from anonapi_core.models import Server
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 
 
 @click.group()
@@ -50,7 +49,7 @@ def init(cli_ctx: CliContext) -> None:
 
 
 @batch.command()
-@JSON_OPTION
+@json_option
 @pass_cli
 def info(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the batch in the current folder (as the YAML in .anonbatch)."""
@@ -141,7 +140,7 @@ def _status_json(result: BatchStatus) -> dict:
     show_default=True,
     help="Seconds between refreshes with --watch.",
 )
-@JSON_OPTION
+@json_option
 @pass_cli
 def status(
     cli_ctx: CliContext, patient_name: bool, watch: bool, interval: float, as_json: bool
@@ -179,7 +178,7 @@ def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], Server]:
 
 @batch.command()
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Reset every job in the batch."""
@@ -200,7 +199,7 @@ def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 
 @batch.command(name="reset-error")
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Reset the jobs of the batch that have ERROR status."""
@@ -221,7 +220,7 @@ def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 
 @batch.command()
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Cancel every job in the batch."""
@@ -242,7 +241,7 @@ def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 
 @batch.command(name="cancel-active")
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def cancel_active(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Cancel the jobs still waiting (ACTIVE); leave done, uploaded and error jobs."""
@@ -262,7 +261,7 @@ def cancel_active(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 
 
 @batch.command(name="show-error")
-@JSON_OPTION
+@json_option
 @pass_cli
 def show_error(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the full error message of every job in the batch with ERROR status."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, note
+from anonapi_cli.output import echo_json, json_option, note
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 DEFAULT_DESCRIPTIONS = {
@@ -45,7 +45,7 @@ def _describe(job) -> str:
     help="After a job the server refuses, stop (default) or go on with the other rows.",
 )
 @yes_option
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_cli
 def from_mapping(
     cli_ctx: CliContext,
@@ -187,7 +187,7 @@ def set_defaults(cli_ctx: CliContext, project: str | None, destination_path: str
 
 
 @create.command(name="show-defaults")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_cli
 def show_defaults(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the default parameters used when creating jobs."""

@@ -12,12 +12,11 @@ from anonapi_cli.output import (
     job_details,
     job_json,
     job_table,
+    json_option,
     results_json,
     shown_ids,
 )
 from anonapi_cli.prompts import yes_option
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 
 
 @click.group()
@@ -30,7 +29,7 @@ def job() -> None:
 
 @job.command()
 @job_ids_argument
-@JSON_OPTION
+@json_option
 @pass_cli
 def info(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
     """Print full info for one or more jobs."""
@@ -53,7 +52,7 @@ def info(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
 
 @job.command(name="list")
 @job_ids_argument
-@JSON_OPTION
+@json_option
 @pass_cli
 def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
     """List status of several jobs as a table."""
@@ -74,7 +73,7 @@ def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
 @job.command()
 @job_ids_argument
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Reset jobs so the server processes them again."""
@@ -97,7 +96,7 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
 @job.command()
 @job_ids_argument
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Cancel jobs (the server sets them INACTIVE)."""
@@ -121,7 +120,7 @@ def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) ->
 @job_ids_argument
 @click.argument("reason")
 @yes_option
-@JSON_OPTION
+@json_option
 @pass_cli
 def set_opt_out_ignore(
     cli_ctx: CliContext, job_ids: list[str], reason: str, yes: bool, as_json: bool

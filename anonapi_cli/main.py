@@ -19,7 +19,7 @@ from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.create_commands import create
 from anonapi_cli.job_commands import job
 from anonapi_cli.map_commands import mapping
-from anonapi_cli.output import echo_json, server_lines
+from anonapi_cli.output import echo_json, json_option, server_lines
 from anonapi_cli.select_commands import select
 from anonapi_cli.server_commands import server
 from anonapi_cli.settings_commands import settings
@@ -71,7 +71,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_cli
 def status(cli_ctx: CliContext, as_json: bool) -> None:
     """Show servers (* = active), user name and settings file."""

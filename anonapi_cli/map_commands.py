@@ -11,10 +11,9 @@ from pathlib import Path
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, note, table
+from anonapi_cli.output import echo_json, json_option, note, table
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 INPUT_FILE_OPTION = click.option(
     "-f",
     "--input-file",
@@ -87,7 +86,7 @@ def activate(cli_ctx: CliContext, mapping_file: Path | None) -> None:
 
 
 @mapping.command()
-@JSON_OPTION
+@json_option
 @pass_cli
 def status(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the mapping: options, first rows, problems."""
@@ -180,7 +179,7 @@ def _print_added(added, as_json: bool, what: str) -> None:
     default=True,
     help="Open each file to check it is DICOM (default), or go by file name only.",
 )
-@JSON_OPTION
+@json_option
 @pass_cli
 def add_study_folders(
     cli_ctx: CliContext,
@@ -219,7 +218,7 @@ def add_study_folders(
 @mapping.command(name="add-accession-numbers")
 @click.argument("accession_numbers", nargs=-1)
 @INPUT_FILE_OPTION
-@JSON_OPTION
+@json_option
 @pass_cli
 def add_accession_numbers(
     cli_ctx: CliContext,
@@ -243,7 +242,7 @@ def add_accession_numbers(
 
 @mapping.command(name="add-selection")
 @click.argument("selection", type=click.Path(path_type=Path))
-@JSON_OPTION
+@json_option
 @pass_cli
 def add_selection(cli_ctx: CliContext, selection: Path, as_json: bool) -> None:
     """Add a file selection (or its folder) as one job."""

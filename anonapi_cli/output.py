@@ -49,6 +49,10 @@ JOB_INFO_FIELDS: tuple[str, ...] = (
 )
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+"""The `--json` flag of every command that prints data; the command gets `as_json`."""
+
+
 def note(message: str) -> None:
     """A progress or context message: stderr, so stdout carries only data."""
     click.echo(message, err=True)

@@ -7,10 +7,8 @@ from pathlib import Path
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json
+from anonapi_cli.output import echo_json, json_option
 from anonapi_cli.prompts import confirm_or_stop, yes_option
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 
 
 @click.group()
@@ -28,7 +26,7 @@ def _selection_file(cli_ctx: CliContext) -> Path:
 
 
 @select.command()
-@JSON_OPTION
+@json_option
 @pass_cli
 def status(cli_ctx: CliContext, as_json: bool) -> None:
     """Show how many files the selection in the current folder holds."""
@@ -84,7 +82,7 @@ def edit(cli_ctx: CliContext) -> None:
     multiple=True,
     help="Leave out files whose path matches this pattern; can be repeated.",
 )
-@JSON_OPTION
+@json_option
 @pass_cli
 def add(
     cli_ctx: CliContext,

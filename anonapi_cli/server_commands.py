@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, job_json, job_table, server_lines
+from anonapi_cli.output import echo_json, job_json, job_table, json_option, server_lines
 
 
 @click.group()
@@ -37,7 +37,7 @@ def remove(cli_ctx: CliContext, short_name: str) -> None:
 
 
 @server.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_cli
 def list_servers(cli_ctx: CliContext, as_json: bool) -> None:
     """Show all servers; * marks the active one."""
@@ -67,7 +67,7 @@ def activate(cli_ctx: CliContext, short_name: str) -> None:
 
 @server.command(name="status")
 @click.option("--all", "check_all", is_flag=True, help="Check every known server, concurrently.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_cli
 def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
     """Check whether the active server (or all servers) answers."""
@@ -105,7 +105,7 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
 
 
 @server.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_cli
 def jobs(cli_ctx: CliContext, as_json: bool) -> None:
     """List the latest jobs on the active server (the server decides how many)."""

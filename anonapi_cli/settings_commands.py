@@ -11,9 +11,7 @@ import sys
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+from anonapi_cli.output import echo_json, json_option
 
 
 @click.group()
@@ -40,7 +38,7 @@ def _public_settings(cli_ctx: CliContext) -> dict:
 
 
 @settings.command()
-@JSON_OPTION
+@json_option
 @pass_cli
 def show(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the settings (the token is never shown)."""
@@ -81,7 +79,7 @@ def user() -> None:
 
 
 @user.command(name="info")
-@JSON_OPTION
+@json_option
 @pass_cli
 def user_info(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the user name and whether a token is set (never the token)."""
