@@ -116,11 +116,11 @@ def _names(headers: list[str]) -> str:
 
 
 def _csv_rows(path: Path) -> Rows:
-    """Lines as cells with the delimiter (`,` or `;`) that finds the richer header row."""
+    """Lines as cells with the delimiter (`,`, `;` or a tab) that finds the richer header row."""
     text = _read_text(path)
     best: list[tuple[int, list[str]]] = []
     best_score = -1
-    for delimiter in (",", ";"):
+    for delimiter in (",", ";", "\t"):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             rows = [(reader.line_num, cells) for cells in reader if "".join(cells).strip()]
@@ -133,11 +133,14 @@ def _csv_rows(path: Path) -> Rows:
 
 
 def _read_text(path: Path) -> str:
-    """UTF-8 with or without BOM; otherwise cp1252, what Excel on Windows writes."""
+    """UTF-8 with or without BOM; UTF-16 (Excel's "Unicode text", tab separated) by its BOM;
+    otherwise cp1252, what Excel on Windows writes."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise InputFileError(f"Cannot read '{path}' ({e.strerror or e})") from e
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

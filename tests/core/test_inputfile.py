@@ -193,3 +193,11 @@ def test_an_oversized_csv_cell_is_a_parse_error_with_its_row(tmp_path):
     path.write_text(f'folder\n"{"x" * 200_000}"\n')
     with pytest.raises(InputFileParseException, match="^input.csv, row 2: field larger"):
         read_input_file(path, "folder")
+
+
+def test_excel_unicode_text_is_read_utf16_and_tab_separated(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_bytes(
+        "Accession Number\tPseudoID\r\n1234567.12345678\tpatient1\r\n".encode("utf-16")
+    )
+    assert read_input_file(path, "accession_number") == TWO_PATIENTS[:1]
