@@ -19,6 +19,8 @@ from common import BENCH_DIR, Report, Row, machine
 
 SCENARIOS = ("startup", "batch_status", "reset", "scan", "deid", "dashboard", "mapping")
 RESULTS = BENCH_DIR / "results" / "latest.md"
+README = BENCH_DIR / "README.md"
+FIGURES_START, FIGURES_END = "<!-- figures:start -->", "<!-- figures:end -->"
 
 
 def run_scenario(name: str, quick: bool) -> tuple[bool, str]:
@@ -39,9 +41,20 @@ def run_scenario(name: str, quick: bool) -> tuple[bool, str]:
     return True, marker + proc.stdout.rstrip() + f"\n\n_(scenario took {took:.0f} s)_\n"
 
 
+def update_readme(results: str) -> None:
+    """Put a run's figures between the README's figure markers (section headings one level down)."""
+    text = README.read_text()
+    start, end = text.index(FIGURES_START) + len(FIGURES_START), text.index(FIGURES_END)
+    body = results.split("\n", 1)[1].replace("\n## ", "\n### ")
+    README.write_text(text[:start] + "\n" + body.strip() + "\n" + text[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="write the figures into bench/README.md"
+    )
     parser.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default all)")
     args = parser.parse_args()
     unknown = set(args.scenarios) - set(SCENARIOS)
@@ -55,6 +68,8 @@ def main() -> None:
     header = (
         f"# Benchmark results\n\n- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
         f"- machine: {machine()}\n- mode: {mode}\n"
+        "- the machine may be shared with other work while the bench runs: read medians and "
+        "ratios, not single runs\n"
     )
     print(header, flush=True)
     sections, failed = [], []
@@ -65,7 +80,10 @@ def main() -> None:
         if not ok:
             failed.append(name)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(header + "\n" + "\n".join(sections))
+    results = header + "\n" + "\n".join(sections)
+    RESULTS.write_text(results)
+    if args.update_readme:
+        update_readme(results)
     print(f"Written to {RESULTS.relative_to(BENCH_DIR.parent)}")
     if failed:
         print(f"Failed scenarios: {', '.join(failed)}", file=sys.stderr)
