@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import echo_json, json_option, note
 from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.actions.create import CreatedJob, CreationPlan, CreationReport, FailedJob
 
 DEFAULT_DESCRIPTIONS = {
     "project": "Anonymize according to this project",
@@ -19,7 +24,7 @@ def create() -> None:
     """Create jobs."""
 
 
-def _describe(job) -> str:
+def _describe(job: CreatedJob | FailedJob) -> str:
     request = job.request
     name = request.pseudo_name or request.pseudo_id or ""
     line = f"line {request.line}, " if request.line else ""
@@ -92,11 +97,11 @@ def from_mapping(
         yes,
     )
 
-    def created(job) -> None:
+    def created(job: CreatedJob) -> None:
         if not as_json:
             click.echo(f"Created job {job.job_id} for {_describe(job)}")
 
-    def failed(job) -> None:
+    def failed(job: FailedJob) -> None:
         click.echo(f"Error: {_describe(job)}: {job.reason}", err=True)
 
     try:
@@ -119,7 +124,7 @@ def from_mapping(
         click.get_current_context().exit(1)
 
 
-def _show_dry_run(plan, as_json: bool) -> None:
+def _show_dry_run(plan: CreationPlan, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
@@ -136,7 +141,7 @@ def _show_dry_run(plan, as_json: bool) -> None:
     click.echo(f"{len(plan.jobs)} jobs would be created on {plan.server}")
 
 
-def _show_report(report, as_json: bool) -> None:
+def _show_report(report: CreationReport, as_json: bool) -> None:
     ids = [job.job_id for job in report.created]
     if as_json:
         echo_json(

@@ -7,12 +7,16 @@ Every command says which mapping file it acts on: the active mapping of the sett
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import echo_json, json_option, note, table
 from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.actions.mapping import AddedRow
 
 INPUT_FILE_OPTION = click.option(
     "-f",
@@ -28,6 +32,7 @@ def mapping() -> None:
 
 
 def mapping_path_for(cli_ctx: CliContext) -> Path:
+    """The mapping a command acts on, announced on stderr so the user sees which file changes."""
     from anonapi_core.actions.mapping import mapping_path
 
     path = mapping_path(cli_ctx.settings, cli_ctx.cwd)
@@ -145,7 +150,7 @@ def delete(cli_ctx: CliContext, yes: bool) -> None:
     click.echo(f"Removed mapping at {path}")
 
 
-def _print_added(added, as_json: bool, what: str) -> None:
+def _print_added(added: list[AddedRow], as_json: bool, what: str) -> None:
     if as_json:
         echo_json(
             [
