@@ -171,6 +171,8 @@ def _print_added(added: list[AddedRow], as_json: bool, what: str) -> None:
                 f"Added '{row.folder}': {row.dicom_files} DICOM files of {row.candidates} "
                 f"found, as {row.source} ({row.pseudo_name})"
             )
+            if not row.dicom_files:
+                note(f"Warning: no DICOM files in {row.folder}; its job would have nothing to do")
         else:
             click.echo(f"Added {row.source} ({row.pseudo_name})")
     click.echo(f"Done. Added {len(added)} {what} to mapping")
