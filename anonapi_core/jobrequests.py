@@ -131,17 +131,17 @@ class _RowResolver:
     def resolve(
         self, row: dict[str, str], number: int, line: int | None, seen: dict[JobRequest, str]
     ) -> tuple[JobRequest | None, list[RowProblem]]:
-        base = self.base
-
-        def param(name: str) -> str:  # an empty cell means "not set in this row"
-            return row.get(name) or base.get(name, "")
-
+        # An empty cell means "not set in this row": the option or default applies.
+        params = self.base | {key: value for key, value in row.items() if value}
+        param = params.get
         errors: list[tuple[str | None, str]] = []
-        source = self._source(param(SOURCE.name), param(ROOT_SOURCE_PATH.name).strip(), errors)
-        project = param(PROJECT.name).strip()
+        source = self._source(
+            param(SOURCE.name, ""), param(ROOT_SOURCE_PATH.name, "").strip(), errors
+        )
+        project = param(PROJECT.name, "").strip()
         if project in PLACEHOLDERS:
             errors.append((PROJECT.name, "no project set: add a 'project' option or column"))
-        destination = param(DESTINATION_PATH.name).strip()
+        destination = param(DESTINATION_PATH.name, "").strip()
         if destination in PLACEHOLDERS:
             errors.append(
                 (
@@ -164,7 +164,7 @@ class _RowResolver:
                 source=source,
                 project=project,
                 destination_path=destination,
-                description=param(DESCRIPTION.name),
+                description=param(DESCRIPTION.name, ""),
                 pseudo_id=pseudo_id or None,
                 pseudo_name=param(PSEUDO_NAME.name) or pseudo_id or None,
                 pims_key=param(PIMS_KEY.name) or None,
