@@ -33,6 +33,8 @@ _TEMPORAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modified
 # A birth date or time pins a person down more than any other date; the Basic Profile's Z/X for
 # them stands even when other dates are shifted.
 _BIRTH_TAGS = frozenset({0x00100030, 0x00100032})
+# Value representations of free text, which under a D sequence is replaced whatever its tag.
+_FREE_TEXT_VRS = frozenset({"PN", "LT", "ST", "UT", "UC"})
 _DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
@@ -226,8 +228,9 @@ class Deidentifier:
     def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool) -> None:
         """Apply the rules to every element of `ds` and, recursively, of its sequences.
 
-        `inside_dummy` is set under a sequence whose rule is D (such as Content Sequence): there
-        every element the table does not name gets a dummy value, as dicom-anonymizer does.
+        `inside_dummy` is set under a sequence whose rule is D (Content Sequence, Graphic
+        Annotation Sequence): there free text the table does not name gets a dummy value too,
+        while codes, numbers and the tree itself stay, so a dose report still reports its dose.
         """
         rules = self.rules
         for tag in list(ds.keys()):
@@ -235,13 +238,13 @@ class Deidentifier:
                 del ds[tag]
                 continue
             action = rules.action_for(tag)
-            if action is None and inside_dummy:
-                action = Action.DUMMY
             if action is Action.REMOVE:
                 del ds[tag]
                 continue
             elem = ds.get_item(tag)
             vr = self._vr_of(elem)
+            if action is None and inside_dummy and vr in _FREE_TEXT_VRS:
+                action = Action.DUMMY
             if vr == "SQ":
                 if action is Action.EMPTY:
                     ds[tag] = raw_element(tag, vr, b"")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import UID, JPEGBaseline8Bit
 
@@ -215,3 +216,30 @@ def test_a_pseudonym_outside_ascii_is_encoded_in_the_files_character_set(engine,
     assert engine.deidentify_file(src, dst, "P1", "Müller^Jürgen").kind == "written"
     assert pydicom.dcmread(dst).PatientName == "Müller^Jürgen"
     assert "Müller".encode("latin-1") in dst.read_bytes()  # ISO_IR 100
+
+
+def test_structured_report_content_loses_free_text_but_keeps_codes_and_numbers(engine):
+    content = Dataset()
+    content.ValueType = "TEXT"
+    content.TextValue = "Patient Jansen complained of pain"
+    content.PersonName = "Radioloog^Rita"
+    content.ConceptNameCodeSequence = [_code("121106", "DCM", "Comment")]
+    content.UID = "1.2.3.4.5.6"
+    measured = Dataset()
+    measured.NumericValue = "12.5"
+    measured.MeasurementUnitsCodeSequence = [_code("mGy", "UCUM", "mGy")]
+    content.MeasuredValueSequence = [measured]
+    ds = Dataset()
+    ds.ContentSequence = [content]
+    engine.deidentify_dataset(ds, "P1", "Pseudo^One")
+    out = ds.ContentSequence[0]
+    assert out.TextValue == "ANONYMIZED" and out.PersonName == "ANONYMIZED"
+    assert out.ValueType == "TEXT" and out.ConceptNameCodeSequence[0].CodeValue == "121106"
+    assert out.MeasuredValueSequence[0].NumericValue == 12.5
+    assert out.UID.startswith("2.25.")
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
