@@ -213,7 +213,8 @@ class Deidentifier:
         ds.preamble = b"\0" * 128
 
     def _vr_of(self, elem: DataElement | RawDataElement) -> str:
-        if elem.VR:
+        """The element's VR; from the dictionary when the file has none (implicit VR) or UN."""
+        if elem.VR and elem.VR != "UN":
             return elem.VR
         tag = elem.tag
         vr = self._implicit_vrs.get(tag)
@@ -221,7 +222,7 @@ class Deidentifier:
             try:
                 vr = dictionary_VR(tag)[:2]  # "US or SS": either way a 2-byte number
             except KeyError:
-                vr = "UN"
+                vr = "UN"  # private or unknown: kept as UN unless a rule removes it
             self._implicit_vrs[tag] = vr
         return vr
 

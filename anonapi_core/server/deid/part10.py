@@ -101,15 +101,18 @@ def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[st
                 write(_LONG_HEADER(group, element, vr.encode(), _UNDEFINED))
                 write(value)
                 write(_SEQUENCE_END)
-            elif vr in _LONG_VRS:
+                continue
+            if vr in _LONG_VRS:
                 write(_LONG_HEADER(group, element, vr.encode(), len(value)))
                 write(value)
-            elif len(value) <= 0xFFFF:
+                continue
+            if len(value) <= 0xFFFF:
                 write(_SHORT_HEADER(group, element, vr.encode(), len(value)))
                 write(value)
-            else:
-                write_data_element(fp, elem, encoding)
-        elif vr == "SQ":
+                continue
+        if elem.is_raw:
+            elem = ds[tag]  # decoded, so that pydicom encodes it anew for this transfer syntax
+        if elem.VR == "SQ":
             write(_LONG_HEADER(group, element, b"SQ", _UNDEFINED))
             for item in elem.value:
                 write(_ITEM_START)

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
+from pydicom.tag import Tag
 from pydicom.uid import UID, JPEGBaseline8Bit
 
 from anonapi_core.demo_data import write_study
@@ -243,3 +245,22 @@ def _code(value: str, scheme: str, meaning: str) -> Dataset:
     item = Dataset()
     item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
     return item
+
+
+def test_public_elements_stored_as_un_are_handled_by_their_dictionary_vr(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    ds = pydicom.dcmread(src)
+    original_uid = ds.StudyInstanceUID
+    for tag, value in (
+        (0x00080020, b"20240102"),  # Study Date
+        (0x0020000D, original_uid.encode() + b"\0" * (len(original_uid) % 2)),
+        (0x00081030, b"Study of Doe^Jane "),  # Study Description: removed
+    ):
+        ds[tag] = RawDataElement(Tag(tag), "UN", len(value), value, 0, False, True)
+    ds.save_as(src, enforce_file_format=True)
+    assert pydicom.dcmread(src).get_item(0x00080020).VR == "UN"
+    (out,) = _run(engine, [src], tmp_path / "out")
+    assert out.StudyDate not in ("", "20240102")
+    assert out.StudyInstanceUID.startswith("2.25.")
+    assert "StudyDescription" not in out
+    assert original_uid.encode() not in (tmp_path / "out" / src.name).read_bytes()
