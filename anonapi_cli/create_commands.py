@@ -70,7 +70,7 @@ def from_mapping(
 
     path = mapping_path_for(cli_ctx)
     try:
-        plan = plan_jobs(cli_ctx.settings, path, cli_ctx.cwd, filter=filters)
+        plan = plan_jobs(cli_ctx.settings, path, cli_ctx.cwd, filter=filters, recover=not dry_run)
     except MappingValidationError as e:
         for problem in e.problems:
             click.echo(f"  {problem}", err=True)

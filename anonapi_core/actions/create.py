@@ -6,16 +6,24 @@ Here each created id is appended to the folder's creation journal (synced to dis
 the server answers, keyed by a hash of the row's job parameters; a re-run skips the rows the
 journal already has, and the journal is folded into `.anonbatch` at the end, also after an
 interruption.
+
+One gap is left by any client of an API without idempotency keys: a kill -9 after the server
+created a job but before its id reached the journal. A run therefore leaves a marker file while
+it creates, holding the newest job id on the server when it started; if the next run finds it,
+it looks among the server's latest jobs for newer ones of the same user with a row's exact
+parameters that no journal has, and records them instead of creating them again.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anonapi_core.atomic import atomic_write_text
 from anonapi_core.batch import CreationJournal, JobBatch, has_batch, load_batch
 from anonapi_core.client import AnonClient
 from anonapi_core.exceptions import (
@@ -26,8 +34,11 @@ from anonapi_core.exceptions import (
 )
 from anonapi_core.jobrequests import JobRequest, filter_jobs, resolve_jobs
 from anonapi_core.mapping import load_mapping
-from anonapi_core.models import Server
+from anonapi_core.models import JobInfo, Server
 from anonapi_core.settings import Settings, normalise_url
+
+RUN_MARKER_NAME = ".anonbatch.creating"
+"""Present while a run creates jobs; left behind only by a run that was killed."""
 
 
 class MappingValidationError(JobSetValidationError):
@@ -101,12 +112,20 @@ class CreationReport:
 
 
 def plan_jobs(
-    settings: Settings, mapping_path: Path, folder: Path, *, filter: Iterable[str] = ()
+    settings: Settings,
+    mapping_path: Path,
+    folder: Path,
+    *,
+    filter: Iterable[str] = (),
+    recover: bool = True,
 ) -> CreationPlan:
     """Load and validate every row, apply `filter`, and leave out rows already created.
 
-    Raises MappingValidationError naming every bad row and column; MapperError if the filter
-    matches nothing; PersistenceError if the folder's batch is for another server.
+    After a killed run, jobs it created whose ids never reached the journal are found on the
+    server and journalled first (see the module docstring), unless `recover` is False (a dry
+    run writes nothing). Raises MappingValidationError
+    naming every bad row and column; MapperError if the filter matches nothing;
+    PersistenceError if the folder's batch is for another server.
     """
     server = settings.active_server()
     mapping = load_mapping(mapping_path)
@@ -132,7 +151,10 @@ def plan_jobs(
                 f"active server is {server}; create the jobs in another folder or activate "
                 f"'{batch.server.name}'"
             )
-    done = CreationJournal(folder, server).created()
+    journal = CreationJournal(folder, server)
+    if recover and (Path(folder) / RUN_MARKER_NAME).exists():
+        _recover_unjournalled(settings, server, journal, keyed)
+    done = journal.created()
     return CreationPlan(
         mapping_path=Path(mapping_path),
         folder=Path(folder),
@@ -140,6 +162,80 @@ def plan_jobs(
         jobs=[p for p in keyed if p.key not in done],
         already_created={p.key: done[p.key] for p in keyed if p.key in done},
     )
+
+
+def _signature(
+    source: str | None,
+    pseudo_name: str | None,
+    pseudo_id: str | None,
+    destination: str | None,
+    project: str | None,
+    description: str | None,
+) -> tuple[str, ...]:
+    """What identifies a job's request, compared loosely (a server may normalise paths)."""
+    values = (source, pseudo_name, pseudo_id, destination, project, description)
+    return tuple((v or "").strip().replace("/", "\\").casefold() for v in values)
+
+
+def _request_signature(planned: PlannedJob) -> tuple[str, ...]:
+    p = planned.request.create_job_params()
+    return _signature(
+        p.get("source_path") or p.get("source_instance_id"),
+        p.get("anonymizedpatientname"),
+        p.get("anonymizedpatientid"),
+        p.get("destination_path"),
+        p.get("project_name"),
+        p.get("description"),
+    )
+
+
+def _job_signature(job: JobInfo) -> tuple[str, ...]:
+    return _signature(
+        job.source_path or job.source_instance_id,
+        job.source_anonymizedpatientname,
+        job.source_anonymizedpatientid,
+        job.destination_path,
+        job.project_name,
+        job.description,
+    )
+
+
+def _recover_unjournalled(
+    settings: Settings, server: Server, journal: CreationJournal, planned: list[PlannedJob]
+) -> None:
+    """Journal the jobs a killed run created but did not record (see the module docstring)."""
+    try:
+        marker = json.loads((journal.path.parent / RUN_MARKER_NAME).read_text(encoding="utf-8"))
+        after = int(marker["after_job_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no usable marker: nothing to bound the search by, so adopt nothing
+    known = set(journal.job_ids())
+    done = journal.created()
+    waiting = {_request_signature(p): p for p in planned if p.key not in done}
+    if not waiting:
+        return
+    with AnonClient.from_settings(settings, server) as client:
+        candidates = [
+            str(job.job_id)
+            for job in client.get_jobs()
+            if job.job_id > after
+            and job.user_name == settings.user_name
+            and str(job.job_id) not in known
+        ]
+        for job in client.get_jobs_list(candidates, extended=True) if candidates else []:
+            match = waiting.pop(_job_signature(job), None)
+            if match is not None:
+                journal.record(match.key, str(job.job_id))
+
+
+def _write_marker(client: AnonClient, folder: Path) -> Path:
+    """Record that a run is creating jobs, and the newest job id on the server before it."""
+    newest = max((job.job_id for job in client.get_jobs()), default=0)
+    marker = folder / RUN_MARKER_NAME
+    atomic_write_text(
+        marker, json.dumps({"server": client.server.url, "after_job_id": newest}) + "\n"
+    )
+    return marker
 
 
 def execute_plan(
@@ -152,8 +248,9 @@ def execute_plan(
 ) -> CreationReport:
     """Create the planned jobs over one pooled connection, a few at a time.
 
-    Each id is journalled before the next result is handled. With `stop_on_error`, the first
-    failure stops new creations (in-flight ones finish and are recorded). Callbacks run in the
+    Each id is journalled as soon as the server answers. The first job is created alone, then
+    the rest concurrently. With `stop_on_error`, a failure stops new creations (in-flight ones
+    finish and are recorded). Callbacks run in the
     calling thread. The journal is folded into the batch at the end, also on Ctrl-C.
     """
     report = CreationReport(plan)
@@ -177,9 +274,13 @@ def execute_plan(
     outcomes: dict[str, CreatedJob | FailedJob] = {}
     try:
         with AnonClient.from_settings(settings, plan.server) as client:
+            marker = _write_marker(client, plan.folder)
             pool = ThreadPoolExecutor(max_workers=client.max_concurrency)
             try:
-                pending: set[Future] = {pool.submit(create, p) for p in plan.jobs}
+                # The first job goes alone: a problem every row shares (a refused project or
+                # destination, a wrong token) then shows once instead of once per row.
+                pending: set[Future] = {pool.submit(create, p) for p in plan.jobs[:1]}
+                rest = plan.jobs[1:]
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -191,9 +292,14 @@ def execute_plan(
                             on_created(outcome)
                         elif isinstance(outcome, FailedJob) and on_failed:
                             on_failed(outcome)
+                    pending |= {pool.submit(create, p) for p in rest}
+                    rest = []
             finally:
                 stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
+                # Every request sent has been answered and journalled, also after Ctrl-C:
+                # only a killed run leaves the marker behind.
+                marker.unlink(missing_ok=True)
     finally:
         _fold(report, journal)
     for planned in plan.jobs:
@@ -229,7 +335,7 @@ def create_jobs_from_mapping(
     on_created: Callable[[CreatedJob], None] | None = None,
 ) -> CreationReport:
     """Plan and (unless `dry_run`, which writes nothing) create the jobs of a mapping."""
-    plan = plan_jobs(settings, mapping_path, folder, filter=filter)
+    plan = plan_jobs(settings, mapping_path, folder, filter=filter, recover=not dry_run)
     if dry_run:
         return CreationReport(plan, dry_run=True)
     return execute_plan(settings, plan, stop_on_error=stop_on_error, on_created=on_created)

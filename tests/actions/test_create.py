@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.actions.create import (
+    RUN_MARKER_NAME,
     MappingValidationError,
     create_jobs_from_mapping,
     plan_jobs,
 )
 from anonapi_core.batch import CreationJournal, load_batch
+from anonapi_core.client import AnonClient
+from anonapi_core.exceptions import APIClientError
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, save_settings
 from anonapi_core.testing import EmbeddedServer
@@ -115,6 +119,42 @@ def test_kill_9_mid_run_keeps_every_journalled_id(
     assert len(batch) == 60
 
 
+def test_a_job_created_just_before_a_kill_is_found_and_not_created_again(
+    settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    mapping = write_mapping(tmp_path, idle_server, 3)
+    plan = plan_jobs(settings, mapping, tmp_path)
+    with AnonClient.from_settings(settings) as client:
+        # The killed run: its marker, then a job the server made whose id never got journalled.
+        newest = max(job.job_id for job in client.get_jobs())
+        (tmp_path / RUN_MARKER_NAME).write_text(json.dumps({"after_job_id": newest}))
+        orphan = str(client.create_job(plan.jobs[1].request.create_job_params()).job_id)
+
+    report = create_jobs_from_mapping(settings, mapping, tmp_path)
+
+    assert report.ok and len(report.created) == 2
+    assert report.plan.already_created == {plan.jobs[1].key: orphan}
+    assert orphan in load_batch(tmp_path).job_ids and len(load_batch(tmp_path).job_ids) == 3
+    assert not (tmp_path / RUN_MARKER_NAME).exists()
+
+
+def test_the_same_mapping_in_another_folder_gets_its_own_jobs(
+    settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    create_jobs_from_mapping(
+        settings, write_mapping(tmp_path / "a", idle_server, 2), tmp_path / "a"
+    )
+
+    report = create_jobs_from_mapping(
+        settings, write_mapping(tmp_path / "b", idle_server, 2), tmp_path / "b"
+    )
+
+    assert len(report.created) == 2
+    assert not set(load_batch(tmp_path / "a").job_ids) & set(load_batch(tmp_path / "b").job_ids)
+
+
 def test_validation_reports_every_bad_row(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
@@ -139,18 +179,42 @@ def test_dry_run_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["anon_mapping.csv"]
 
 
-def test_stop_on_error_creates_nothing_after_the_first_refusal(
+def test_a_refusal_every_row_shares_stops_after_the_first_row(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    mapping = write_mapping(tmp_path, idle_server, 2)
-    settings.servers["idle"] = idle_server.url
-    settings.user_token = "not-the-token"
+    mapping = write_mapping(tmp_path, idle_server, 5)
+    mapping.write_text(mapping.read_text().replace("Wetenschap-Algemeen", "NoSuchProject"))
 
     report = create_jobs_from_mapping(settings, mapping, tmp_path)
 
     assert not report.ok and not report.created
-    assert report.failed and "401" in report.failed[0].reason
-    assert len(report.failed) + len(report.not_attempted) == 2
+    assert (
+        len(report.failed) == 1 and "Unknown project_name NoSuchProject" in report.failed[0].reason
+    )
+    assert len(report.not_attempted) == 4
+
+
+def test_continue_on_error_tries_every_row(
+    settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    mapping = write_mapping(tmp_path, idle_server, 3)
+    mapping.write_text(mapping.read_text().replace("Wetenschap-Algemeen", "NoSuchProject"))
+
+    report = create_jobs_from_mapping(settings, mapping, tmp_path, stop_on_error=False)
+
+    assert len(report.failed) == 3 and not report.not_attempted
+
+
+def test_a_wrong_token_fails_before_any_job_is_sent(
+    settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
+) -> None:
+    mapping = write_mapping(tmp_path, idle_server, 2)
+    settings.user_token = "not-the-token"
+
+    with pytest.raises(APIClientError, match="401"):
+        create_jobs_from_mapping(settings, mapping, tmp_path)
+
+    assert not (tmp_path / ".anonbatch").exists()
 
 
 def test_a_row_repeated_in_a_mapping_is_refused_not_created_twice(
