@@ -7,6 +7,7 @@ included, go back to disk byte for byte.
 """
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +63,19 @@ _DUMMIES: dict[str, bytes] = {
     "OB": b"Anonymized",
     "UN": b"Anonymized",
 }
+
+
+class _Step(Enum):
+    """What `_clean` does with one element."""
+
+    LEAVE = 0
+    REMOVE = 1
+    EMPTY = 2
+    SHIFT = 3
+    UID = 4
+    DUMMY = 5
+    RECURSE = 6
+    RECURSE_DUMMY = 7
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,7 @@ class Deidentifier:
         self.rules: RuleTable = compile_rules(profile.options)
         self._uids = UidMapper(profile.secret)
         self._shift_dates = RETAIN_FULL_DATES not in profile.options
-        self._implicit_vrs: dict[int, str] = {}
+        self._steps: dict[tuple[int, str | None, bool], tuple[_Step, str]] = {}
         # What every output file records about its de-identification, encoded once.
         self._record_elements = (
             raw_element(0x00120062, "CS", b"YES "),
@@ -212,60 +226,74 @@ class Deidentifier:
         ds.file_meta = meta
         ds.preamble = b"\0" * 128
 
-    def _vr_of(self, elem: DataElement | RawDataElement) -> str:
+    def _vr_of(self, tag: int, vr: str | None) -> str:
         """The element's VR; from the dictionary when the file has none (implicit VR) or UN."""
-        if elem.VR and elem.VR != "UN":
-            return elem.VR
-        tag = elem.tag
-        vr = self._implicit_vrs.get(tag)
-        if vr is None:
-            try:
-                vr = dictionary_VR(tag)[:2]  # "US or SS": either way a 2-byte number
-            except KeyError:
-                vr = "UN"  # private or unknown: kept as UN unless a rule removes it
-            self._implicit_vrs[tag] = vr
-        return vr
+        if vr and vr != "UN":
+            return vr
+        try:
+            return dictionary_VR(tag)[:2]  # "US or SS": either way a 2-byte number
+        except KeyError:
+            return "UN"  # private or unknown: kept as UN unless a rule removes it
 
-    def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool) -> None:
-        """Apply the rules to every element of `ds` and, recursively, of its sequences.
+    def _step_for(self, tag: int, file_vr: str | None, inside_dummy: bool) -> tuple[_Step, str]:
+        """What to do with an element, decided once per (tag, VR, context) and then cached.
 
         `inside_dummy` is set under a sequence whose rule is D (Content Sequence, Graphic
         Annotation Sequence): there free text the table does not name gets a dummy value too,
         while codes, numbers and the tree itself stay, so a dose report still reports its dose.
         """
-        rules = self.rules
+        action = self.rules.action_for(tag)
+        vr = self._vr_of(tag, file_vr)
+        if action is Action.REMOVE:
+            return _Step.REMOVE, vr
+        if action is None and inside_dummy and vr in _FREE_TEXT_VRS:
+            action = Action.DUMMY
+        if vr == "SQ":
+            if action is Action.EMPTY:
+                return _Step.EMPTY, vr
+            if inside_dummy or action is Action.DUMMY:
+                return _Step.RECURSE_DUMMY, vr
+            return _Step.RECURSE, vr
+        if action is Action.KEEP or vr == "TM":  # whole-day shifts leave the time of day
+            return _Step.LEAVE, vr
+        if vr in ("DA", "DT") and tag not in _BIRTH_TAGS:
+            return _Step.SHIFT, vr
+        if vr == "UI":
+            if action is Action.EMPTY:
+                return _Step.EMPTY, vr
+            return (_Step.LEAVE if tag in CLASS_UID_TAGS else _Step.UID), vr
+        if action is Action.EMPTY or action is Action.CLEAN:
+            return _Step.EMPTY, vr
+        if action is Action.DUMMY or action is Action.UID:
+            return _Step.DUMMY, vr
+        return _Step.LEAVE, vr
+
+    def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool) -> None:
+        """Apply the rules to every element of `ds` and, recursively, of its sequences."""
+        steps = self._steps
         for tag in list(ds.keys()):
             if tag >> 16 & 1 or tag < 0x00030000:  # private, or command/meta group misplaced
                 del ds[tag]
                 continue
-            action = rules.action_for(tag)
-            if action is Action.REMOVE:
-                del ds[tag]
-                continue
             elem = ds.get_item(tag)
-            vr = self._vr_of(elem)
-            if action is None and inside_dummy and vr in _FREE_TEXT_VRS:
-                action = Action.DUMMY
-            if vr == "SQ":
-                if action is Action.EMPTY:
-                    ds[tag] = raw_element(tag, vr, b"")
-                else:
-                    dummy = inside_dummy or action is Action.DUMMY
-                    for item in ds[tag].value:
-                        self._clean(item, shift, dummy)
-            elif action is Action.KEEP:
+            key = (tag, elem.VR, inside_dummy)
+            planned = steps.get(key)
+            if planned is None:
+                planned = steps[key] = self._step_for(tag, elem.VR, inside_dummy)
+            step, vr = planned
+            if step is _Step.LEAVE:
                 continue
-            elif vr in ("DA", "DT") and tag not in _BIRTH_TAGS:
+            if step is _Step.REMOVE:
+                del ds[tag]
+            elif step is _Step.EMPTY:
+                ds[tag] = raw_element(tag, vr, b"")
+            elif step is _Step.SHIFT:
                 if shift is not None:
                     ds[tag] = raw_element(tag, vr, shift_encoded(encoded(elem), vr, shift))
-            elif vr == "TM":
-                continue  # a whole-day shift leaves the time of day as it was
-            elif vr == "UI":
-                if action is Action.EMPTY:
-                    ds[tag] = raw_element(tag, vr, b"")
-                elif tag not in CLASS_UID_TAGS:
-                    ds[tag] = raw_element(tag, vr, self._uids.map_value(encoded(elem)))
-            elif action is Action.EMPTY or action is Action.CLEAN:
-                ds[tag] = raw_element(tag, vr, b"")
-            elif action is Action.DUMMY or action is Action.UID:
+            elif step is _Step.UID:
+                ds[tag] = raw_element(tag, vr, self._uids.map_value(encoded(elem)))
+            elif step is _Step.DUMMY:
                 ds[tag] = raw_element(tag, vr, _DUMMIES.get(vr, _TEXT_DUMMY))
+            else:
+                for item in ds[tag].value:
+                    self._clean(item, shift, step is _Step.RECURSE_DUMMY)
