@@ -71,7 +71,7 @@ def test_ctrl_c_mid_run_loses_no_id_and_a_rerun_creates_only_the_rest(
     assert len(set(_job_sources(idle_server, all_ids))) == 20
 
 
-def test_kill_9_mid_run_keeps_every_journalled_id(
+def test_kill_9_mid_run_loses_no_job_and_creates_none_twice(
     idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
     mapping = write_mapping(tmp_path, idle_server, 60)
@@ -86,6 +86,7 @@ def test_kill_9_mid_run_keeps_every_journalled_id(
         ),
         settings_file,
     )
+    jobs_before = idle_server.store.count_jobs()
     env = {**os.environ, "ANONAPI_SETTINGS": str(settings_file)}
     command = [sys.executable, "-c", "from anonapi_cli.main import cli; cli()"]
     process = subprocess.Popen(
@@ -117,6 +118,7 @@ def test_kill_9_mid_run_keeps_every_journalled_id(
     batch = set(load_batch(tmp_path).job_ids)
     assert journalled <= batch
     assert len(batch) == 60
+    assert idle_server.store.count_jobs() - jobs_before == 60  # nothing created twice
 
 
 def test_a_job_created_just_before_a_kill_is_found_and_not_created_again(
