@@ -108,3 +108,22 @@ def test_an_unsupported_locale_does_not_crash(anon_exe: str, tmp_path: Path) -> 
 
     assert result.returncode == 0, result.stderr
     assert "Available servers" in result.stdout
+
+
+def test_verbose_logs_go_to_stderr_interpolated(anon_exe: str, tmp_path: Path) -> None:
+    (tmp_path / ".anonbatch").write_text(
+        "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
+    )
+
+    result = subprocess.run(
+        [anon_exe, "-vv", "batch", "status"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "DEBUG" in result.stderr and "%s" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: Cannot reach http://127.0.0.1:9")
