@@ -35,13 +35,14 @@ class AnonGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AnonAPIError as e:
-            raise click.ClickException(_one_line(str(e))) from e
+            raise click.ClickException(_one_line(str(e)) or type(e).__name__) from e
         except OSError as e:
             raise click.ClickException(_describe_os_error(e)) from e
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split()) or "unknown error"
+    """Core messages are one line already; this guards the promise for any that is not."""
+    return " ".join(message.split())
 
 
 def _describe_os_error(e: OSError) -> str:
