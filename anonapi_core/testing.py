@@ -39,6 +39,11 @@ class EmbeddedServer:
         """The server's job store (anonapi_core.server.store.Store), for inspection."""
         return self._handle.store
 
+    @property
+    def worker_processes(self) -> list[Any]:
+        """The worker processes (e.g. to kill one and watch its job recover)."""
+        return self._handle.processes
+
     def unc(self, *parts: str) -> str:
         """UNC path of a file or folder under the share, e.g. `unc("in", "study1")`."""
         return "\\".join([self.unc_root, *parts])

@@ -12,6 +12,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -24,33 +25,49 @@ from anonapi_core.server.store import Store
 STOP_TIMEOUT = 10.0
 
 
-def _start_workers(config: ServerConfig, count: int) -> tuple[list[BaseProcess], Any]:
+@dataclass
+class Workers:
+    """Worker processes and the pipes that tell them to stop.
+
+    A pipe per worker rather than one shared Event: a worker killed while inside a shared
+    primitive would leave it locked and hang the shutdown of all others.
+    """
+
+    processes: list[BaseProcess] = field(default_factory=list)
+    pipes: list[Connection] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            with suppress(OSError):  # a killed worker's pipe is broken
+                pipe.send("stop")
+            pipe.close()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process in self.processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(2)
+
+
+def _start_workers(config: ServerConfig, count: int) -> Workers:
     from anonapi_core.server.worker import worker_main
 
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    processes = []
+    workers = Workers()
     for index in range(count):
         worker_id = f"{socket.gethostname()}-{index}-{time.time_ns()}"
+        ours, theirs = context.Pipe()
         process = context.Process(
             target=worker_main,
-            args=(config.database_url, config.lease_seconds, worker_id, stop),
+            args=(config.database_url, config.lease_seconds, worker_id, theirs),
             name=f"anon-worker-{index}",
             daemon=True,
         )
         process.start()
-        processes.append(process)
-    return processes, stop
-
-
-def _stop_workers(processes: list[BaseProcess], stop: Any) -> None:
-    stop.set()
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            process.terminate()
-            process.join(2)
+        theirs.close()
+        workers.processes.append(process)
+        workers.pipes.append(ours)
+    return workers
 
 
 def _uvicorn(store: Store, **options: Any) -> uvicorn.Server:
@@ -63,11 +80,11 @@ def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers:
     config = home.load_config()
     store = Store(config.database_url)
     store.create_schema()
-    processes, stop = _start_workers(config, workers)
+    running = _start_workers(config, workers)
     try:
         _uvicorn(store, host=host, port=port).run()
     finally:
-        _stop_workers(processes, stop)
+        running.stop()
         store.close()
 
 
@@ -79,14 +96,16 @@ class BackgroundServer:
     store: Store
     server: uvicorn.Server
     thread: threading.Thread
-    processes: list[BaseProcess] = field(default_factory=list)
-    stop_event: Any = None
+    workers: Workers
+
+    @property
+    def processes(self) -> list[BaseProcess]:
+        return self.workers.processes
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(STOP_TIMEOUT)
-        if self.stop_event is not None:
-            _stop_workers(self.processes, self.stop_event)
+        self.workers.stop()
         self.store.close()
 
 
@@ -113,12 +132,10 @@ def start_in_background(
                 sock.close()
             raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
-    processes, stop = _start_workers(config, workers) if workers else ([], None)
     return BackgroundServer(
         url=f"http://{host}:{bound_port}",
         store=store,
         server=server,
         thread=thread,
-        processes=processes,
-        stop_event=stop,
+        workers=_start_workers(config, workers),
     )

@@ -17,7 +17,9 @@ import logging
 import shutil
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -258,13 +260,19 @@ def _publish(partial: Path, final: Path, attempt: int) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def worker_main(database_url: str, lease_seconds: float, worker_id: str, stop: Any) -> None:
-    """Entry point of a worker process (spawn-safe: only picklable arguments)."""
+def worker_main(
+    database_url: str, lease_seconds: float, worker_id: str, control: Connection
+) -> None:
+    """Entry point of a worker process (spawn-safe: only picklable arguments).
+
+    The worker stops when the parent sends on `control` or closes it, also when the parent died.
+    """
     store = Store(database_url)
     shutdown = threading.Event()
 
     def watch_stop() -> None:
-        stop.wait()
+        with suppress(EOFError, OSError):
+            control.recv()
         shutdown.set()
 
     threading.Thread(target=watch_stop, daemon=True).start()

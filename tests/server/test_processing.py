@@ -1,0 +1,191 @@
+"""Jobs run by real worker processes: sources, output, errors a user can act on, reset, cancel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pydicom
+import yaml
+
+from anonapi_core.demo_data import write_study
+from anonapi_core.server.admin import add_opt_out
+from anonapi_core.server.config import ServerHome
+from anonapi_core.testing import EmbeddedServer
+from tests.server.conftest import call, create_path_job
+
+
+def study(server: EmbeddedServer, name: str, *, patient_id: str = "P1", n_files: int = 3, **kw):
+    write_study(
+        server.share_root / "in" / name,
+        patient_id=patient_id,
+        patient_name="Doe^John",
+        n_files=n_files,
+        rows=16,
+        columns=16,
+        **kw,
+    )
+    return server.unc("in", name)
+
+
+def run_job(server: EmbeddedServer, source_path: str, **params) -> dict:
+    reply = create_path_job(server, source_path, **params)
+    assert reply.status_code == 200, reply.text
+    job_id = reply.json()["job_id"]
+    server.wait_for([job_id], timeout=30)
+    return call(server, "get_job", job_id=job_id).json()
+
+
+def output_files(server: EmbeddedServer, job_id: int) -> list[Path]:
+    folder = server.share_root / "out" / str(job_id)
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_folder_job_is_deidentified_into_destination_job_folder(server: EmbeddedServer):
+    job = run_job(server, "folder:" + study(server, "folder_job"))
+    assert (job["status"], job["files_downloaded"], job["files_processed"]) == ("DONE", 3, 3)
+    written = output_files(server, job["job_id"])
+    assert len(written) == 3
+    ds = pydicom.dcmread(written[0])
+    assert (ds.PatientID, str(ds.PatientName)) == ("PSEUDO1", "Pseudo^One")
+
+
+def test_a_bare_unc_source_path_is_read_as_a_folder(server: EmbeddedServer):
+    job = run_job(server, study(server, "bare_job"))
+    assert job["status"] == "DONE"
+    assert len(output_files(server, job["job_id"])) == 3
+
+
+def test_a_fileselection_job_processes_only_the_selected_files(server: EmbeddedServer):
+    folder_unc = study(server, "selection_job", n_files=4)
+    selection = server.local(folder_unc) / "fileselection.txt"
+    selection.write_text(
+        yaml.safe_dump({"description": "d", "id": "x", "selected_paths": ["1", "sub\\..\\3"]})
+    )
+    job = run_job(server, "fileselection:" + folder_unc + "\\fileselection.txt")
+    assert (job["status"], job["files_processed"]) == ("DONE", 2)
+    assert [p.name for p in output_files(server, job["job_id"])] == ["1", "3"]
+
+
+def test_a_fileselection_pointing_outside_the_share_ends_in_error(server: EmbeddedServer):
+    folder = server.share_root / "in" / "escaping"
+    folder.mkdir(parents=True)
+    (folder / "fileselection.txt").write_text(
+        yaml.safe_dump({"description": "d", "id": "x", "selected_paths": ["../../../../etc/hosts"]})
+    )
+    job = run_job(server, "fileselection:" + server.unc("in", "escaping", "fileselection.txt"))
+    assert job["status"] == "ERROR"
+    assert "leads outside its share" in job["error"]
+
+
+def test_a_missing_source_folder_ends_in_an_error_naming_it(server: EmbeddedServer):
+    job = run_job(server, "folder:" + server.unc("in", "never_made"))
+    assert job["status"] == "ERROR"
+    assert job["error"] == (
+        r"Source folder \\localhost\data\in\never_made does not exist or cannot be read"
+    )
+
+
+def test_a_source_without_dicom_files_ends_in_error(server: EmbeddedServer):
+    folder = server.share_root / "in" / "no_dicom"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("not an image")
+    job = run_job(server, "folder:" + server.unc("in", "no_dicom"))
+    assert job["status"] == "ERROR"
+    assert "holds no DICOM files" in job["error"]
+
+
+def test_burned_in_files_are_quarantined_and_the_job_says_so(server: EmbeddedServer):
+    job = run_job(server, "folder:" + study(server, "burned", burned_in=True, modality="US"))
+    assert job["status"] == "DONE"
+    assert job["files_quarantined"] == 3
+    assert "quarantined" in job["error"]
+    assert output_files(server, job["job_id"]) == []
+
+
+def test_a_wado_job_ends_in_error_no_pacs(server: EmbeddedServer):
+    reply = call(
+        server,
+        "create_job",
+        "POST",
+        source_type="WADO",
+        source_name="IDC_WADO",
+        source_instance_id="1.2.3.4",
+        destination_type="PATH",
+        destination_path=server.unc("out"),
+        project_name="Wetenschap-Algemeen",
+    )
+    job_id = reply.json()["job_id"]
+    server.wait_for([job_id])
+    job = call(server, "get_job", job_id=job_id).json()
+    assert (job["status"], job["error"]) == ("ERROR", "no PACS configured for IDC_WADO")
+
+
+def test_opted_out_patient_errors_until_opt_out_is_ignored_and_the_job_reset(
+    server: EmbeddedServer,
+):
+    add_opt_out(ServerHome(server.home), "OPTOUT1")
+    job = run_job(server, "folder:" + study(server, "opt_out", patient_id="OPTOUT1"))
+    assert job["status"] == "ERROR"
+    assert job["error"] == 'Patient "OPTOUT1" does not want his or her data to be used for research'
+    job_id = job["job_id"]
+    call(
+        server,
+        "modify_job",
+        "POST",
+        job_id=job_id,
+        source_ignore_opt_out="True",
+        source_ignore_opt_out_reason="Reason: consent given",
+    )
+    call(server, "modify_job", "POST", job_id=job_id, status="ACTIVE", error=" ")
+    assert server.wait_for([job_id]) == {job_id: "DONE"}
+
+
+def test_reset_runs_a_done_job_again_and_replaces_its_output(server: EmbeddedServer):
+    job = run_job(server, "folder:" + study(server, "reset_me"))
+    job_id = job["job_id"]
+    stale = server.share_root / "out" / str(job_id) / "stale.txt"
+    stale.write_text("from an earlier run")
+    reply = call(
+        server,
+        "modify_job",
+        "POST",
+        job_id=job_id,
+        status="ACTIVE",
+        files_downloaded=0,
+        files_processed=0,
+        error=" ",
+    )
+    assert reply.json()["status"] == "ACTIVE"
+    assert server.wait_for([job_id]) == {job_id: "DONE"}
+    assert not stale.exists()
+    assert len(output_files(server, job_id)) == 3
+
+
+def wait_until_started(server: EmbeddedServer, job_id: int) -> None:
+    deadline = time.monotonic() + 20
+    while not (call(server, "get_job", job_id=job_id).json()["files_downloaded"] or 0):
+        assert time.monotonic() < deadline, "job did not start"
+        time.sleep(0.01)
+
+
+def test_cancel_stops_a_running_job_between_files_without_output(server: EmbeddedServer):
+    source = study(server, "long_cancel", n_files=400)
+    job_id = create_path_job(server, "folder:" + source).json()["job_id"]
+    wait_until_started(server, job_id)
+    assert call(server, "cancel_job", "POST", job_id=job_id).json()["status"] == "INACTIVE"
+    time.sleep(0.5)
+    assert call(server, "get_job", job_id=job_id).json()["status"] == "INACTIVE"
+    assert not (server.share_root / "out" / str(job_id)).exists()
+    assert not list((server.share_root / "out").glob(f".{job_id}.*"))
+
+
+def test_reset_while_running_stops_the_attempt_and_the_new_one_finishes(server: EmbeddedServer):
+    source = study(server, "long_reset", n_files=300)
+    job_id = create_path_job(server, "folder:" + source).json()["job_id"]
+    wait_until_started(server, job_id)
+    call(server, "modify_job", "POST", job_id=job_id, status="ACTIVE", error=" ")
+    assert server.wait_for([job_id]) == {job_id: "DONE"}
+    job = call(server, "get_job", job_id=job_id).json()
+    assert (job["files_downloaded"], job["files_processed"]) == (300, 300)
+    assert len(output_files(server, job_id)) == 300

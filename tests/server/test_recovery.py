@@ -1,0 +1,42 @@
+"""A killed worker never leaves a job DONE with partial output, and its job runs again."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from anonapi_core.demo_data import write_study
+from anonapi_core.server.worker import Worker
+from anonapi_core.testing import running_server
+from tests.server.conftest import call, create_path_job
+
+
+def test_a_job_of_a_killed_worker_is_not_done_and_runs_again_after_its_lease():
+    with running_server(workers=1, lease_seconds=1) as server:
+        write_study(
+            server.share_root / "in" / "big",
+            patient_id="P",
+            patient_name="N",
+            n_files=300,
+            rows=16,
+            columns=16,
+        )
+        job_id = create_path_job(server, "folder:" + server.unc("in", "big")).json()["job_id"]
+        deadline = time.monotonic() + 20
+        while not call(server, "get_job", job_id=job_id).json()["files_downloaded"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        worker = server.worker_processes[0]
+        worker.kill()
+        worker.join(5)
+
+        time.sleep(1.2)  # past the lease
+        job = call(server, "get_job", job_id=job_id).json()
+        assert job["status"] in ("ACTIVE", "UPLOADED")
+        assert not (server.share_root / "out" / str(job_id)).exists()
+
+        replacement = Worker(server.store, "replacement", 1, threading.Event())
+        assert replacement.run_one()
+        job = call(server, "get_job", job_id=job_id).json()
+        assert (job["status"], job["files_processed"]) == ("DONE", 300)
+        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == 300
