@@ -36,7 +36,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     insert,
     or_,
     select,
@@ -472,10 +471,6 @@ class Store:
     def job_statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
         rows = self.jobs_by_id(job_ids, extended=False)
         return {r["job_id"]: r["status"] for r in rows}
-
-    def count_jobs(self) -> int:
-        with self._read() as conn:
-            return conn.execute(select(func.count()).select_from(jobs)).scalar_one()
 
 
 def _core_columns() -> list[Column]:
