@@ -7,35 +7,30 @@ included, go back to disk byte for byte.
 """
 
 from dataclasses import dataclass
-from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from pydicom import dcmread
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
-from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from anonapi_core.server.deid.dates import shift_days_for, shift_encoded
 from anonapi_core.server.deid.part10 import encode_items, write_part10
 from anonapi_core.server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
-from anonapi_core.server.deid.rules import Action, RuleTable, compile_rules
-from anonapi_core.server.deid.uids import CLASS_UID_TAGS, UidMapper
-from anonapi_core.server.deid.values import encoded, pad, raw_element, text
+from anonapi_core.server.deid.rules import RuleTable, compile_rules
+from anonapi_core.server.deid.sequences import rewrite_items
+from anonapi_core.server.deid.steps import Step, StepPlanner
+from anonapi_core.server.deid.uids import UidMapper
+from anonapi_core.server.deid.values import encoded, pad, raw_element, raw_sequence, text
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
 _METHOD_CODES = 0x00120064  # De-identification Method Code Sequence
 _TEMPORAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modified
-# A birth date or time pins a person down more than any other date; the Basic Profile's Z/X for
-# them stands even when other dates are shifted.
-_BIRTH_TAGS = frozenset({0x00100030, 0x00100032})
-# Value representations of free text, which under a D sequence is replaced whatever its tag.
-_FREE_TEXT_VRS = frozenset({"PN", "LT", "ST", "UT", "UC"})
 _DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
@@ -63,19 +58,6 @@ _DUMMIES: dict[str, bytes] = {
     "OB": b"Anonymized",
     "UN": b"Anonymized",
 }
-
-
-class _Step(Enum):
-    """What `_clean` does with one element."""
-
-    LEAVE = 0
-    REMOVE = 1
-    EMPTY = 2
-    SHIFT = 3
-    UID = 4
-    DUMMY = 5
-    RECURSE = 6
-    RECURSE_DUMMY = 7
 
 
 @dataclass(frozen=True)
@@ -137,20 +119,14 @@ class Deidentifier:
         self.rules: RuleTable = compile_rules(profile.options)
         self._uids = UidMapper(profile.secret)
         self._shift_dates = RETAIN_FULL_DATES not in profile.options
-        self._steps: dict[tuple[int, str | None, bool], tuple[_Step, str]] = {}
+        self._planner = StepPlanner(self.rules)
         # What every output file records about its de-identification, encoded once.
         self._record_elements = (
             raw_element(0x00120062, "CS", b"YES "),
             raw_element(0x00120063, "LO", b"PS3.15 E.1 Basic Profile; details in (0012,0064)"),
         )
-        self._method_codes_raw = RawDataElement(
-            BaseTag(_METHOD_CODES),
-            "SQ",
-            0xFFFFFFFF,
-            encode_items(self._method_codes_sequence()),
-            0,
-            False,
-            True,
+        self._method_codes_raw = raw_sequence(
+            _METHOD_CODES, encode_items(self._method_codes_sequence())
         )
 
     def deidentify_file(
@@ -226,74 +202,38 @@ class Deidentifier:
         ds.file_meta = meta
         ds.preamble = b"\0" * 128
 
-    def _vr_of(self, tag: int, vr: str | None) -> str:
-        """The element's VR; from the dictionary when the file has none (implicit VR) or UN."""
-        if vr and vr != "UN":
-            return vr
-        try:
-            return dictionary_VR(tag)[:2]  # "US or SS": either way a 2-byte number
-        except KeyError:
-            return "UN"  # private or unknown: kept as UN unless a rule removes it
-
-    def _step_for(self, tag: int, file_vr: str | None, inside_dummy: bool) -> tuple[_Step, str]:
-        """What to do with an element, decided once per (tag, VR, context) and then cached.
-
-        `inside_dummy` is set under a sequence whose rule is D (Content Sequence, Graphic
-        Annotation Sequence): there free text the table does not name gets a dummy value too,
-        while codes, numbers and the tree itself stay, so a dose report still reports its dose.
-        """
-        action = self.rules.action_for(tag)
-        vr = self._vr_of(tag, file_vr)
-        if action is Action.REMOVE:
-            return _Step.REMOVE, vr
-        if action is None and inside_dummy and vr in _FREE_TEXT_VRS:
-            action = Action.DUMMY
-        if vr == "SQ":
-            if action is Action.EMPTY:
-                return _Step.EMPTY, vr
-            if inside_dummy or action is Action.DUMMY:
-                return _Step.RECURSE_DUMMY, vr
-            return _Step.RECURSE, vr
-        if action is Action.KEEP or vr == "TM":  # whole-day shifts leave the time of day
-            return _Step.LEAVE, vr
-        if vr in ("DA", "DT") and tag not in _BIRTH_TAGS:
-            return _Step.SHIFT, vr
-        if vr == "UI":
-            if action is Action.EMPTY:
-                return _Step.EMPTY, vr
-            return (_Step.LEAVE if tag in CLASS_UID_TAGS else _Step.UID), vr
-        if action is Action.EMPTY or action is Action.CLEAN:
-            return _Step.EMPTY, vr
-        if action is Action.DUMMY or action is Action.UID:
-            return _Step.DUMMY, vr
-        return _Step.LEAVE, vr
+    def _new_value(self, shift: int | None, step: Step, vr: str, value: bytes) -> bytes:
+        """The encoded replacement of one element's encoded value."""
+        if step is Step.SHIFT:
+            return value if shift is None else shift_encoded(value, vr, shift)
+        if step is Step.UID:
+            return self._uids.map_value(value)
+        if step is Step.DUMMY:
+            return _DUMMIES.get(vr, _TEXT_DUMMY)
+        return b""  # Step.EMPTY
 
     def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool) -> None:
-        """Apply the rules to every element of `ds` and, recursively, of its sequences."""
-        steps = self._steps
+        """Apply the steps to every element of `ds` and, recursively, of its sequences."""
+        planner = self._planner
+        new_value = partial(self._new_value, shift)
         for tag in list(ds.keys()):
             if tag >> 16 & 1 or tag < 0x00030000:  # private, or command/meta group misplaced
                 del ds[tag]
                 continue
             elem = ds.get_item(tag)
-            key = (tag, elem.VR, inside_dummy)
-            planned = steps.get(key)
-            if planned is None:
-                planned = steps[key] = self._step_for(tag, elem.VR, inside_dummy)
-            step, vr = planned
-            if step is _Step.LEAVE:
+            step, vr = planner.step(tag, elem.VR, inside_dummy)
+            if step is Step.LEAVE or (step is Step.SHIFT and shift is None):
                 continue
-            if step is _Step.REMOVE:
+            if step is Step.REMOVE:
                 del ds[tag]
-            elif step is _Step.EMPTY:
-                ds[tag] = raw_element(tag, vr, b"")
-            elif step is _Step.SHIFT:
-                if shift is not None:
-                    ds[tag] = raw_element(tag, vr, shift_encoded(encoded(elem), vr, shift))
-            elif step is _Step.UID:
-                ds[tag] = raw_element(tag, vr, self._uids.map_value(encoded(elem)))
-            elif step is _Step.DUMMY:
-                ds[tag] = raw_element(tag, vr, _DUMMIES.get(vr, _TEXT_DUMMY))
-            else:
+            elif step is Step.RECURSE or step is Step.RECURSE_DUMMY:
+                dummy = step is Step.RECURSE_DUMMY
+                if elem.is_raw and elem.VR == "SQ" and not elem.is_implicit_VR:
+                    items = rewrite_items(elem.value or b"", dummy, planner, new_value)
+                    if items is not None:
+                        ds[tag] = raw_sequence(tag, items)
+                        continue
                 for item in ds[tag].value:
-                    self._clean(item, shift, step is _Step.RECURSE_DUMMY)
+                    self._clean(item, shift, dummy)
+            else:
+                ds[tag] = raw_element(tag, vr, new_value(step, vr, encoded(elem)))

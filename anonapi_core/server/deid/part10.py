@@ -20,15 +20,13 @@ from pydicom.uid import UID
 from anonapi_core.server.deid.values import text
 
 # VRs whose explicit-VR header has two reserved bytes and a 32-bit length (PS3.5 7.1.2).
-_LONG_VRS = frozenset(
-    {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"}
-)
-_UNDEFINED = 0xFFFFFFFF
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
+UNDEFINED = 0xFFFFFFFF
 _SHORT_HEADER = struct.Struct("<HH2sH").pack
 _LONG_HEADER = struct.Struct("<HH2s2xI").pack
-_ITEM_START = struct.pack("<HHI", 0xFFFE, 0xE000, _UNDEFINED)
-_ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
-_SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+ITEM_START = struct.pack("<HHI", 0xFFFE, 0xE000, UNDEFINED)
+ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 _REQUIRED_META = (
     (0x00020001, "File Meta Information Version"),
     (0x00020002, "Media Storage SOP Class UID"),
@@ -36,6 +34,13 @@ _REQUIRED_META = (
     (0x00020010, "Transfer Syntax UID"),
     (0x00020012, "Implementation Class UID"),
 )
+
+
+def element_header(group: int, element: int, vr: bytes, length: int) -> bytes:
+    """An explicit VR little endian element header (the caller keeps short lengths < 64 KiB)."""
+    if vr.decode("ascii") in LONG_VRS:
+        return _LONG_HEADER(group, element, vr, length)
+    return _SHORT_HEADER(group, element, vr, length)
 
 
 def _fast_path_applies(ds: Dataset) -> bool:
@@ -79,9 +84,9 @@ def encode_items(sequence: Sequence) -> bytes:
     fp.is_little_endian = True
     fp.is_implicit_VR = False
     for item in sequence:
-        fp.write(_ITEM_START)
+        fp.write(ITEM_START)
         _write_dataset(fp, item, default_encoding)
-        fp.write(_ITEM_END)
+        fp.write(ITEM_END)
     return fp.getvalue()
 
 
@@ -97,12 +102,12 @@ def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[st
         group, element = tag >> 16, tag & 0xFFFF
         if elem.is_raw and vr and not elem.is_implicit_VR and elem.is_little_endian:
             value = elem.value or b""
-            if elem.length == _UNDEFINED:
-                write(_LONG_HEADER(group, element, vr.encode(), _UNDEFINED))
+            if elem.length == UNDEFINED:
+                write(_LONG_HEADER(group, element, vr.encode(), UNDEFINED))
                 write(value)
-                write(_SEQUENCE_END)
+                write(SEQUENCE_END)
                 continue
-            if vr in _LONG_VRS:
+            if vr in LONG_VRS:
                 write(_LONG_HEADER(group, element, vr.encode(), len(value)))
                 write(value)
                 continue
@@ -113,11 +118,11 @@ def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[st
         if elem.is_raw:
             elem = ds[tag]  # decoded, so that pydicom encodes it anew for this transfer syntax
         if elem.VR == "SQ":
-            write(_LONG_HEADER(group, element, b"SQ", _UNDEFINED))
+            write(_LONG_HEADER(group, element, b"SQ", UNDEFINED))
             for item in elem.value:
-                write(_ITEM_START)
+                write(ITEM_START)
                 _write_dataset(fp, item, encoding)
-                write(_ITEM_END)
-            write(_SEQUENCE_END)
+                write(ITEM_END)
+            write(SEQUENCE_END)
         else:
             write_data_element(fp, elem, encoding)

@@ -19,6 +19,11 @@ def raw_element(tag: int, vr: str, value: bytes) -> RawDataElement:
     return RawDataElement(BaseTag(tag), vr, len(value), value, 0, False, True)
 
 
+def raw_sequence(tag: int, items: bytes) -> RawDataElement:
+    """A sequence of undefined length whose items are already encoded (explicit VR LE)."""
+    return RawDataElement(BaseTag(tag), "SQ", 0xFFFFFFFF, items, 0, False, True)
+
+
 def encoded(elem: DataElement | RawDataElement) -> bytes:
     """The encoded value of a text element, whether still raw or already decoded."""
     if isinstance(elem, RawDataElement):
