@@ -2,8 +2,8 @@
 
 Speed comes from touching as little as possible. pydicom leaves elements undecoded
 (`RawDataElement`) until someone reads them; the engine looks only at each element's tag and VR,
-rewrites the few values a rule changes as encoded bytes, and lets every other element, pixel data
-included, go back to disk byte for byte.
+rewrites the few values a rule changes as encoded bytes (sequences too, see `sequences.py`), and
+lets every other element, pixel data included, go back to disk byte for byte (`part10.py`).
 """
 
 from dataclasses import dataclass
@@ -25,7 +25,14 @@ from anonapi_core.server.deid.rules import RuleTable, compile_rules
 from anonapi_core.server.deid.sequences import rewrite_items
 from anonapi_core.server.deid.steps import Step, StepPlanner
 from anonapi_core.server.deid.uids import UidMapper
-from anonapi_core.server.deid.values import encoded, pad, raw_element, raw_sequence, text
+from anonapi_core.server.deid.values import (
+    encoded,
+    is_raw_explicit_le,
+    pad,
+    raw_element,
+    raw_sequence,
+    text,
+)
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
@@ -228,7 +235,7 @@ class Deidentifier:
                 del ds[tag]
             elif step is Step.RECURSE or step is Step.RECURSE_DUMMY:
                 dummy = step is Step.RECURSE_DUMMY
-                if elem.is_raw and elem.VR == "SQ" and not elem.is_implicit_VR:
+                if elem.VR == "SQ" and is_raw_explicit_le(elem):
                     items = rewrite_items(elem.value or b"", dummy, planner, new_value)
                     if items is not None:
                         ds[tag] = raw_sequence(tag, items)

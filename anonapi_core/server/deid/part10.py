@@ -17,7 +17,7 @@ from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from anonapi_core.server.deid.values import text
+from anonapi_core.server.deid.values import is_raw_explicit_le, text
 
 # VRs whose explicit-VR header has two reserved bytes and a 32-bit length (PS3.5 7.1.2).
 LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
@@ -100,7 +100,7 @@ def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[st
         elem = ds.get_item(tag)
         vr = elem.VR
         group, element = tag >> 16, tag & 0xFFFF
-        if elem.is_raw and vr and not elem.is_implicit_VR and elem.is_little_endian:
+        if is_raw_explicit_le(elem):
             value = elem.value or b""
             if elem.length == UNDEFINED:
                 write(_LONG_HEADER(group, element, vr.encode(), UNDEFINED))

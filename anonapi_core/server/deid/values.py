@@ -19,6 +19,11 @@ def raw_element(tag: int, vr: str, value: bytes) -> RawDataElement:
     return RawDataElement(BaseTag(tag), vr, len(value), value, 0, False, True)
 
 
+def is_raw_explicit_le(elem: DataElement | RawDataElement) -> bool:
+    """Whether `elem` still holds the bytes read from an explicit VR little endian file."""
+    return bool(elem.is_raw and elem.VR and not elem.is_implicit_VR and elem.is_little_endian)
+
+
 def raw_sequence(tag: int, items: bytes) -> RawDataElement:
     """A sequence of undefined length whose items are already encoded (explicit VR LE)."""
     return RawDataElement(BaseTag(tag), "SQ", 0xFFFFFFFF, items, 0, False, True)
