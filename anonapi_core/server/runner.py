@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import socket
+import sys
 import threading
 import time
 from contextlib import suppress
@@ -70,8 +71,8 @@ def _start_workers(config: ServerConfig, count: int) -> Workers:
     return workers
 
 
-def _uvicorn(store: Store, **options: Any) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(store), log_level="warning", lifespan="off", **options)
+def _uvicorn(store: Store, log_level: str = "warning", **options: Any) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(store), log_level=log_level, lifespan="off", **options)
     return uvicorn.Server(config)
 
 
@@ -82,7 +83,7 @@ def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers:
     store.create_schema()
     running = _start_workers(config, workers)
     try:
-        _uvicorn(store, host=host, port=port).run()
+        _uvicorn(store, "info", host=host, port=port).run()
     finally:
         running.stop()
         store.close()
@@ -117,7 +118,8 @@ def start_in_background(
     store = Store(config.database_url)
     store.create_schema()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if sys.platform != "win32":  # on Windows this option would let two servers share a port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     server = _uvicorn(store)

@@ -237,16 +237,16 @@ class Store:
         """Create the user or replace its token; connect it to the given projects (None: all)."""
         salt = secrets.token_hex(16)
         with self._write() as conn:
-            conn.execute(delete(users).where(users.c.name == name))
-            conn.execute(
-                insert(users).values(name=name, token_salt=salt, token_hash=hash_token(salt, token))
-            )
             known = {r.name: r.project_id for r in conn.execute(select(projects))}
             wanted = list(known) if project_names is None else list(project_names)
             unknown = [p for p in wanted if p not in known]
             if unknown:
                 raise StoreError(f"Unknown project(s): {', '.join(unknown)}")
             conn.execute(delete(user_projects).where(user_projects.c.user_name == name))
+            conn.execute(delete(users).where(users.c.name == name))
+            conn.execute(
+                insert(users).values(name=name, token_salt=salt, token_hash=hash_token(salt, token))
+            )
             for project in wanted:
                 conn.execute(
                     insert(user_projects).values(user_name=name, project_id=known[project])

@@ -23,6 +23,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pydicom
+from pydicom.errors import InvalidDicomError
+
 from anonapi_core.models import JobStatus
 from anonapi_core.server.shares import PathRefused, ShareTable
 from anonapi_core.server.sources import SourceError, SourceFile, list_source_files
@@ -54,9 +57,6 @@ def pseudonym(secret: bytes, patient_id: str) -> str:
 
 def read_patient_id(path: Path) -> str | None:
     """PatientID of a DICOM file, or None for anything that is not DICOM."""
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
     except (InvalidDicomError, OSError, ValueError, EOFError):

@@ -178,3 +178,14 @@ def test_run_serves_the_api_and_sees_users_added_while_running(home: Path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_user_add_again_replaces_the_token(home: Path):
+    anon_server("user", "add", "erin", "--token", "first", "--home", str(home))
+    result = anon_server("user", "add", "erin", "--token", "second", "--home", str(home))
+    assert result.exit_code == 0
+    store = open_store(home)
+    try:
+        assert store.check_token("erin", "second") and not store.check_token("erin", "first")
+    finally:
+        store.close()
