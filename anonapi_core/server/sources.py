@@ -31,9 +31,10 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to process: where it is, and where it goes below the job's output folder."""
+    """A file to process: its local path, its UNC path for messages, its place in the output."""
 
     local: Path
+    unc: str
     relative: tuple[str, ...]
 
 
@@ -62,14 +63,15 @@ def list_source_files(table: ShareTable, source_path: str) -> list[SourceFile]:
     if kind == FILESELECTION:
         return _selection_files(table, unc, local)
     if kind == BARE and local.is_file():
-        return [SourceFile(local, (local.name,))]
+        return [SourceFile(local, str(unc), (local.name,))]
     if not local.is_dir():
         raise SourceError(f"Source folder {unc} does not exist or cannot be read")
     root = table.local_root(unc).resolve()
     files = []
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
-        real = contained(root, path, shown=str(unc))
-        files.append(SourceFile(real, path.relative_to(local).parts))
+        relative = path.relative_to(local).parts
+        shown = str(unc.joinpath(*relative))
+        files.append(SourceFile(contained(root, path, shown=shown), shown, relative))
     return files
 
 
@@ -99,5 +101,5 @@ def _selection_files(table: ShareTable, unc: UNCPath, local: Path) -> list[Sourc
             raise SourceError(f"File selection {unc} names {shown}, which does not exist")
         # The output layout must never climb out of the job folder, whatever '..' the file holds.
         base = real_folder if real.is_relative_to(real_folder) else root
-        files.append(SourceFile(real, real.relative_to(base).parts))
+        files.append(SourceFile(real, shown, real.relative_to(base).parts))
     return files

@@ -226,11 +226,12 @@ class Worker:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
-                except OSError:
-                    raise
+                except OSError as e:
+                    if e.filename is None or Path(e.filename) != file.local:
+                        raise  # a write failure: reported for the destination below
+                    raise JobFailed(f"Could not read {file.unc}: {e.strerror or e}") from e
                 except Exception as e:
-                    where = "\\".join([job["source_path"] or "", *file.relative])
-                    raise JobFailed(f"Could not de-identify {where}: {e}") from e
+                    raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
                 if outcome.kind in ("quarantined", "skipped"):
                     progress.count(f"files_{outcome.kind}")
                 progress.add("files_processed")

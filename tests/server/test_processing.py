@@ -95,6 +95,16 @@ def test_a_source_without_dicom_files_ends_in_error(server: EmbeddedServer):
     assert "holds no DICOM files" in job["error"]
 
 
+def test_a_file_the_engine_cannot_read_ends_in_error_naming_the_file(server: EmbeddedServer):
+    folder = server.share_root / "in" / "corrupt"
+    folder.mkdir(parents=True)
+    (folder / "bad").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\x00garbage")
+    job = run_job(server, "folder:" + server.unc("in", "corrupt"))
+    assert job["status"] == "ERROR"
+    assert job["error"].startswith(r"Could not de-identify \\localhost\data\in\corrupt\bad: ")
+    assert not (server.share_root / "out" / str(job["job_id"])).exists()
+
+
 def test_burned_in_files_are_quarantined_and_the_job_says_so(server: EmbeddedServer):
     job = run_job(server, "folder:" + study(server, "burned", burned_in=True, modality="US"))
     assert job["status"] == "DONE"
