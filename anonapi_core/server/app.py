@@ -113,6 +113,8 @@ def create_job(call: Call) -> dict:
         "source_anonymizedpatientname": p.text("anonymizedpatientname"),
         "source_pims_keyfile_id": p.text("pims_keyfile_id") or None,
         "source_sop_class_filter_list": p.text("source_sop_class_filter_list"),
+        "source_ignore_opt_out": bool(p.boolean("source_ignore_opt_out")),
+        "source_ignore_opt_out_reason": p.text("source_ignore_opt_out_reason"),
     }
     source_type = p.required("source_type").upper()
     if source_type == "PATH":
@@ -231,6 +233,9 @@ FUNCTIONS: dict[str, Function] = {
             "anonymizedpatientname",
             "pims_keyfile_id",
             "priority",
+            "source_sop_class_filter_list",
+            "source_ignore_opt_out",
+            "source_ignore_opt_out_reason",
         ),
         "Create a job; returns it with extended information",
     ),

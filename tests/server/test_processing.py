@@ -151,6 +151,13 @@ def test_opted_out_patient_errors_until_opt_out_is_ignored_and_the_job_reset(
     assert server.wait_for([job_id]) == {job_id: "DONE"}
 
 
+def test_a_job_created_with_opt_out_ignore_runs_for_an_opted_out_patient(server: EmbeddedServer):
+    add_opt_out(ServerHome(server.home), "OPTOUT2")
+    source = "folder:" + study(server, "opt_out_ignored", patient_id="OPTOUT2")
+    job = run_job(server, source, source_ignore_opt_out="True")
+    assert job["status"] == "DONE"
+
+
 def test_reset_runs_a_done_job_again_and_replaces_its_output(server: EmbeddedServer):
     job = run_job(server, "folder:" + study(server, "reset_me"))
     job_id = job["job_id"]
