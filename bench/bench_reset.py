@@ -1,7 +1,8 @@
 """Reset: `anon batch reset` of a 500-job batch on the embedded server.
 
 Ours runs with `--yes`; the original has no such flag, so `y` is piped to its prompt. The server
-runs no workers, so a reset job stays ACTIVE and every run resets the same 500 jobs.
+runs no workers, so nothing else touches the jobs: before each run they are put in ERROR directly in
+the server's store (untimed), and after the last run every one must be ACTIVE again.
 """
 
 from __future__ import annotations
@@ -32,19 +33,36 @@ def main() -> None:
             tempfile.TemporaryDirectory(prefix="bench-reset-") as tmp,
             server_with_batch(Path(tmp), jobs) as world,
         ):
+            store = world.server.store
+
+            def fail_all() -> None:
+                for job_id in world.job_ids:
+                    store.modify_job(
+                        int(job_id), {"status": "ERROR", "error": "bench"}, restart=False
+                    )
+
+            def check_all_reset(who: str) -> None:
+                statuses = set(store.job_statuses([int(j) for j in world.job_ids]).values())
+                if statuses != {"ACTIVE"}:
+                    raise RuntimeError(f"after {who}'s reset the jobs are {sorted(statuses)}")
+
             anchor = measure_command(
                 original_anon() + ["batch", "reset"],
                 runs,
                 cwd=world.folder,
                 env=world.homes.original_env(),
                 stdin="y\n",
+                setup=fail_all,
             )
+            check_all_reset("the original")
             ours = measure_command(
                 ours_anon() + ["batch", "reset", "--yes"],
                 runs,
                 cwd=world.folder,
                 env=world.homes.our_env(),
+                setup=fail_all,
             )
+            check_all_reset("our")
             report.rows.append(
                 Row(
                     "`anon batch reset --yes` / original (`echo y`)",
