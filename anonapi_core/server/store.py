@@ -36,6 +36,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     or_,
     select,
@@ -471,6 +472,11 @@ class Store:
     def job_statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
         rows = self.jobs_by_id(job_ids, extended=False)
         return {r["job_id"]: r["status"] for r in rows}
+
+    def count_jobs(self) -> int:
+        """How many jobs exist (tests check that nothing was created twice)."""
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(jobs)).scalar_one()
 
 
 def _core_columns() -> list[Column]:
