@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydicom.charset import default_encoding
 from pydicom.dataset import Dataset
-from pydicom.filebase import DicomBytesIO
+from pydicom.filebase import DicomBytesIO, DicomFile, DicomIO
 from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
@@ -55,15 +55,18 @@ def _fast_path_applies(ds: Dataset) -> bool:
 
 
 def write_part10(ds: Dataset, dst: Path) -> None:
-    """Write `ds` (with its file meta and preamble) to exactly `dst`, in one write."""
-    if not _fast_path_applies(ds):
-        ds.save_as(dst, enforce_file_format=True)
-        return
-    fp = DicomBytesIO()
-    fp.is_little_endian = True
-    fp.is_implicit_VR = False
-    fp.write(ds.preamble or b"\0" * 128)
-    fp.write(b"DICM")
+    """Write `ds` (with its file meta and preamble) to exactly `dst`; never leave half a file."""
+    try:
+        if _fast_path_applies(ds):
+            _write_fast(ds, dst)
+        else:
+            ds.save_as(dst, enforce_file_format=True)
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
+
+
+def _write_fast(ds: Dataset, dst: Path) -> None:
     for tag, name in _REQUIRED_META:
         elem = ds.file_meta.get_item(tag)
         if elem is None or not elem.value:
@@ -72,10 +75,15 @@ def write_part10(ds: Dataset, dst: Path) -> None:
     meta.is_little_endian = True
     meta.is_implicit_VR = False
     _write_dataset(meta, ds.file_meta, default_encoding)
-    fp.write(_SHORT_HEADER(0x0002, 0x0000, b"UL", 4) + struct.pack("<I", meta.tell()))
-    fp.write(meta.getvalue())
-    _write_dataset(fp, ds, default_encoding)
-    dst.write_bytes(fp.getvalue())
+    # Straight to the file: a multi-frame image can be large enough that a copy in memory hurts.
+    with DicomFile(dst, "wb") as fp:
+        fp.is_little_endian = True
+        fp.is_implicit_VR = False
+        fp.write(ds.preamble or b"\0" * 128)
+        fp.write(b"DICM")
+        fp.write(_SHORT_HEADER(0x0002, 0x0000, b"UL", 4) + struct.pack("<I", meta.tell()))
+        fp.write(meta.getvalue())
+        _write_dataset(fp, ds, default_encoding)
 
 
 def encode_items(sequence: Sequence) -> bytes:
@@ -90,7 +98,7 @@ def encode_items(sequence: Sequence) -> bytes:
     return fp.getvalue()
 
 
-def _write_dataset(fp: DicomBytesIO, ds: Dataset, parent_encoding: str | list[str]) -> None:
+def _write_dataset(fp: DicomIO, ds: Dataset, parent_encoding: str | list[str]) -> None:
     charset = ds.get_item(0x00080005)  # Specific Character Set, for elements encoded here
     encoding = parent_encoding if charset is None else ds.SpecificCharacterSet
     write = fp.write

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.tag import Tag
@@ -13,6 +13,7 @@ from pydicom.uid import UID, JPEGBaseline8Bit
 
 from anonapi_core.demo_data import write_study
 from anonapi_core.server.deid import KNOWN_OPTIONS, Deidentifier, FileOutcome, ProjectProfile
+from anonapi_core.server.deid.part10 import write_part10
 from tests.server.deid.conftest import PROJECT, SECRET
 
 
@@ -264,3 +265,14 @@ def test_public_elements_stored_as_un_are_handled_by_their_dictionary_vr(engine,
     assert out.StudyInstanceUID.startswith("2.25.")
     assert "StudyDescription" not in out
     assert original_uid.encode() not in (tmp_path / "out" / src.name).read_bytes()
+
+
+def test_a_write_that_fails_leaves_no_partial_file(engine, tmp_path):
+    (src,) = _study(tmp_path / "in", n_files=1)
+    ds = pydicom.dcmread(src)
+    engine.deidentify_dataset(ds, "P1", "Pseudo^One")
+    ds[0x00280106] = DataElement(0x00280106, "US or SS", 0)  # a VR no file can carry
+    dst = tmp_path / "out.dcm"
+    with pytest.raises(ValueError, match="ambiguous VR"):
+        write_part10(ds, dst)
+    assert not dst.exists()
