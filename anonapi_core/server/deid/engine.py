@@ -224,7 +224,8 @@ class Deidentifier:
         planner = self._planner
         new_value = partial(self._new_value, shift)
         for tag in list(ds.keys()):
-            if tag >> 16 & 1 or tag < 0x00030000:  # private, or command/meta group misplaced
+            # Private, a group length (stale once values change), or a misplaced command/meta.
+            if tag >> 16 & 1 or not tag & 0xFFFF or tag < 0x00030000:
                 del ds[tag]
                 continue
             elem = ds.get_item(tag)

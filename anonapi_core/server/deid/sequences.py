@@ -107,7 +107,7 @@ def _elements(
         if vr not in _KNOWN_VRS or (length == UNDEFINED and vr != "SQ"):
             raise _Unparseable  # e.g. an undefined-length UN, whose items are implicit VR
         tag = group << 16 | element
-        if group & 1:  # private: dropped
+        if group & 1 or not element or group < 3:  # private, group length, command/meta
             step, out_vr = Step.REMOVE, vr
         else:
             step, out_vr = planner.step(tag, vr, dummy)
