@@ -1,5 +1,6 @@
 """Sequences rewritten from their bytes give what decoding them with pydicom gives."""
 
+import random
 from pathlib import Path
 
 import pydicom
@@ -99,3 +100,18 @@ def test_bytes_it_cannot_follow_are_left_to_pydicom(engine: Deidentifier):
         b"\xfe\xff\x00\xe0\xff\xff\xff\xff" + b"\x09\x00\x10\x10UN\x00\x00\xff\xff\xff\xff"
     )
     assert rewrite_items(undefined_un, False, planner, lambda *a: b"") is None
+
+
+def test_corrupted_sequence_bytes_never_raise(engine: Deidentifier, tmp_path):
+    src = _tricky_file(tmp_path / "in", undefined_lengths=True)
+    data = pydicom.dcmread(src).get_item(0x00081115).value
+    planner = StepPlanner(engine.rules)
+    rng = random.Random(0)
+    outcomes = set()
+    for _ in range(300):
+        corrupt = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            corrupt[rng.randrange(len(corrupt))] = rng.randrange(256)
+        result = rewrite_items(bytes(corrupt), False, planner, lambda *a: b"")
+        outcomes.add(result is None)
+    assert outcomes == {True, False}  # some damage is survivable, some is left to pydicom
