@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import shutil
+import signal
 import threading
 import time
 from contextlib import suppress
@@ -268,6 +269,8 @@ def worker_main(
 
     The worker stops when the parent sends on `control` or closes it, also when the parent died.
     """
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     store = Store(database_url)
     shutdown = threading.Event()
 
