@@ -277,7 +277,7 @@ def create_app(store: Store) -> Starlette:
         if function is None:
             return JSONResponse({"404": NOT_DEFINED, "documentation": DOCUMENTATION}, 404)
         name = segments[-1]
-        if request.method not in (function.method, "HEAD" if function.method == "GET" else ""):
+        if request.method != function.method:
             return _errors(405, "method", f"{name} needs {function.method}, not {request.method}")
         try:
             params = Params.parse(request.url.query, await request.body())
