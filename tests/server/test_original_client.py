@@ -131,6 +131,14 @@ def test_original_cli_creates_jobs_from_a_mapping_watches_them_done_and_resets_t
     assert server.wait_for(job_ids) == {int(i): "DONE" for i in job_ids}
 
 
+def test_original_cli_sees_the_server_online_and_lists_its_jobs(
+    server: EmbeddedServer, user_home: Path
+):
+    assert "is online and responsive" in anon(user_home, user_home, "server", "status")
+    listing = anon(user_home, user_home, "server", "jobs")
+    assert "most recent 50 jobs on local" in listing and "Error" not in listing
+
+
 def test_original_cli_reports_an_unknown_job(server: EmbeddedServer, user_home: Path):
     output = anon(user_home, user_home, "job", "info", "987654")
     assert "Job with id 987654 does not exist" in output
