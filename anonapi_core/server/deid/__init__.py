@@ -1,4 +1,12 @@
-"""De-identification of DICOM files: PS3.15 Annex E Basic Profile plus a project's options."""
+"""De-identification of DICOM files: PS3.15 Annex E Basic Profile plus a project's options.
+
+    engine = Deidentifier(ProjectProfile(name, secret=b"...", options=frozenset()))
+    outcome = engine.deidentify_file(src, dst, pseudo_id, pseudo_name)  # -> FileOutcome
+
+One engine per project and process (it compiles the rule table once). UIDs become
+`2.25.<HMAC(secret, uid)>`, dates move by a per-patient number of days from HMAC(secret,
+pseudo_id), private tags go, and files that may show burned-in text are quarantined, not written.
+"""
 
 from anonapi_core.server.deid.engine import Deidentifier, FileOutcome, burned_in_reason
 from anonapi_core.server.deid.profile import KNOWN_OPTIONS, ProjectProfile
