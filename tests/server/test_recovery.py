@@ -40,3 +40,25 @@ def test_a_job_of_a_killed_worker_is_not_done_and_runs_again_after_its_lease():
         job = call(server, "get_job", job_id=job_id).json()
         assert (job["status"], job["files_processed"]) == ("DONE", 300)
         assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == 300
+
+
+def test_a_job_interrupted_by_a_server_stop_runs_again_after_restart(tmp_path):
+    home = tmp_path / "home"
+    with running_server(home, workers=1) as server:
+        write_study(
+            server.share_root / "in" / "big",
+            patient_id="P",
+            patient_name="N",
+            n_files=300,
+            rows=16,
+            columns=16,
+        )
+        job_id = create_path_job(server, "folder:" + server.unc("in", "big")).json()["job_id"]
+        deadline = time.monotonic() + 20
+        while not call(server, "get_job", job_id=job_id).json()["files_downloaded"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    with running_server(home, workers=1) as server:
+        assert server.store.job_statuses([job_id])[job_id] in ("ACTIVE", "UPLOADED")
+        assert server.wait_for([job_id], timeout=30) == {job_id: "DONE"}
+        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == 300
