@@ -140,6 +140,7 @@ class Deidentifier:
         self, src: Path, dst: Path, pseudo_id: str, pseudo_name: str
     ) -> FileOutcome:
         """De-identify `src` into exactly `dst`; nothing is written unless the outcome says so."""
+        src, dst = Path(src), Path(dst)
         try:
             ds = dcmread(src)
         except InvalidDicomError:
