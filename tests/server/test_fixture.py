@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 
@@ -32,3 +35,17 @@ def test_wait_for_gives_up_with_the_statuses_it_saw(anon_server: EmbeddedServer)
     )
     with pytest.raises(TimeoutError, match="INACTIVE"):
         anon_server.wait_for([job["job_id"]], timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [
+        ("anonapi_core.server.embedded", ["pytest", "sqlalchemy", "uvicorn", "starlette"]),
+        ("anonapi_core.testing", ["sqlalchemy", "uvicorn", "starlette", "pydicom"]),
+    ],
+)
+def test_importing_the_fixture_modules_stays_cheap(module: str, absent: list[str]):
+    """The plugin loads in every pytest run and the demo imports it outside pytest."""
+    code = f"import sys, {module}; print([m for m in {absent!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
