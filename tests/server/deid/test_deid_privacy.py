@@ -4,6 +4,11 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+)
 
 from anonapi_core.demo_data import write_study
 from anonapi_core.server.deid import Deidentifier
@@ -102,3 +107,27 @@ def test_nothing_of_the_image_itself_changes(
         assert out[keyword].value == src[keyword].value
     assert out.SOPClassUID == src.SOPClassUID
     assert out.ReferencedImageSequence[0].ReferencedSOPClassUID == src.SOPClassUID
+
+
+@pytest.mark.parametrize(
+    "syntax",
+    [ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian],
+    ids=["implicit", "big-endian", "deflated"],
+)
+def test_other_transfer_syntaxes_keep_nothing_either(
+    engine: Deidentifier, generated: list[Path], tmp_path: Path, syntax: str
+):
+    ds = pydicom.dcmread(generated[2])
+    ds.file_meta.TransferSyntaxUID = syntax
+    src = tmp_path / "source"
+    little_endian = syntax != ExplicitVRBigEndian
+    implicit = syntax == ImplicitVRLittleEndian
+    pydicom.dcmwrite(
+        src, ds, implicit_vr=implicit, little_endian=little_endian, force_encoding=True
+    )
+    dst = _deidentify(engine, src, tmp_path)
+    _assert_clean(src, dst)
+    out = pydicom.dcmread(dst)
+    assert out.file_meta.TransferSyntaxUID == syntax
+    assert out.PixelData == ds.PixelData
+    assert out.PatientName == PSEUDO_NAME
