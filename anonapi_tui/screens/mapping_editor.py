@@ -106,6 +106,7 @@ class MappingEditor(CommandScreen):
 
     def on_mount(self) -> None:
         self.reload()
+        self.query_one("#grid", DataTable).focus()
 
     def reload(self) -> None:
         """Read the mapping file again (after the folder picker added rows, for instance)."""

@@ -65,7 +65,7 @@ class ServersScreen(CommandScreen):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    def _render(self) -> None:
+    def _show_servers(self) -> None:
         table = self.query_one(DataTable)
         cursor = self.cursor_server
         table.clear()
@@ -102,7 +102,7 @@ class ServersScreen(CommandScreen):
 
     def action_check(self) -> None:
         self.checks = {}
-        self._render()
+        self._show_servers()
         self.query_one("#servers-state", Static).update("checking every server ...")
         self._check()
 
@@ -114,7 +114,7 @@ class ServersScreen(CommandScreen):
 
     def on_servers_screen_checked(self, message: Checked) -> None:
         self.checks = {check.server.name: check for check in message.checks}
-        self._render()
+        self._show_servers()
         up = sum(1 for check in message.checks if check.ok)
         self.query_one("#servers-state", Static).update(
             f"{up} of {len(message.checks)} servers answer"
@@ -152,7 +152,7 @@ class ServersScreen(CommandScreen):
                 self.settings.remove_server(name)
                 self.checks.pop(name, None)
                 if self._save():
-                    self._render()
+                    self._show_servers()
 
         self.app.push_screen(
             Confirmation(f"Remove server '{name}' from your settings?", yes_label="Remove"),
@@ -166,7 +166,7 @@ class ServersScreen(CommandScreen):
         self.settings.activate_server(name)
         if self._save():
             self.notify(f"Active server: {name}", markup=False)
-            self._render()
+            self._show_servers()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

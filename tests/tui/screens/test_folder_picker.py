@@ -1,0 +1,37 @@
+"""The folder picker: mark folders, scan them in a worker, selections and mapping rows written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anonapi_core.demo_data import write_study
+from anonapi_core.mapping import load_mapping
+from anonapi_core.selection import load_selection
+from anonapi_core.settings import Settings
+from anonapi_tui.main import build_app
+from tests.tui.conftest import settle
+
+
+async def test_marked_study_folders_get_selections_and_mapping_rows(
+    tmp_path: Path, private_settings: Path
+) -> None:
+    folder = tmp_path / "work"
+    write_study(
+        folder / "a_study", patient_id="P1", patient_name="A^B", n_files=2, rows=16, columns=16
+    )
+    (folder / "b_notes").mkdir()
+    (folder / "b_notes" / "readme.txt").write_text("not DICOM")
+    app = build_app(Settings(path=private_settings), folder, start="folders")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "m", "down", "m")
+        assert [p.name for p in app.screen.marked] == ["a_study", "b_notes"]
+        await pilot.press("ctrl+s")
+        await settle(pilot, rounds=5)
+        state = str(app.screen.query_one("#scan-state").render())
+        assert "Added 2 folders (2 DICOM files)" in state
+        assert "no DICOM found in: b_notes" in state
+        assert app.screen.marked == []
+    assert len(load_selection(folder / "a_study" / "fileselection.txt").selected_paths) == 2
+    sources = [row["source"] for row in load_mapping(folder / "anon_mapping.csv").rows]
+    assert sources[0] == "fileselection:a_study/fileselection.txt"
