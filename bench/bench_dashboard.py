@@ -1,0 +1,139 @@
+"""Dashboard: the refresh tick of a 10,000-job batch with 1% of statuses changing, and key-press
+latency while the table refreshes.
+
+The batch screen runs headless (Textual's test driver) on in-memory jobs, so only the dashboard
+is measured, not the network: a tick is what happens on the UI thread when a poll's jobs arrive
+(diff against the last rendered rows, update the changed cells, counts and progress bar), then
+a full repaint of the screen (every visible line rendered again, an upper bound of what the
+terminal update costs). Successive ticks alternate between two job lists differing in 1% of
+statuses. Key latency is from a key arriving in the app's queue (as from a terminal) until the
+cursor has moved, while polls keep arriving every 50 ms.
+
+    python bench/bench_dashboard.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from common import Report, Row, Timing, at_most_seconds, parse_args, runs_for
+
+from anonapi_core.demo import sample_jobs
+from anonapi_core.models import JobInfo, JobStatus
+from anonapi_tui.app import AnonApp
+from anonapi_tui.screens.jobs import JobsScreen
+from anonapi_tui.sources import Fetched, StaticJobSource
+
+SIZE = (120, 34)
+CHANGED_SHARE = 0.01
+
+
+def with_changes(jobs: list[JobInfo], share: float) -> list[JobInfo]:
+    """The same jobs with every (1/share)-th one in another status and with other counters."""
+    step = round(1 / share)
+    changed = list(jobs)
+    for i in range(0, len(jobs), step):
+        job = jobs[i]
+        status = JobStatus.DONE if job.status != JobStatus.DONE else JobStatus.ERROR
+        changed[i] = job.model_copy(update={"status": status, "files_processed": 999})
+    return changed
+
+
+class AlternatingSource(StaticJobSource):
+    """Each fetch returns the other of two job lists: every poll brings 1% changes."""
+
+    def __init__(self, first: list[JobInfo], second: list[JobInfo]) -> None:
+        super().__init__(first)
+        self.lists = (first, second)
+        self.fetches = 0
+
+    def fetch(self) -> Fetched:
+        self.fetches += 1
+        return Fetched(self.lists[self.fetches % 2])
+
+
+async def tick_times(jobs: int, runs: int, sort_by: str | None) -> tuple[Timing, Timing]:
+    """(apply only, apply + full repaint) per tick, after the first full load."""
+    first = sample_jobs(jobs)
+    second = with_changes(first, CHANGED_SHARE)
+    app = AnonApp({"batch": lambda: JobsScreen(StaticJobSource(first), interval=3600)})
+    apply_times, total_times = [], []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        while screen.polls < 1:
+            await pilot.pause(0.05)
+        if sort_by:
+            screen.table.sort_by(sort_by)
+        await pilot.pause()
+        for run in range(runs + 1):  # the first tick warms caches and is not counted
+            fetched = Fetched(second if run % 2 == 0 else first)
+            start = time.perf_counter()
+            screen._apply(fetched)
+            applied = time.perf_counter()
+            screen._compositor.render_strips()
+            done = time.perf_counter()
+            await pilot.pause()
+            if run:
+                apply_times.append(applied - start)
+                total_times.append(done - start)
+    return Timing(tuple(apply_times)), Timing(tuple(total_times))
+
+
+async def key_latency(jobs: int, presses: int, refreshing: bool) -> tuple[Timing, int]:
+    """Time from a `down` key press to its handling, while polls keep bringing changes."""
+    first = sample_jobs(jobs)
+    source = AlternatingSource(first, with_changes(first, CHANGED_SHARE))
+    app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
+    times = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        while screen.polls < 2:
+            await pilot.pause(0.05)
+        if not refreshing:
+            await pilot.press("p")
+            await pilot.pause(0.2)
+        polls_before = screen.polls
+        for n in range(presses):
+            row = screen.table.cursor_row
+            start = time.perf_counter()
+            app.simulate_key("down" if n % 40 < 20 else "up")
+            while screen.table.cursor_row == row:
+                if time.perf_counter() - start > 10:
+                    raise RuntimeError("a key press was not handled within 10 s")
+                await asyncio.sleep(0)
+            times.append(time.perf_counter() - start)
+            await asyncio.sleep(0.03)
+        ticks = screen.polls - polls_before
+    return Timing(tuple(times)), ticks
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    runs = runs_for(args.quick)
+    jobs = 1_000 if args.quick else 10_000
+    presses = 10 if args.quick else 60
+    changed = round(jobs * CHANGED_SHARE)
+    report = Report(
+        "Dashboard refresh",
+        f"Batch screen, {jobs:,} jobs, {changed:,} ({CHANGED_SHARE:.0%}) statuses changed per "
+        f"tick, terminal {SIZE[0]}x{SIZE[1]}, headless; {runs} ticks after one warm-up tick.",
+    )
+    target = at_most_seconds(0.1)
+    for sort_by, label in ((None, "server order"), ("status", "sorted by status")):
+        applied, total = asyncio.run(tick_times(jobs, runs, sort_by))
+        report.rows.append(Row(f"tick, {label}: apply changes", applied, note="diff + update_cell"))
+        report.rows.append(
+            Row(f"tick, {label}: apply + full repaint", total, target=target, note="UI thread busy")
+        )
+    latency, ticks = asyncio.run(key_latency(jobs, presses, refreshing=True))
+    report.rows.append(
+        Row("key press while refreshing", latency, note=f"{presses} presses, {ticks} ticks")
+    )
+    idle, _ = asyncio.run(key_latency(jobs, presses, refreshing=False))
+    report.rows.append(Row("key press, refresh paused", idle, note="reference"))
+    print(report.render())
+
+
+if __name__ == "__main__":
+    main()
