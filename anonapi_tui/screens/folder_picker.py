@@ -63,7 +63,9 @@ class FolderPicker(CommandScreen):
                 yield Static(
                     "(none: m marks the folder under the cursor)", id="marked", markup=False
                 )
-                yield ProgressBar(total=None, show_eta=False, id="scan-progress")
+                bar = ProgressBar(total=None, show_eta=False, id="scan-progress")
+                bar.display = False  # shown from the first progress report of a scan
+                yield bar
                 yield Static("", id="scan-state", markup=False)
         yield Footer()
 
@@ -121,7 +123,9 @@ class FolderPicker(CommandScreen):
         self.post_message(self.Finished(summary, None))
 
     def on_folder_picker_progress(self, message: Progress) -> None:
-        self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(message.total, 1), progress=message.done)
         self.query_one("#scan-state", Static).update(
             f"{message.done} of {message.total} files checked"
         )

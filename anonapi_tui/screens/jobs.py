@@ -159,7 +159,7 @@ class JobsScreen(CommandScreen):
             # A slow server is asked less often: never more than a third of the time busy.
             delay = max(self.interval, 3 * message.elapsed)
             self._show_error(None)
-            self.summary.show_poll_state(f"refreshed in {message.elapsed:.2f} s")
+            self.summary.show_poll_state(f"next refresh in {delay:.0f} s")
             if self.app.screen is self:
                 self._apply(message.fetched)
             else:

@@ -44,7 +44,10 @@ class StatusSummary(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("loading ...", id="counts")
-        yield ProgressBar(total=None, show_eta=False, id="progress")
+        # Hidden until there are counts: an indeterminate bar would only animate.
+        bar = ProgressBar(total=None, show_eta=False, id="progress")
+        bar.display = False
+        yield bar
         yield Static("", id="poll-state", markup=False)
 
     def show_counts(self, counts: Mapping[str, int], not_found: int = 0) -> None:
@@ -52,7 +55,9 @@ class StatusSummary(Horizontal):
         self.query_one("#counts", Static).update(counts_text(counts, not_found))
         total = sum(counts.values())
         finished = sum(counts.get(s, 0) for s in FINISHED)
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=finished)
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=finished)
 
     def show_poll_state(self, state: str) -> None:
         """A short note: `refreshed 0.21 s`, `paused`, `retrying in 8 s` ..."""

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from anonapi_core.batch import add_to_batch
 from anonapi_core.client import AnonClient
@@ -129,5 +128,5 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         if ours:  # an empty list would mean "all workers"
             await pilot.app.workers.wait_for_complete(ours)
         await pilot.pause()
-    for box in pilot.app.screen.query(Input):
+    for box in pilot.app.screen.query("Input, TextArea"):
         box.cursor_blink = False

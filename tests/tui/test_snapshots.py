@@ -1,0 +1,242 @@
+"""One snapshot per screen and per state a user sees. Regenerate only on purpose:
+`pytest tests/tui/test_snapshots.py --snapshot-update`, then look at every changed SVG.
+
+Data is deterministic: generated sample jobs, a dead loopback port for a server that is down,
+fixed UNC paths in mappings, and folders under the test's own working folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from anonapi_core.demo import sample_jobs
+from anonapi_core.demo_data import write_study
+from anonapi_core.mapping import Mapping, save_mapping
+from anonapi_core.models import Server
+from anonapi_core.settings import Settings, save_settings
+from anonapi_tui.app import AnonApp
+from anonapi_tui.main import build_app
+from anonapi_tui.screens.jobs import JobsScreen
+from anonapi_tui.sources import Fetched, ServerJobSource, StaticJobSource
+from tests.tui.conftest import settle
+
+SIZE = (120, 34)
+DEAD_URL = "http://127.0.0.1:9"
+
+
+class GatedSource(StaticJobSource):
+    """Sample jobs that arrive only when the gate opens: the loading state, held still."""
+
+    def __init__(self) -> None:
+        super().__init__(sample_jobs(30))
+        self.gate = threading.Event()
+
+    def fetch(self) -> Fetched:
+        self.gate.wait(10)
+        return super().fetch()
+
+
+def jobs_app(source=None, *, read_only: bool = False) -> AnonApp:
+    source = source or StaticJobSource(sample_jobs(40), title="Batch in study_2026")
+    return AnonApp({"batch": lambda: JobsScreen(source)}, read_only=read_only)
+
+
+@pytest.fixture
+def settings(private_settings: Path) -> Settings:
+    settings = Settings(
+        servers={"p01": DEAD_URL, "p02": "http://127.0.0.1:9/p02"},
+        active_server_name="p01",
+        user_name="z123456",
+        user_token="a-secret-token",
+        job_default_parameters=[("project", "Wetenschap-Algemeen")],
+        path=private_settings,
+    )
+    save_settings(settings)
+    return settings
+
+
+@pytest.fixture
+def mapping_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    save_mapping(
+        Mapping(
+            description="Mapping created November 29 2026 by z123456",
+            options={
+                "root_source_path": r"\\server\share\studies",
+                "project": "Wetenschap-Algemeen",
+                "destination_path": r"\\server\share\output",
+            },
+            rows=[
+                {"source": "folder:patient1", "pseudo_name": "PSEUDO001", "description": "CT [x]"},
+                {"source": "study_instance_uid:1.2.840.1", "pseudo_name": "PSEUDO002"},
+                {"source": "accession_number:12345678.1234567", "pseudo_name": "PSEUDO003"},
+            ],
+            path=folder / "anon_mapping.csv",
+        )
+    )
+    return folder
+
+
+def test_batch_jobs_table(snap_compare) -> None:
+    assert snap_compare(jobs_app(), terminal_size=SIZE, run_before=settle)
+
+
+def test_batch_loading(snap_compare) -> None:
+    source = GatedSource()
+    try:
+        assert snap_compare(jobs_app(source), terminal_size=SIZE)
+    finally:
+        source.gate.set()
+
+
+def test_batch_empty(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(StaticJobSource([], title="Batch in new_study")),
+        terminal_size=SIZE,
+        run_before=settle,
+    )
+
+
+def test_server_jobs_server_down(snap_compare, settings: Settings) -> None:
+    source = ServerJobSource(settings, Server(name="p01", url=DEAD_URL))
+    assert snap_compare(jobs_app(source), terminal_size=SIZE, run_before=settle)
+
+
+def test_batch_marked_rows(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(), press=["space", "down", "space", "space"], terminal_size=SIZE, run_before=settle
+    )
+
+
+def test_batch_reset_confirmation(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(), press=["space", "space", "space", "r"], terminal_size=SIZE, run_before=settle
+    )
+
+
+def test_batch_filter_by_status(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(), press=["slash", *"error", "enter"], terminal_size=SIZE, run_before=settle
+    )
+
+
+async def typing_filter(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"Study 1")
+    await settle(pilot)
+
+
+def test_batch_filter_being_typed(snap_compare) -> None:
+    assert snap_compare(jobs_app(), terminal_size=SIZE, run_before=typing_filter)
+
+
+def test_batch_sorted_by_status_reversed(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(), press=["s", "s", "s", "S"], terminal_size=SIZE, run_before=settle
+    )
+
+
+async def open_error_job(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"error", "enter", "enter")
+    await settle(pilot)
+
+
+def test_job_details_with_full_error(snap_compare) -> None:
+    assert snap_compare(jobs_app(), terminal_size=SIZE, run_before=open_error_job)
+
+
+def test_help_lists_the_screens_keys(snap_compare) -> None:
+    assert snap_compare(jobs_app(), press=["question_mark"], terminal_size=SIZE, run_before=settle)
+
+
+def test_batch_read_only(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(read_only=True), press=["space", "r"], terminal_size=SIZE, run_before=settle
+    )
+
+
+def test_batch_paused(snap_compare) -> None:
+    assert snap_compare(jobs_app(), press=["p"], terminal_size=SIZE, run_before=settle)
+
+
+def test_servers_down_with_their_causes(snap_compare, settings: Settings, tmp_path: Path) -> None:
+    app = build_app(settings, tmp_path, start="servers")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_servers_add_form(snap_compare, settings: Settings, tmp_path: Path) -> None:
+    app = build_app(settings, tmp_path, start="servers")
+    assert snap_compare(app, press=["a", *"p03"], terminal_size=SIZE, run_before=settle)
+
+
+def test_settings_with_masked_token(snap_compare, settings: Settings, tmp_path: Path) -> None:
+    app = build_app(settings, tmp_path, start="settings")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_mapping_valid(snap_compare, settings: Settings, mapping_folder: Path) -> None:
+    app = build_app(settings, mapping_folder, start="mapping")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_mapping_validation_errors_in_place(
+    snap_compare, settings: Settings, mapping_folder: Path
+) -> None:
+    app = build_app(settings, mapping_folder, start="mapping")
+    press = ["right", "enter", "ctrl+u", *"floder:patient1", "enter", "n"]
+    assert snap_compare(app, press=press, terminal_size=SIZE, run_before=settle)
+
+
+def test_mapping_cell_editor(snap_compare, settings: Settings, mapping_folder: Path) -> None:
+    app = build_app(settings, mapping_folder, start="mapping")
+    assert snap_compare(
+        app, press=["right", "right", "right", "enter"], terminal_size=SIZE, run_before=settle
+    )
+
+
+def test_mapping_create_confirmation_needs_valid_rows(
+    snap_compare, settings: Settings, mapping_folder: Path
+) -> None:
+    app = build_app(settings, mapping_folder, start="mapping")
+    press = ["n", "ctrl+g"]
+    assert snap_compare(app, press=press, terminal_size=SIZE, run_before=settle)
+
+
+@pytest.fixture
+def study_tree(tmp_path: Path) -> Path:
+    folder = tmp_path / "work"
+    for n in (1, 2):
+        write_study(
+            folder / f"patient{n}",
+            patient_id=f"P{n}",
+            patient_name="A^B",
+            n_files=2,
+            rows=16,
+            columns=16,
+        )
+    (folder / "notes").mkdir()
+    return folder
+
+
+def test_folder_picker_marked(snap_compare, settings: Settings, study_tree: Path) -> None:
+    app = build_app(settings, study_tree, start="folders")
+    assert snap_compare(
+        app, press=["down", "m", "down", "m"], terminal_size=SIZE, run_before=settle
+    )
+
+
+async def mark_and_scan(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("down", "m", "down", "m", "down", "m", "ctrl+s")
+    await settle(pilot, rounds=6)
+
+
+def test_folder_picker_after_scan(snap_compare, settings: Settings, study_tree: Path) -> None:
+    app = build_app(settings, study_tree, start="folders")
+    assert snap_compare(app, terminal_size=SIZE, run_before=mark_and_scan)
