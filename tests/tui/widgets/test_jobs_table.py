@@ -1,0 +1,90 @@
+"""The jobs table: only changed cells are written, rows follow the jobs by key, text stays text."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from anonapi_core.demo import sample_jobs
+from anonapi_core.models import JobInfo
+from anonapi_tui.widgets.jobs_table import JobsTable, job_row, row_matches
+
+
+class TableApp(App):
+    def compose(self) -> ComposeResult:
+        yield JobsTable()
+
+
+def changed(job: JobInfo, **fields) -> JobInfo:
+    return job.model_copy(update=fields)
+
+
+async def test_a_refresh_writes_only_the_cells_that_changed() -> None:
+    jobs = sample_jobs(200)
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(JobsTable)
+        table.show_jobs(jobs)
+        writes: list[tuple[str, str]] = []
+        original = table.update_cell
+
+        def counting(row_key, column_key, value, **kwargs):
+            writes.append((str(row_key), str(column_key)))
+            return original(row_key, column_key, value, **kwargs)
+
+        table.update_cell = counting
+        jobs[5] = changed(jobs[5], status="DONE" if jobs[5].status != "DONE" else "ERROR")
+        jobs[9] = changed(jobs[9], files_processed=12345)
+        table.show_jobs(jobs)
+        await pilot.pause()
+        assert sorted(writes) == [("1005", "status"), ("1009", "processed")]
+        assert table.get_cell("1009", "processed").plain == "12345"
+
+
+async def test_rows_of_vanished_jobs_go_and_the_cursor_stays_on_its_job() -> None:
+    jobs = sample_jobs(20)
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(JobsTable)
+        table.show_jobs(jobs)
+        table.move_cursor(row=10)
+        assert table.cursor_job_id == "1010"
+        table.show_jobs(jobs[3:] + sample_jobs(2, first_id=5000))
+        await pilot.pause()
+        assert table.row_count == 19
+        assert "1000" not in table.visible_ids and table.visible_ids[-1] == "5001"
+        assert table.cursor_job_id == "1010"
+
+
+async def test_server_text_with_markup_is_shown_literally() -> None:
+    job = changed(
+        sample_jobs(1)[0], description="[/] closes [bold]nothing[/bold]", user_name="[red]x"
+    )
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(JobsTable)
+        table.show_jobs([job])
+        await pilot.pause()
+        assert table.get_cell("1000", "description").plain == "[/] closes [bold]nothing[/bold]"
+        assert table.get_cell("1000", "user").plain == "[red]x"
+
+
+async def test_marks_survive_refreshes_and_drop_with_their_jobs() -> None:
+    jobs = sample_jobs(10)
+    app = TableApp()
+    async with app.run_test():
+        table = app.query_one(JobsTable)
+        table.show_jobs(jobs)
+        table.set_marks(["1001", "1002"])
+        table.show_jobs(jobs[2:])
+        assert table.marked == {"1002"}
+        assert table.get_cell("1002", "mark").plain == "●"
+
+
+def test_a_status_name_filters_by_status_and_other_text_by_substring() -> None:
+    job = sample_jobs(4)[3]  # an ERROR job, "Study 3 [series 3]"
+    row = job_row(job)
+    assert row_matches(row, "error") and row_matches(row, " ERROR ")
+    assert not row_matches(row, "done")
+    assert row_matches(row, "series 3]")
+    assert not row_matches(row, "series 4")
+    assert row_matches(row, "")
