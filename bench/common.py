@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / ".data"
 FULL_RUNS = 5
 QUICK_RUNS = 2
@@ -262,14 +260,6 @@ def data_dir(name: str, quick: bool) -> Path:
     return path
 
 
-def fresh_dir(path: Path) -> Path:
-    """An empty folder at `path`, whatever was there before."""
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
-
-
 def bin_path(venv_python: Path, script: str) -> Path:
     """A console script installed next to a venv's Python."""
     name = f"{script}.exe" if sys.platform == "win32" else script
@@ -301,14 +291,3 @@ def machine() -> str:
         f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-
-
-def missing(module: str) -> str | None:
-    """Why our side cannot run yet (its module has not landed), or None when it can."""
-    import importlib.util
-
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        found = False
-    return None if found else f"`{module}` does not exist yet"
