@@ -19,6 +19,8 @@ from common import BENCH_DIR, Report, Row, machine
 
 SCENARIOS = ("startup", "batch_status", "reset", "scan", "deid", "dashboard", "mapping")
 RESULTS = BENCH_DIR / "results" / "latest.md"
+QUICK_RESULTS = BENCH_DIR / "results" / "quick.md"
+"""A smoke run never overwrites the figures of the last full run."""
 README = BENCH_DIR / "README.md"
 FIGURES_START, FIGURES_END = "<!-- figures:start -->", "<!-- figures:end -->"
 
@@ -57,6 +59,8 @@ def main() -> None:
     )
     parser.add_argument("scenarios", nargs="*", help=f"any of {', '.join(SCENARIOS)} (default all)")
     args = parser.parse_args()
+    if args.quick and args.update_readme:
+        parser.error("--update-readme records full runs only")
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(
@@ -79,12 +83,13 @@ def main() -> None:
         sections.append(text)
         if not ok:
             failed.append(name)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    path = QUICK_RESULTS if args.quick else RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
     results = header + "\n" + "\n".join(sections)
-    RESULTS.write_text(results)
+    path.write_text(results)
     if args.update_readme:
         update_readme(results)
-    print(f"Written to {RESULTS.relative_to(BENCH_DIR.parent)}")
+    print(f"Written to {path.relative_to(BENCH_DIR.parent)}")
     if failed:
         print(f"Failed scenarios: {', '.join(failed)}", file=sys.stderr)
         sys.exit(1)

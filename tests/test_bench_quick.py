@@ -10,7 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "bench"
 sys.path.insert(0, str(BENCH_DIR))
 
-from run_all import RESULTS, SCENARIOS  # noqa: E402
+from run_all import QUICK_RESULTS, SCENARIOS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def quick_run() -> tuple[subprocess.CompletedProcess[str], str]:
         text=True,
         timeout=600,
     )
-    return proc, RESULTS.read_text()
+    return proc, QUICK_RESULTS.read_text()
 
 
 def test_quick_bench_exits_cleanly(quick_run) -> None:
