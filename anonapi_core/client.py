@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from anonapi_core.exceptions import (
     AnonAPIError,
@@ -85,7 +85,20 @@ def _describe_errors(errors: Any) -> str:
     return str(errors)
 
 
-class WebAPIClient:
+class _PooledConnection:
+    """`with` support for clients that hold a connection pool, which must be closed."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class WebAPIClient(_PooledConnection):
     """Low-level client: one server, one pooled connection, raw JSON replies.
 
     Named and shaped like the original library's class (`get(fn, **kw)`, `post(fn, **kw)`,
@@ -120,12 +133,6 @@ class WebAPIClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> WebAPIClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def url_for(self, function_name: str) -> str:
         """Plain concatenation as in the original, minus a doubled slash."""
@@ -234,7 +241,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-class AnonClient:
+class AnonClient(_PooledConnection):
     """High-level client for one server: typed replies, bulk calls, bounded concurrency."""
 
     def __init__(
@@ -276,12 +283,6 @@ class AnonClient:
 
     def close(self) -> None:
         self.api.close()
-
-    def __enter__(self) -> AnonClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def ping(self) -> float:
         """Seconds for one round trip to the API root; raises if the server is not an IDIS API."""
