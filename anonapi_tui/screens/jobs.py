@@ -1,9 +1,10 @@
 """A live jobs table: a folder's batch, or a server's latest jobs (same screen, other source).
 
 Polling is one thread worker at a time, re-armed with `set_timer` only after the previous fetch
-finished: polls never overlap, and a slow server stretches the interval by itself. A generation
-number drops the reply of a poll overtaken by `poll_now` (after a reset), so there is only ever
-one timer chain. While a modal is open the newest reply is kept and drawn when it closes.
+finished: polls never overlap, and a slow server stretches the interval by itself. Asking for a
+poll while one is in flight (after a reset, or `f`) queues exactly one more, so there is only
+ever one fetch and one timer chain. While a modal is open the newest reply is kept and drawn
+when it closes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
@@ -58,11 +60,8 @@ class JobsScreen(CommandScreen):
     class Polled(Message):
         """A poll finished: jobs on success, `error` (one line) on failure."""
 
-        def __init__(
-            self, generation: int, elapsed: float, fetched: Fetched | None, error: str | None
-        ):
+        def __init__(self, elapsed: float, fetched: Fetched | None, error: str | None):
             super().__init__()
-            self.generation = generation
             self.elapsed = elapsed
             self.fetched = fetched
             self.error = error
@@ -83,7 +82,8 @@ class JobsScreen(CommandScreen):
         self.paused = False
         self.last_error: str | None = None
         self.polls = 0
-        self._generation = 0
+        self._in_flight = False
+        self._again = False
         self._timer: Timer | None = None
         self._pending: Fetched | None = None
         self._due_while_away = False
@@ -128,26 +128,34 @@ class JobsScreen(CommandScreen):
     # Polling -----------------------------------------------------------------------------
 
     def poll_now(self) -> None:
-        """Fetch now, abandoning the pending timer and any poll still in flight."""
+        """Fetch now (replacing the pending timer), or right after the fetch in flight."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._generation += 1
+        if self._in_flight:
+            self._again = True
+            return
+        self._in_flight = True
         self.summary.show_poll_state("refreshing ...")
-        self._poll(self._generation)
+        self._poll()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def _poll(self, generation: int) -> None:
+    def _poll(self) -> None:
         started = time.monotonic()
         try:
             fetched, error = self.source.fetch(), None
         except (AnonAPIError, OSError) as e:
             fetched, error = None, str(e)
-        self.post_message(self.Polled(generation, time.monotonic() - started, fetched, error))
+        self.post_message(self.Polled(time.monotonic() - started, fetched, error))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A bug in a fetch must not stop the live table silently: report it and keep polling.
+        if event.worker.group == "poll" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.post_message(self.Polled(0.0, None, f"{type(error).__name__}: {error}"))
 
     def on_jobs_screen_polled(self, message: Polled) -> None:
-        if message.generation != self._generation:
-            return
+        self._in_flight = False
         self.polls += 1
         if message.error is not None:
             self._failures += 1
@@ -164,14 +172,17 @@ class JobsScreen(CommandScreen):
                 self._apply(message.fetched)
             else:
                 self._pending = message.fetched
-        if not self.paused:
+        if self._again:
+            self._again = False
+            self.poll_now()
+        elif not self.paused:
             self._timer = self.set_timer(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
         if self.paused:
             return
-        if not self.is_active:
+        if self not in self.app.screen_stack:  # another mode is shown; a modal over us is fine
             self._due_while_away = True
             return
         self.poll_now()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
+from anonapi_core.actions.jobs import cancel_jobs
+from anonapi_core.demo import sample_jobs
 from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.job_details import JobDetails
 from anonapi_tui.screens.jobs import JobsScreen
-from anonapi_tui.sources import BatchJobSource
+from anonapi_tui.sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from tests.tui.conftest import Batch, settle
 
@@ -176,11 +180,64 @@ async def test_refresh_shows_status_changes_made_elsewhere(batch: Batch) -> None
         screen = app.screen
         while screen.polls < 1:
             await pilot.pause(0.05)
-        from anonapi_core.actions.jobs import cancel_jobs
-
         target = batch.ids["ACTIVE"][1]
         cancel_jobs(batch.settings, batch.settings.active_server(), [target])
         polls = screen.polls
         while screen.polls < polls + 2:
             await pilot.pause(0.05)
+        assert status_cells(screen, [target]) == ["INACTIVE"]
+
+
+class SlowSource(StaticJobSource):
+    """Sample jobs that take `delay` seconds to fetch; records how many fetches overlap."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(sample_jobs(5))
+        self.delay = delay
+        self.running = 0
+        self.most_at_once = 0
+        self.fetches = 0
+        self.lock = threading.Lock()
+
+    def fetch(self) -> Fetched:
+        with self.lock:
+            self.running += 1
+            self.fetches += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(self.delay)
+        with self.lock:
+            self.running -= 1
+        return super().fetch()
+
+
+async def test_polls_never_overlap_and_a_slow_server_is_asked_less_often() -> None:
+    source = SlowSource(delay=0.3)
+    app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", "f", "f")  # refresh now, three times, while a poll runs
+        await asyncio.sleep(1.5)
+        await pilot.pause()
+    assert source.most_at_once == 1
+    # 0.3 s per fetch with 0.9 s pauses: at most 3 polls plus the ones pressed, not 1.5 / 0.05.
+    assert source.fetches <= 6
+
+
+async def test_while_a_modal_is_open_new_data_waits_and_is_drawn_when_it_closes(
+    batch: Batch,
+) -> None:
+    source = BatchJobSource(batch.settings, batch.folder)
+    app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        while screen.polls < 1:
+            await pilot.pause(0.05)
+        await pilot.press("question_mark")
+        target = batch.ids["ACTIVE"][0]
+        cancel_jobs(batch.settings, batch.settings.active_server(), [target])
+        polls = screen.polls
+        while screen.polls < polls + 2:
+            await pilot.pause(0.05)
+        assert status_cells(screen, [target]) == ["ACTIVE"]
+        await pilot.press("escape")
+        await pilot.pause()
         assert status_cells(screen, [target]) == ["INACTIVE"]
