@@ -105,8 +105,15 @@ class DemoSession:
         return self.settings.path
 
     def create_jobs(self) -> list[str]:
-        """Create one job per mapping row and add them to the batch; returns the new ids."""
-        self.job_ids += _create_jobs(self.settings, self.mapping_file, self.batch_folder)
+        """Create one job per mapping row, added to the batch; returns the new ids. The server's
+        worker takes them one at a time, so on screen most wait ACTIVE for a while."""
+        from anonapi_core.actions.create import create_jobs_from_mapping
+        from anonapi_core.exceptions import JobCreationException
+
+        report = create_jobs_from_mapping(self.settings, self.mapping_file, self.batch_folder)
+        if report.failed:
+            raise JobCreationException(f"Demo job creation failed: {report.failed[0].reason}")
+        self.job_ids += [job.job_id for job in report.created]
         return self.job_ids
 
 
@@ -148,7 +155,7 @@ def demo_settings(server: DemoServer, path: Path) -> Settings:
 
 
 def write_extra_studies(share_root: Path, count: int) -> list[Path]:
-    """Plain CT studies of two dozen slices, so there is something to watch move through ACTIVE."""
+    """Plain CT studies of 60 full-size slices: big enough to watch them move through ACTIVE."""
     from anonapi_core.demo_data import write_study
 
     folders = []
@@ -158,9 +165,9 @@ def write_extra_studies(share_root: Path, count: int) -> list[Path]:
             folder,
             patient_id=f"DEMO1{n:03d}",
             patient_name=f"Patient^Ct{n + 1}",
-            n_files=24,
-            rows=256,
-            columns=256,
+            n_files=60,
+            rows=512,
+            columns=512,
             seed=100 + n,
         )
         folders.append(folder)
@@ -194,7 +201,7 @@ def demo_mapping(
 
 @contextmanager
 def demo_session(
-    root: Path | None = None, *, workers: int = 2, extra_studies: int = 8
+    root: Path | None = None, *, workers: int = 1, extra_studies: int = 8
 ) -> Iterator[DemoSession]:
     """Start an embedded server in a temporary home, give it demo studies and an opt-out
     patient, write settings, a mapping and an empty batch; stop and clean up on exit.
@@ -227,14 +234,3 @@ def demo_session(
         mapping_file = demo_mapping(server, folders, notes, folder)
         init_batch(folder, settings.active_server())
         yield DemoSession(server, settings, folder, mapping_file)
-
-
-def _create_jobs(settings: Settings, mapping_file: Path, folder: Path) -> list[str]:
-    """Create one job per mapping row on the active server, added to the folder's batch."""
-    from anonapi_core.actions.create import create_jobs_from_mapping
-    from anonapi_core.exceptions import JobCreationException
-
-    report = create_jobs_from_mapping(settings, mapping_file, folder)
-    if report.failed:
-        raise JobCreationException(f"Demo job creation failed: {report.failed[0].reason}")
-    return [job.job_id for job in report.created]

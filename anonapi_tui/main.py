@@ -16,9 +16,15 @@ from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import SETTINGS_ENV_VAR, Settings, load_settings
 from anonapi_tui.app import AnonApp
 
+POLL_INTERVAL_S = 2.0
+DEMO_POLL_INTERVAL_S = 0.5  # the demo server is local and its jobs take a second: show them move
 
-def screens_for(settings: Settings, folder: Path) -> dict[str, Callable[[], Screen]]:
-    """The main screens, one per mode, built lazily when first shown."""
+
+def screens_for(
+    settings: Settings, folder: Path, *, interval: float = POLL_INTERVAL_S
+) -> dict[str, Callable[[], Screen]]:
+    """The main screens, one per mode, built lazily when first shown; jobs polled every
+    `interval` seconds (or slower, when the server is slow)."""
     from anonapi_tui.screens.folder_picker import FolderPicker
     from anonapi_tui.screens.jobs import JobsScreen
     from anonapi_tui.screens.mapping_editor import MappingEditor
@@ -28,8 +34,8 @@ def screens_for(settings: Settings, folder: Path) -> dict[str, Callable[[], Scre
 
     return {
         "servers": lambda: ServersScreen(settings),
-        "batch": lambda: JobsScreen(BatchJobSource(settings, folder)),
-        "server_jobs": lambda: JobsScreen(ServerJobSource(settings)),
+        "batch": lambda: JobsScreen(BatchJobSource(settings, folder), interval=interval),
+        "server_jobs": lambda: JobsScreen(ServerJobSource(settings), interval=interval),
         "mapping": lambda: MappingEditor(settings, folder),
         "folders": lambda: FolderPicker(settings, folder),
         "settings": lambda: SettingsScreen(settings),
@@ -43,12 +49,13 @@ def build_app(
     read_only: bool = False,
     start: str | None = None,
     startup_task: Callable[[], object] | None = None,
+    interval: float = POLL_INTERVAL_S,
 ) -> AnonApp:
     """The app on the user's data; starts on the batch screen when the folder has a batch."""
     from anonapi_core.batch import has_batch
 
     return AnonApp(
-        screens_for(settings, folder),
+        screens_for(settings, folder, interval=interval),
         start=start or ("batch" if has_batch(folder) else "servers"),
         settings=settings,
         read_only=read_only,
@@ -89,7 +96,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with ExitStack() as stack:
-        startup_task = None
+        startup_task, interval = None, POLL_INTERVAL_S
         try:
             if args.demo:
                 from anonapi_core.demo import demo_session
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 demo = stack.enter_context(demo_session())
                 os.environ[SETTINGS_ENV_VAR] = str(demo.settings_path)
                 folder, startup_task = demo.batch_folder, demo.create_jobs
+                interval = DEMO_POLL_INTERVAL_S
             else:
                 folder = (args.folder or Path.cwd()).resolve()
             settings = load_settings()
@@ -105,7 +113,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Error: {e}", file=sys.stderr)
             return 2
         app = build_app(
-            settings, folder, read_only=args.read_only, start=args.screen, startup_task=startup_task
+            settings,
+            folder,
+            read_only=args.read_only,
+            start=args.screen,
+            startup_task=startup_task,
+            interval=interval,
         )
         if args.screenshot:
             return _screenshot(app, args.screenshot)
@@ -114,17 +127,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _screenshot(app: AnonApp, path: Path, timeout_s: float = 30.0) -> int:
-    """Run headless until the screen says its data is in (`ready`), save an SVG, exit."""
+    """Run headless until start-up work is done and the screen says its data is in (`ready`),
+    save an SVG, exit."""
 
     async def capture(pilot) -> None:
+        app = pilot.app
         deadline = time.monotonic() + timeout_s
+
+        async def wait(condition) -> None:
+            while not condition() and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+
         await pilot.pause(0.2)
-        while not getattr(pilot.app.screen, "ready", True) and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await wait(lambda: not any(w.group == "startup" and w.is_running for w in app.workers))
+        if app.startup_task is not None and hasattr(app.screen, "poll_now"):
+            polls = app.screen.polls
+            app.screen.poll_now()  # data from after the start-up work, not from before it
+            await wait(lambda: app.screen.polls > polls)
+        await wait(lambda: getattr(app.screen, "ready", True))
         await pilot.pause(0.3)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pilot.app.save_screenshot(path.name, str(path.parent))
-        pilot.app.exit()
+        app.save_screenshot(path.name, str(path.parent))
+        app.exit()
 
     app.run(headless=True, size=(120, 34), auto_pilot=capture)
     print(path)

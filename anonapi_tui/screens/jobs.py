@@ -161,13 +161,13 @@ class JobsScreen(CommandScreen):
             self._failures += 1
             delay = min(MAX_BACKOFF_S, self.interval * 2**self._failures)
             self._show_error(message.error)
-            self.summary.show_poll_state(f"failed; retrying in {delay:.0f} s")
+            self.summary.show_poll_state(f"failed; retrying in {delay:.2g} s")
         else:
             self._failures = 0
             # A slow server is asked less often: never more than a third of the time busy.
             delay = max(self.interval, 3 * message.elapsed)
             self._show_error(None)
-            self.summary.show_poll_state(f"next refresh in {delay:.0f} s")
+            self.summary.show_poll_state(f"next refresh in {delay:.2g} s")
             if self.app.screen is self:
                 self._apply(message.fetched)
             else:
