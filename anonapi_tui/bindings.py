@@ -109,17 +109,16 @@ COMMANDS: tuple[Command, ...] = (
         "Show only jobs with a status or containing text",
     ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
-    Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order"),
+    Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
         "jobs.details",
         "enter",
         "details",
         "Details",
         "Everything about the job, with its full error",
-        show=False,
     ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
-    Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now"),
+    Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),
     # Servers.
     Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
     Command(

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
@@ -92,8 +93,12 @@ def row_matches(row: Row, query: str) -> bool:
     return any(needle in value.casefold() for value in row)
 
 
-class JobsTable(DataTable):
+class JobsTable(DataTable, inherit_bindings=False):
     """Jobs keyed by id; marks, a status/text filter and the sort column survive refreshes."""
+
+    # Without DataTable's own `enter`, the screen's `jobs.details` binding gets the key, so it
+    # shows in the footer, help and palette and can be remapped like every other command.
+    BINDINGS = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")]
 
     DEFAULT_CSS = """
     JobsTable { height: 1fr; }
