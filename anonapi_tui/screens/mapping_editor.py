@@ -95,6 +95,8 @@ class MappingEditor(CommandScreen):
         self.mapping: Mapping | None = None
         self.problems: list[RowProblem] = []
         self.load_error: str | None = None
+        self.dirty = False
+        self._loaded_mtime: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title", markup=False)
@@ -109,13 +111,30 @@ class MappingEditor(CommandScreen):
         self.query_one("#grid", DataTable).focus()
 
     def reload(self) -> None:
-        """Read the mapping file again (after the folder picker added rows, for instance)."""
+        """Read the mapping file again, dropping edits that were not saved."""
         try:
             self.mapping = mapping_for(self.settings, self.folder)
             self.load_error = None
         except AnonAPIError as e:
             self.mapping, self.load_error = None, str(e)
+        self.dirty = False
+        self._loaded_mtime = self._file_mtime()
         self._render_all()
+
+    def _file_mtime(self) -> float | None:
+        path = self.folder / DEFAULT_MAPPING_NAME
+        return path.stat().st_mtime if path.exists() else None
+
+    def on_screen_resume(self) -> None:
+        # The folder picker (or an editor outside) may have added rows meanwhile.
+        if not self.dirty and self._file_mtime() != self._loaded_mtime:
+            self.reload()
+
+    def _changed(self) -> None:
+        """After an edit: check every row again and say there is something to save."""
+        self.dirty = True
+        self._validate()
+        self._render_title()
 
     @property
     def columns(self) -> list[str]:
@@ -151,7 +170,7 @@ class MappingEditor(CommandScreen):
     def _render_title(self) -> None:
         assert self.mapping is not None
         path = self.mapping.path or self.folder / DEFAULT_MAPPING_NAME
-        state = "" if path.exists() else " (new, not saved yet)"
+        state = " (new, not saved yet)" if not path.exists() else " (changed)" if self.dirty else ""
         self.query_one("#title", Static).update(f"Mapping {display_path(path)}{state}")
 
     def _row_cells(self, index: int) -> list[Text]:
@@ -197,8 +216,10 @@ class MappingEditor(CommandScreen):
     # Editing ---------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "description" and self.mapping is not None:
-            self.mapping.description = event.value
+        mapping = self.mapping
+        if event.input.id == "description" and mapping and event.value != mapping.description:
+            mapping.description = event.value
+            self._changed()
 
     def action_edit_cell(self) -> None:
         focused = self.focused
@@ -235,13 +256,13 @@ class MappingEditor(CommandScreen):
         assert self.mapping is not None
         self.mapping.options[name] = value
         self.query_one("#options", DataTable).update_cell(name, "value", Text(value))
-        self._validate()
+        self._changed()
 
     def _set_cell(self, index: int, column: str, value: str) -> None:
         assert self.mapping is not None
         self.mapping.rows[index][column] = value
         self.query_one("#grid", DataTable).update_cell(str(index), column, Text(value))
-        self._validate()
+        self._changed()
 
     def action_add_row(self) -> None:
         if self.mapping is None:
@@ -253,7 +274,7 @@ class MappingEditor(CommandScreen):
         grid.add_row(*self._row_cells(index), key=str(index))
         grid.move_cursor(row=index, column=1)
         grid.focus()
-        self._validate()
+        self._changed()
 
     def action_delete_row(self) -> None:
         grid = self.query_one("#grid", DataTable)
@@ -264,20 +285,24 @@ class MappingEditor(CommandScreen):
         if index < len(self.mapping.row_lines):
             del self.mapping.row_lines[index]
         self._render_all()
+        self._changed()
         grid.move_cursor(row=min(index, grid.row_count - 1))
 
     def _save(self) -> Path | None:
         assert self.mapping is not None
         try:
-            return save_mapping(self.mapping)
+            path = save_mapping(self.mapping)
         except AnonAPIError as e:
             self.notify(str(e), severity="error", markup=False)
             return None
+        self.dirty = False
+        self._loaded_mtime = self._file_mtime()
+        self._render_title()
+        return path
 
     def action_save(self) -> None:
         if self.mapping is not None and (path := self._save()):
             self.notify(f"Saved {display_path(path)}", markup=False)
-            self._render_title()
 
     # Creating jobs ---------------------------------------------------------------------
 

@@ -35,3 +35,25 @@ async def test_marked_study_folders_get_selections_and_mapping_rows(
     assert len(load_selection(folder / "a_study" / "fileselection.txt").selected_paths) == 2
     sources = [row["source"] for row in load_mapping(folder / "anon_mapping.csv").rows]
     assert sources[0] == "fileselection:a_study/fileselection.txt"
+
+
+async def test_the_mapping_editor_shows_rows_the_picker_added(
+    tmp_path: Path, private_settings: Path
+) -> None:
+    folder = tmp_path / "work"
+    write_study(
+        folder / "a_study", patient_id="P1", patient_name="A^B", n_files=1, rows=16, columns=16
+    )
+    app = build_app(Settings(path=private_settings), folder, start="mapping")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        assert app.screen.mapping.rows == []
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("down", "m", "ctrl+s")
+        await settle(pilot, rounds=5)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert [row["source"] for row in app.screen.mapping.rows] == [
+            "fileselection:a_study/fileselection.txt"
+        ]
