@@ -14,6 +14,7 @@ from anonapi_core.exceptions import AnonAPIError
 from anonapi_tui.bindings import bindings
 from anonapi_tui.commands import ScreenCommands
 from anonapi_tui.screens.help import HelpScreen
+from anonapi_tui.widgets.confirmation import Confirmation
 
 if TYPE_CHECKING:
     from anonapi_core.settings import Settings
@@ -47,6 +48,8 @@ class AnonApp(App):
         self.settings_path = settings_path
         self.read_only = read_only
         self.startup_task = startup_task
+        self.unsaved: set[str] = set()
+        """What screens hold unsaved (e.g. "mapping"): quitting asks first."""
         for mode, factory in screens.items():
             self.add_mode(mode, factory)
         self.start = start if start in screens else next(iter(screens))
@@ -71,6 +74,20 @@ class AnonApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Mode switches only for screens this app was given (tests often give one).
         return not (action == "switch_mode" and parameters and parameters[0] not in self._modes)
+
+    async def action_quit(self) -> None:
+        if not self.unsaved:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        what = " and ".join(sorted(self.unsaved))
+        self.push_screen(
+            Confirmation(f"Quit without saving the {what}?", yes_label="Quit"), answered
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -117,7 +117,7 @@ class MappingEditor(CommandScreen):
             self.load_error = None
         except AnonAPIError as e:
             self.mapping, self.load_error = None, str(e)
-        self.dirty = False
+        self._mark_unsaved(False)
         self._loaded_mtime = self._file_mtime()
         self._render_all()
 
@@ -130,9 +130,15 @@ class MappingEditor(CommandScreen):
         if not self.dirty and self._file_mtime() != self._loaded_mtime:
             self.reload()
 
+    def _mark_unsaved(self, dirty: bool) -> None:
+        self.dirty = dirty
+        unsaved = getattr(self.app, "unsaved", None)  # AnonApp asks before quitting
+        if unsaved is not None:
+            (unsaved.add if dirty else unsaved.discard)("mapping")
+
     def _changed(self) -> None:
         """After an edit: check every row again and say there is something to save."""
-        self.dirty = True
+        self._mark_unsaved(True)
         self._validate()
         self._render_title()
 
@@ -295,7 +301,7 @@ class MappingEditor(CommandScreen):
         except AnonAPIError as e:
             self.notify(str(e), severity="error", markup=False)
             return None
-        self.dirty = False
+        self._mark_unsaved(False)
         self._loaded_mtime = self._file_mtime()
         self._render_title()
         return path

@@ -132,3 +132,17 @@ async def test_create_jobs_is_refused_while_rows_are_invalid(settings, folder, i
         await settle(pilot)
         assert not isinstance(app.screen, Confirmation)
     assert not (folder / ".anonbatch").exists()
+
+
+async def test_quitting_with_unsaved_edits_asks_first(settings, folder) -> None:
+    app = build_app(settings, folder, start="mapping")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "q")
+        assert isinstance(app.screen, Confirmation)
+        assert app.screen.question == "Quit without saving the mapping?"
+        await pilot.press("n")
+        assert app.is_running
+        await pilot.press("ctrl+s", "q")
+        await pilot.pause()
+        assert not app.is_running
