@@ -162,6 +162,8 @@ class JobsScreen(CommandScreen):
             delay = min(MAX_BACKOFF_S, self.interval * 2**self._failures)
             self._show_error(message.error)
             self.summary.show_poll_state(f"failed; retrying in {delay:.2g} s")
+            if not self.table.jobs:
+                self.summary.show_no_data("no jobs loaded")
         else:
             self._failures = 0
             # A slow server is asked less often: never more than a third of the time busy.

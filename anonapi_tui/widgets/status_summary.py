@@ -59,6 +59,10 @@ class StatusSummary(Horizontal):
         bar.display = True
         bar.update(total=max(total, 1), progress=finished)
 
+    def show_no_data(self, why: str) -> None:
+        """Nothing could be loaded yet (the error line below says why)."""
+        self.query_one("#counts", Static).update(Text(why, style="dim"))
+
     def show_poll_state(self, state: str) -> None:
         """A short note: `refreshed 0.21 s`, `paused`, `retrying in 8 s` ..."""
         self.query_one("#poll-state", Static).update(state)
