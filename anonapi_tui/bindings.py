@@ -178,8 +178,3 @@ DESTRUCTIVE_ACTIONS: frozenset[str] = frozenset(c.action for c in COMMANDS if c.
 def bindings(prefix: str) -> list[Binding]:
     """The bindings of one group of commands (`"jobs"`, `"servers"` ...)."""
     return [c.binding() for c in COMMANDS if c.id.startswith(prefix + ".")]
-
-
-def commands_for(binding_ids: set[str]) -> list[Command]:
-    """The commands with these ids, in table order (for help and palette)."""
-    return [c for c in COMMANDS if c.id in binding_ids]

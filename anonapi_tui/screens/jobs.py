@@ -80,7 +80,6 @@ class JobsScreen(CommandScreen):
         self.source = source
         self.interval = interval
         self.paused = False
-        self.last_error: str | None = None
         self.polls = 0
         self._in_flight = False
         self._again = False
@@ -204,7 +203,6 @@ class JobsScreen(CommandScreen):
         self.summary.show_counts(self.table.counts(), len(fetched.not_found))
 
     def _show_error(self, error: str | None) -> None:
-        self.last_error = error
         line = self.query_one("#error", Static)
         line.display = error is not None
         line.update(f"Error: {error}" if error else "")
