@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pydicom
+import pydicom.filereader
 from pydicom.errors import InvalidDicomError
 
 from anonapi_core.models import JobStatus
-from anonapi_core.server.shares import PathRefused, ShareTable
+from anonapi_core.server.shares import PathRefused, ShareTable, UNCPath, parse_unc
 from anonapi_core.server.sources import SourceError, SourceFile, list_source_files
 from anonapi_core.server.store import Claim, Project, Store
 
@@ -213,43 +214,84 @@ class Worker:
         progress: Progress,
     ) -> str | None:
         job = claim.row
-        engine = self._engine(project)
+        output = parse_unc(job["destination_path"] or "").joinpath(str(claim.job_id))
         final = destination / str(claim.job_id)
         partial = destination / f".{claim.job_id}.{claim.attempt}.partial"
         try:
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir(parents=True)
-            for file, patient_id in zip(files, patient_ids, strict=True):
-                fallback = pseudonym(project.secret, patient_id or "")
-                pseudo_id = job["source_anonymizedpatientid"] or fallback
-                pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
-                dst = partial.joinpath(*file.relative)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
-                except OSError as e:
-                    if e.filename is None or Path(e.filename) != file.local:
-                        raise  # a write failure: reported for the destination below
-                    raise JobFailed(f"Could not read {file.unc}: {e.strerror or e}") from e
-                except Exception as e:
-                    raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
-                if outcome.kind in ("quarantined", "skipped"):
-                    progress.count(f"files_{outcome.kind}")
-                progress.add("files_processed")
-            progress.flush()
+            self._write_files(claim, project, files, patient_ids, partial, output, progress)
             if progress.counts.get("files_skipped", 0) == len(files):
                 raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
             _publish(partial, final, claim.attempt)
         except OSError as e:
-            raise JobFailed(
-                f"Could not write to {job['destination_path']}: {e.strerror or e}"
-            ) from e
+            raise JobFailed(write_failed(output, e)) from e
         finally:
             shutil.rmtree(partial, ignore_errors=True)
         quarantined = progress.counts.get("files_quarantined", 0)
         if quarantined:
             return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
         return None
+
+    def _write_files(
+        self,
+        claim: Claim,
+        project: Project,
+        files: list[SourceFile],
+        patient_ids: list[str | None],
+        partial: Path,
+        output: UNCPath,
+        progress: Progress,
+    ) -> None:
+        """De-identify each file into `partial`; a failing file ends the job naming it."""
+        job = claim.row
+        engine = self._engine(project)
+        for file, patient_id in zip(files, patient_ids, strict=True):
+            fallback = pseudonym(project.secret, patient_id or "")
+            pseudo_id = job["source_anonymizedpatientid"] or fallback
+            pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
+            dst = partial.joinpath(*file.relative)
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
+            except OSError as e:
+                if raised_while_reading(e):
+                    raise JobFailed(read_failed(parse_unc(file.unc), e)) from e
+                raise JobFailed(write_failed(output.joinpath(*file.relative), e)) from e
+            except Exception as e:
+                raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
+            if outcome.kind in ("quarantined", "skipped"):
+                progress.count(f"files_{outcome.kind}")
+            progress.add("files_processed")
+        progress.flush()
+
+
+def raised_while_reading(error: OSError) -> bool:
+    """True when the error came from reading a DICOM file rather than from writing one.
+
+    An I/O error in the middle of a file carries no file name, so the name cannot tell the source
+    from the output; where it was raised can: every read of a source goes through `dcmread`.
+    """
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code is pydicom.filereader.dcmread.__code__:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def read_failed(source: UNCPath, error: OSError) -> str:
+    return (
+        f"Could not read source file {source} on share {source.root} ({error.strerror or error}): "
+        "check that the share is reachable and the file readable"
+    )
+
+
+def write_failed(output: UNCPath, error: OSError) -> str:
+    return (
+        f"Could not write {output} on share {output.root} ({error.strerror or error}): "
+        "check that the share is writable and has free space"
+    )
 
 
 def _publish(partial: Path, final: Path, attempt: int) -> None:
