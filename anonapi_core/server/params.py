@@ -74,11 +74,25 @@ class Params:
         raise BadRequest(name, f"Invalid value for {name}: '{value}' is not True or False")
 
     def job_ids(self, name: str = "job_ids") -> list[int]:
-        """All values of a repeated id parameter; also accepts comma-separated values."""
+        """The ids of a list call: repeated values, each may also be comma-separated.
+
+        An id that is not a whole number is left out rather than refused: IDIS leaves out ids it
+        does not know, so the client reports that one job as not found instead of the whole call
+        failing (batches of the original can hold such ids).
+        """
         raw = self.values.get(name)
         if not raw:
             raise BadRequest(name, f"Required parameter {name} not supplied")
-        return [to_int(name, v) for value in raw for v in value.split(",") if v.strip()]
+        pieces = (v.strip() for value in raw for v in value.split(","))
+        return [int(v) for v in pieces if _is_whole_number(v)]
+
+
+def _is_whole_number(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
 
 
 def to_int(name: str, value: str) -> int:

@@ -104,10 +104,15 @@ def test_get_jobs_list_handles_thousands_of_ids_in_one_call(server: EmbeddedServ
     assert all(set(EXTENDED_FIELDS) <= set(job) for job in body.values())
 
 
-def test_get_jobs_list_refuses_an_id_that_is_not_a_number(server: EmbeddedServer):
-    reply = call(server, "get_jobs_list", job_ids=["1", "abc"])
-    assert reply.status_code == 400
-    assert "'abc' is not a whole number" in reply.json()["errors"]["job_ids"]
+@pytest.mark.parametrize("function", ["get_jobs_list", "get_jobs_list_extended"])
+def test_list_calls_leave_out_ids_that_are_not_numbers_as_unknown(
+    server: EmbeddedServer, function: str
+):
+    (job_id,) = inactive_jobs(server, 1)
+    reply = call(server, function, job_ids=["abc", str(job_id), "12a", ""])
+    assert reply.status_code == 200
+    assert list(reply.json()) == [str(job_id)]
+    assert call(server, function, job_ids=["abc"]).json() == {}
 
 
 def test_get_jobs_list_without_ids_gets_400(server: EmbeddedServer):
