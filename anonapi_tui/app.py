@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -15,9 +13,6 @@ from anonapi_tui.bindings import bindings
 from anonapi_tui.commands import ScreenCommands
 from anonapi_tui.screens.help import HelpScreen
 from anonapi_tui.widgets.confirmation import Confirmation
-
-if TYPE_CHECKING:
-    from anonapi_core.settings import Settings
 
 
 class AnonApp(App):
@@ -37,15 +32,11 @@ class AnonApp(App):
         screens: Mapping[str, Callable[[], Screen]],
         *,
         start: str = "batch",
-        settings: Settings | None = None,
-        settings_path: Path | None = None,
         read_only: bool = False,
         keymap: Mapping[str, str] | None = None,
         startup_task: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings
-        self.settings_path = settings_path
         self.read_only = read_only
         self.startup_task = startup_task
         self.unsaved: set[str] = set()

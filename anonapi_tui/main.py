@@ -57,7 +57,6 @@ def build_app(
     return AnonApp(
         screens_for(settings, folder, interval=interval),
         start=start or ("batch" if has_batch(folder) else "servers"),
-        settings=settings,
         read_only=read_only,
         keymap=settings.keymap,
         startup_task=startup_task,
