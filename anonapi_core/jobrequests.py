@@ -6,13 +6,17 @@ own cell; an empty cell or option means "not set here". Unlike the original, a m
 placeholder project / destination (`NOT_SET`, `.`) is an error naming the row rather than a job
 that writes into the source share, an empty pseudo_id is filled from pseudo_name (and the other
 way round), and PACS rows never need a root_source_path.
+
+A bad value in the Options (or settings) is reported once, at the option's line, not once for
+every row that inherits it: a user fixes it in one place, so one line must say so. A row is
+blamed only for what it causes itself: a bad cell, or a value nothing gives it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from anonapi_core.exceptions import JobSetValidationError, ParameterParsingError, UNCPathError
 from anonapi_core.mapping import Mapping, RowProblem
@@ -101,23 +105,72 @@ def filter_jobs(jobs: Iterable[JobRequest], pseudonyms: Iterable[str]) -> list[J
     return [job for job in jobs if job.pseudo_id in wanted or job.pseudo_name in wanted]
 
 
+_DESTINATION_EXAMPLE = "\\\\server\\share\\folder"
+_ROOT_EXAMPLE = "\\\\server\\share"
+# Parameters a job needs checked; a bad one from the Options or settings is reported once.
+_CHECKED = (PROJECT.name, DESTINATION_PATH.name, ROOT_SOURCE_PATH.name)
+
+
+@dataclass(slots=True)
+class _Inherited:
+    """A checked value that rows without their own cell take from the Options or the settings.
+
+    It is checked once: if it is bad, the problem is reported once, at the option's own line,
+    with how many rows use it, instead of once for every row that inherits it.
+    """
+
+    value: str | None  # the normalised value; None when it is bad
+    problem: RowProblem | None
+    users: int = 0
+
+
 class _RowResolver:
-    """Resolves rows against fixed defaults and options, caching the checks of shared values."""
+    """Resolves rows against fixed defaults and options, checking each shared value once."""
 
     def __init__(self, mapping: Mapping, defaults: Iterable[tuple[str, str]]):
         self.name = mapping.file_name
-        self.base: dict[str, str] = {}
-        self.problems: list[RowProblem] = []
+        self.settings_problems: list[RowProblem] = []
+        self._unc: dict[str, str | None] = {}
+        settings: dict[str, str] = {}
         for key, value in defaults:
             name = canonical_name(key)
             if name is None:
-                self.problems.append(
+                self.settings_problems.append(
                     RowProblem("settings", None, None, f"unknown job default parameter '{key}'")
                 )
             elif value.strip():
-                self.base[name] = value.strip()
-        self.base.update({key: value for key, value in mapping.options.items() if value})
-        self._unc: dict[str, str | None] = {}
+                settings[name] = value.strip()
+        options = {key: value.strip() for key, value in mapping.options.items() if value.strip()}
+        self.base: dict[str, str] = settings | options
+        self.inherited: dict[str, _Inherited] = {}
+        for name in _CHECKED:
+            if name in options:
+                where = RowProblem(self.name, mapping.option_lines.get(name), None, "", None, name)
+                self.inherited[name] = self._inherit(name, options[name], where)
+            # A placeholder in the settings is what the original's fresh settings hold: not chosen.
+            elif settings.get(name, "") not in PLACEHOLDERS:
+                where = RowProblem("settings", None, None, f"job default '{name}'")
+                self.inherited[name] = self._inherit(name, settings[name], where)
+
+    def _inherit(self, name: str, value: str, where: RowProblem) -> _Inherited:
+        checked, error = self._check(name, value)
+        if error is None:
+            return _Inherited(checked, None)
+        message = f"{where.message}: {error}" if where.message else error
+        return _Inherited(None, replace(where, message=message))
+
+    def shared_problems(self) -> list[RowProblem]:
+        """Settings problems, then each bad option or default that some row uses, once, in file
+        order."""
+        shared = []
+        for inherited in self.inherited.values():
+            if inherited.problem is not None and inherited.users:
+                users = inherited.users
+                usage = "1 row uses it" if users == 1 else f"{users} rows use it"
+                problem = inherited.problem
+                shared.append(replace(problem, message=f"{problem.message} ({usage})"))
+        shared.sort(key=lambda p: (p.line is not None, p.line or 0))
+        return self.settings_problems + shared
 
     def unc(self, path: str) -> str | None:
         """The normalised UNC form of `path`, or None if it is not UNC (cached: usually shared)."""
@@ -128,37 +181,65 @@ class _RowResolver:
                 self._unc[path] = None
         return self._unc[path]
 
+    def _check(self, name: str, value: str) -> tuple[str | None, str | None]:
+        """`value` normalised, or the reason it cannot be used for parameter `name`."""
+        if name == PROJECT.name:
+            if value in PLACEHOLDERS:
+                return None, f"not set ({value}): fill in the anonymization project"
+            return value, None
+        if name == DESTINATION_PATH.name and value in PLACEHOLDERS:
+            return None, (
+                f"not set ({value}): fill in the UNC path to write anonymized data to, "
+                f"like {_DESTINATION_EXAMPLE}"
+            )
+        unc = self.unc(value)
+        if unc is None:
+            example = _ROOT_EXAMPLE if name == ROOT_SOURCE_PATH.name else _DESTINATION_EXAMPLE
+            return None, f"'{value}' is not a UNC path ({example})"
+        return unc, None
+
+    def _value(
+        self, name: str, row: dict[str, str], errors: list[tuple[str | None, str]]
+    ) -> tuple[str | None, bool]:
+        """The checked value of `name` for this row and whether anything gives one at all.
+
+        A bad cell is the row's own problem; a bad inherited value is the option's, counted.
+        """
+        cell = row.get(name, "").strip()
+        if cell:
+            value, error = self._check(name, cell)
+            if error is not None:
+                errors.append((name, error))
+            return value, True
+        inherited = self.inherited.get(name)
+        if inherited is None:
+            return None, False
+        if inherited.problem is not None:
+            inherited.users += 1
+        return inherited.value, True
+
     def resolve(
         self, row: dict[str, str], number: int, line: int | None, seen: dict[JobRequest, str]
     ) -> tuple[JobRequest | None, list[RowProblem]]:
         # An empty cell means "not set in this row": the option or default applies.
-        params = self.base | {key: value for key, value in row.items() if value}
-        param = params.get
+        param = (self.base | {key: value for key, value in row.items() if value}).get
         errors: list[tuple[str | None, str]] = []
-        source = self._source(
-            param(SOURCE.name, ""), param(ROOT_SOURCE_PATH.name, "").strip(), errors
-        )
-        project = param(PROJECT.name, "").strip()
-        if project in PLACEHOLDERS:
-            errors.append((PROJECT.name, "no project set: add a 'project' option or column"))
-        destination = param(DESTINATION_PATH.name, "").strip()
-        if destination in PLACEHOLDERS:
+        source = self._source(row, param(SOURCE.name, ""), errors)
+        project, has_project = self._value(PROJECT.name, row, errors)
+        destination, has_destination = self._value(DESTINATION_PATH.name, row, errors)
+        missing = [PROJECT.name] if not has_project else []
+        missing += [] if has_destination else [DESTINATION_PATH.name]
+        if missing:
+            # One problem per row however many values it lacks.
             errors.append(
                 (
-                    DESTINATION_PATH.name,
-                    "no destination_path set: add a 'destination_path' option or column",
+                    missing[0] if len(missing) == 1 else None,
+                    f"no {' or '.join(missing)} set: add "
+                    + " and ".join(f"a '{name}'" for name in missing)
+                    + (" option or column" if len(missing) == 1 else " option or column each"),
                 )
             )
-        elif (unc_destination := self.unc(destination)) is None:
-            errors.append(
-                (
-                    DESTINATION_PATH.name,
-                    f"'{destination}' is not a UNC path (\\\\server\\share\\folder)",
-                )
-            )
-        else:
-            destination = unc_destination
-        if not errors and source is not None:
+        if not errors and source is not None and project and destination:
             pseudo_id = param(PSEUDO_ID.name) or param(PSEUDO_NAME.name)
             job = JobRequest(
                 source=source,
@@ -177,9 +258,10 @@ class _RowResolver:
         return None, [RowProblem(self.name, line, col, msg, number) for col, msg in errors]
 
     def _source(
-        self, text: str, root: str, errors: list[tuple[str | None, str]]
+        self, row: dict[str, str], text: str, errors: list[tuple[str | None, str]]
     ) -> SourceIdentifier | None:
-        """The row's source, a path source made absolute UNC; None (and an error) if impossible."""
+        """The row's source, a path source made absolute UNC; None if impossible (an error
+        names why, unless it is a bad inherited root_source_path, reported once for all rows)."""
         if not text:
             errors.append((SOURCE.name, "no source: every job needs one, e.g. folder:<path>"))
             return None
@@ -189,7 +271,8 @@ class _RowResolver:
                 return source
             if is_unc(source.value):  # sources are mostly unique: not worth caching
                 return SourceIdentifier(source.type, normalise_unc(source.value))
-            if not root:
+            root, has_root = self._value(ROOT_SOURCE_PATH.name, row, errors)
+            if not has_root:
                 errors.append(
                     (
                         SOURCE.name,
@@ -197,14 +280,9 @@ class _RowResolver:
                         "to resolve it against",
                     )
                 )
+            if root is None:
                 return None
-            unc_root = self.unc(root)
-            if unc_root is None:
-                errors.append(
-                    (ROOT_SOURCE_PATH.name, f"'{root}' is not a UNC path (\\\\server\\share)")
-                )
-                return None
-            return SourceIdentifier(source.type, join_unc(unc_root, source.value))
+            return SourceIdentifier(source.type, join_unc(root, source.value))
         except (ParameterParsingError, UNCPathError) as e:
             errors.append((SOURCE.name, str(e)))
             return None
@@ -215,11 +293,11 @@ def _resolve(
 ) -> tuple[list[JobRequest], list[RowProblem]]:
     resolver = _RowResolver(mapping, defaults)
     jobs: list[JobRequest] = []
-    problems: list[RowProblem] = list(resolver.problems)
+    row_problems: list[RowProblem] = []
     seen: dict[JobRequest, str] = {}
     for index, row in enumerate(mapping.rows):
-        job, row_problems = resolver.resolve(row, index + 1, mapping.line_of(index), seen)
-        problems.extend(row_problems)
+        job, problems = resolver.resolve(row, index + 1, mapping.line_of(index), seen)
+        row_problems.extend(problems)
         if job is not None:
             jobs.append(job)
-    return jobs, problems
+    return jobs, resolver.shared_problems() + row_problems

@@ -63,6 +63,7 @@ class RowProblem:
     column: str | None
     message: str
     row: int | None = None  # 1-based grid row, named when the row has no file line (added since)
+    option: str | None = None  # a problem of the Options section, shared by the rows using it
 
     def __str__(self) -> str:
         where = [self.file]
@@ -72,6 +73,8 @@ class RowProblem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.option is not None:
+            where.append(f"option '{self.option}'")
         return f"{', '.join(where)}: {self.message}"
 
 
@@ -87,6 +90,8 @@ class Mapping:
     encoding: str = "utf-8-sig"
     # File line of each row, for messages; None for rows added since loading.
     row_lines: list[int | None] = field(default_factory=list)
+    # File line of each option, for messages; options added since loading have none.
+    option_lines: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -173,7 +178,7 @@ def parse_mapping(text: str, *, path: Path | None = None, encoding: str = "utf-8
             )
         if not any(line.strip(" ,;\r\n") for line in lines):
             raise MappingLoadError(f"{name}: the file is empty, it holds no mapping")
-    options, option_delimiter = _parse_options(option_lines, name)
+    options, option_delimiter, option_line_of = _parse_options(option_lines, name)
     grid_lines = lines[grid_start:]
     delimiter = _grid_delimiter(grid_lines) or option_delimiter or padding or ","
     rows, row_lines = _parse_grid(grid_lines, grid_start, delimiter, name)
@@ -185,6 +190,7 @@ def parse_mapping(text: str, *, path: Path | None = None, encoding: str = "utf-8
         path=path,
         encoding=encoding,
         row_lines=row_lines,
+        option_lines=option_line_of,
     )
 
 
@@ -197,9 +203,15 @@ def _section_of(clean_line: str) -> int | None:
     return None
 
 
-def _parse_options(lines: list[tuple[int, str]], name: str) -> tuple[dict[str, str], str]:
-    """`key,value` lines; the first `,` or `;` splits, so a value may hold the other one."""
+def _parse_options(
+    lines: list[tuple[int, str]], name: str
+) -> tuple[dict[str, str], str, dict[str, int]]:
+    """`key,value` lines; the first `,` or `;` splits, so a value may hold the other one.
+
+    Also returns each option's file line: a bad option is reported once, there.
+    """
     options: dict[str, str] = {}
+    line_of: dict[str, int] = {}
     delimiter = ""
     for line_no, line in lines:
         if not line.strip(" ,;"):
@@ -213,7 +225,8 @@ def _parse_options(lines: list[tuple[int, str]], name: str) -> tuple[dict[str, s
             )
         delimiter = delimiter or (match.group() if match else "")
         options[option] = _unquote(value.strip())
-    return options, delimiter
+        line_of[option] = line_no
+    return options, delimiter, line_of
 
 
 def _unquote(value: str) -> str:

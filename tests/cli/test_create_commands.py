@@ -130,6 +130,26 @@ def test_missing_project_is_an_error_not_a_silent_default(
     assert "project" in result.output
 
 
+def test_a_bad_option_is_one_problem_at_its_line_not_one_per_row(
+    anon: Anon, idle: EmbeddedServer, workdir: Path
+) -> None:
+    grid = "source,pseudo_name\n" + "".join(f"folder:s{n},P{n}\n" for n in range(5))
+    _write_mapping(
+        workdir, idle, grid, project="NOT_SET", destination_path="NOT_SET", root_source_path="/x"
+    )
+
+    result = anon("create", "from-mapping", "--yes")
+
+    assert result.exit_code == 1
+    problems = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
+    assert [p.split(":")[0] for p in problems] == [
+        "anon_mapping.csv, line 4, option 'root_source_path'",
+        "anon_mapping.csv, line 5, option 'project'",
+        "anon_mapping.csv, line 6, option 'destination_path'",
+    ]
+    assert result.output.splitlines()[-1].startswith("Error: 3 problems in mapping")
+
+
 def test_dry_run_shows_the_jobs_and_writes_nothing(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:

@@ -90,6 +90,15 @@ def test_status_shows_rows_and_the_problems_to_fix(anon: Anon, mapped: Path) -> 
     assert "project" in result.output
 
 
+def test_status_names_a_placeholder_option_once_at_its_line(anon: Anon, mapped: Path) -> None:
+    result = anon("map", "status")
+
+    problems = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
+    assert len(problems) == 2
+    assert problems[0].startswith("anon_mapping.csv, line 6, option 'project': not set (NOT_SET)")
+    assert problems[1].startswith("anon_mapping.csv, line 7, option 'destination_path'")
+
+
 def test_without_any_mapping_the_error_says_how_to_start(anon: Anon) -> None:
     result = anon("map", "status")
 

@@ -97,20 +97,86 @@ def test_an_empty_pseudonym_is_filled_from_the_other_one():
 
 @pytest.mark.parametrize(
     ("options", "column"),
-    [
-        ("destination_path,//s/sh/out", "project"),
-        ("destination_path,//s/sh/out\nproject,NOT_SET", "project"),
-        ("project,P", "destination_path"),
-        ("project,P\ndestination_path,.", "destination_path"),
-        ("project,P\ndestination_path,NOT_SET", "destination_path"),
-    ],
+    [("destination_path,//s/sh/out", "project"), ("project,P", "destination_path")],
 )
-def test_a_missing_or_placeholder_project_or_destination_names_every_row(options, column):
+def test_a_value_no_option_or_cell_gives_names_every_row(options, column):
     mapping = _mapping(options, "source\naccession_number:1\naccession_number:2\n")
     problems = validate_jobs(mapping, [("project", "NOT_SET"), ("destination_path", ".")])
     first, second = mapping.line_of(0), mapping.line_of(1)
     assert [(p.line, p.column) for p in problems] == [(first, column), (second, column)]
     assert str(problems[0]).startswith(f"mapping, line {first}, column '{column}': no {column} set")
+
+
+def test_a_row_lacking_both_project_and_destination_is_named_once():
+    mapping = _mapping("", "source\naccession_number:1\naccession_number:2\n")
+    problems = validate_jobs(mapping)
+    assert [str(p) for p in problems] == [
+        f"mapping, line {mapping.line_of(n)}: no project or destination_path set: "
+        "add a 'project' and a 'destination_path' option or column each"
+        for n in (0, 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "line", "option", "value"),
+    [
+        ("destination_path,//s/sh/out\nproject,NOT_SET", 4, "project", "NOT_SET"),
+        ("project,P\ndestination_path,.", 4, "destination_path", "."),
+        ("destination_path,NOT_SET\nproject,P", 3, "destination_path", "NOT_SET"),
+    ],
+)
+def test_a_placeholder_option_is_reported_once_at_its_own_line(options, line, option, value):
+    mapping = _mapping(options, "source\naccession_number:1\naccession_number:2\n")
+    problems = validate_jobs(mapping, [("project", "NOT_SET"), ("destination_path", ".")])
+    assert len(problems) == 1
+    text = str(problems[0])
+    assert text.startswith(f"mapping, line {line}, option '{option}': not set ({value}): ")
+    assert text.endswith("(2 rows use it)")
+
+
+def test_options_wide_problems_are_reported_once_not_once_per_row():
+    mapping = parse_mapping(
+        "## Description ##\nfive rows\n## Options ##\n"
+        "project,NOT_SET\ndestination_path,NOT_SET\nroot_source_path,/tmp/x\n"
+        "## Mapping ##\nsource,pseudo_name\n"
+        "folder:a,A\nfolder:b,B\nfolder:c,C\naccession_number:1,D\naccession_number:2,E\n",
+        path=Path("anon_mapping.csv"),
+    )
+    problems = validate_jobs(mapping)
+    assert [(p.line, p.option) for p in problems] == [
+        (4, "project"),
+        (5, "destination_path"),
+        (6, "root_source_path"),
+    ]
+    assert str(problems[0]).startswith(
+        "anon_mapping.csv, line 4, option 'project': not set (NOT_SET): "
+    )
+    assert str(problems[2]).endswith(
+        "'/tmp/x' is not a UNC path (\\\\server\\share) (3 rows use it)"
+    )
+
+
+def test_a_row_whose_own_cell_overrides_a_bad_option_is_not_blamed():
+    mapping = _mapping(
+        "project,NOT_SET\ndestination_path,//s/sh/out",
+        "source,project\naccession_number:1,P\naccession_number:2,\naccession_number:3,NOT_SET\n",
+    )
+    problems = validate_jobs(mapping)
+    assert [(p.line, p.option, p.column) for p in problems] == [
+        (3, "project", None),
+        (9, None, "project"),
+    ]
+    assert problems[0].message.endswith("(1 row uses it)")
+    del mapping.rows[1:]
+    assert [job.project for job in resolve_jobs(mapping)] == ["P"]
+
+
+def test_a_bad_option_no_row_uses_is_no_problem():
+    mapping = _mapping(
+        "project,P\ndestination_path,//s/sh/out\nroot_source_path,/tmp/x",
+        "source\naccession_number:1\nfolder://s/sh/unc\n",
+    )
+    assert validate_jobs(mapping) == []
 
 
 def test_pacs_rows_never_need_a_root_source_path_but_relative_folders_do():
@@ -120,8 +186,8 @@ def test_pacs_rows_never_need_a_root_source_path_but_relative_folders_do():
     )
     problems = validate_jobs(mapping)
     assert [str(p) for p in problems] == [
-        "mapping, line 10, column 'root_source_path': "
-        "'\\not_unc' is not a UNC path (\\\\server\\share)"
+        "mapping, line 5, option 'root_source_path': "
+        "'\\not_unc' is not a UNC path (\\\\server\\share) (1 row uses it)"
     ]
 
 
