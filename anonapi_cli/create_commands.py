@@ -142,7 +142,10 @@ def _show_dry_run(plan: CreationPlan, as_json: bool) -> None:
 
 
 def _show_report(report: CreationReport, as_json: bool) -> None:
-    ids = [job.job_id for job in report.created]
+    from anonapi_core.jobids import sort_job_ids
+
+    # Creation is concurrent, so the server's ids arrive out of order; users scan them sorted.
+    ids = sort_job_ids(job.job_id for job in report.created)
     if as_json:
         echo_json(
             {

@@ -263,3 +263,22 @@ def test_set_defaults_asks_for_what_is_not_given(anon: Anon, answers: str) -> No
         "project": "P",
         "destination_path": r"\\srv\share\out",
     }
+
+
+def test_the_summary_lists_created_ids_in_numeric_order(capsys, tmp_path: Path) -> None:
+    from anonapi_cli.create_commands import _show_report
+    from anonapi_core.actions.create import CreatedJob, CreationPlan, CreationReport
+    from anonapi_core.jobrequests import JobRequest
+    from anonapi_core.models import Server
+    from anonapi_core.parameters import SourceIdentifier
+
+    request = JobRequest(SourceIdentifier.parse("accession_number:1"), "P", r"\\s\sh\out")
+    plan = CreationPlan(
+        tmp_path / "anon_mapping.csv", tmp_path, Server(name="s", url="http://s"), [], {}
+    )
+    # Jobs are created concurrently: the server numbers them in the order they arrive.
+    created = [CreatedJob(str(n), job_id, request) for n, job_id in enumerate(["10", "9", "100"])]
+
+    _show_report(CreationReport(plan, created=created), as_json=False)
+
+    assert "Created 3 jobs: 9, 10, 100" in capsys.readouterr().out
