@@ -16,7 +16,11 @@ from anonapi_core.server.store import Share
 
 
 class PathRefused(ValueError):
-    """A path is not a UNC path on a known share; the message says why, for the user."""
+    """A path the server cannot use; the message says why, for the user who sent it.
+
+    Not a UNC path on a known share, leading outside its share, or, for a job's source, not there
+    or not readable: the job's owner gets the message either way, so one exception serves all.
+    """
 
 
 @dataclass(frozen=True)

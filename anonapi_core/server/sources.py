@@ -25,16 +25,12 @@ FILESELECTION = "fileselection"
 BARE = "path"
 
 
-class SourceError(Exception):
-    """The source cannot be read; the message is meant for the user who made the job."""
-
-
 @dataclass(frozen=True)
 class SourceFile:
     """A file to process: its local path, its UNC path for messages, its place in the output."""
 
     local: Path
-    unc: str
+    unc: UNCPath
     relative: tuple[str, ...]
 
 
@@ -54,36 +50,36 @@ def normalise_source(table: ShareTable, source_path: str) -> str:
 
 
 def list_source_files(table: ShareTable, source_path: str) -> list[SourceFile]:
-    """All files of a source, sorted, each verified to lie inside its share."""
-    try:
-        kind, unc = split_source(source_path)
-        local = table.resolve(unc)
-    except PathRefused as e:
-        raise SourceError(str(e)) from e
+    """All files of a source, sorted, each verified to lie inside its share.
+
+    PathRefused, with a message for the user who made the job, when the source cannot be used.
+    """
+    kind, unc = split_source(source_path)
+    local = table.resolve(unc)
     if kind == FILESELECTION:
         return _selection_files(table, unc, local)
     if kind == BARE and local.is_file():
-        return [SourceFile(local, str(unc), (local.name,))]
+        return [SourceFile(local, unc, (local.name,))]
     if not local.is_dir():
-        raise SourceError(f"Source folder {unc} does not exist or cannot be read")
+        raise PathRefused(f"Source folder {unc} does not exist or cannot be read")
     root = table.local_root(unc).resolve()
     files = []
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         relative = path.relative_to(local).parts
-        shown = str(unc.joinpath(*relative))
-        files.append(SourceFile(contained(root, path, shown=shown), shown, relative))
+        shown = unc.joinpath(*relative)
+        files.append(SourceFile(contained(root, path, shown=str(shown)), shown, relative))
     return files
 
 
 def _selection_files(table: ShareTable, unc: UNCPath, local: Path) -> list[SourceFile]:
     if not local.is_file():
-        raise SourceError(f"File selection {unc} does not exist")
+        raise PathRefused(f"File selection {unc} does not exist")
     try:
         data = yaml.safe_load(local.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise SourceError(f"File selection {unc} cannot be read: {e}") from e
+        raise PathRefused(f"File selection {unc} cannot be read: {e}") from e
     if not isinstance(data, dict) or not isinstance(data.get("selected_paths"), list):
-        raise SourceError(f"File selection {unc} has no list 'selected_paths'")
+        raise PathRefused(f"File selection {unc} has no list 'selected_paths'")
     root = table.local_root(unc).resolve()
     folder = local.parent
     real_folder = folder.resolve()
@@ -92,13 +88,13 @@ def _selection_files(table: ShareTable, unc: UNCPath, local: Path) -> list[Sourc
         if entry is None:
             continue
         parts = relative_parts(str(entry))
-        shown = str(UNCPath(unc.host, unc.share, unc.parts[:-1] + parts))
+        shown = UNCPath(unc.host, unc.share, unc.parts[:-1] + parts)
         try:
-            real = contained(root, folder.joinpath(*parts), shown=shown)
+            real = contained(root, folder.joinpath(*parts), shown=str(shown))
         except PathRefused as e:
-            raise SourceError(f"File selection {unc}: {e}") from e
+            raise PathRefused(f"File selection {unc}: {e}") from e
         if not real.is_file():
-            raise SourceError(f"File selection {unc} names {shown}, which does not exist")
+            raise PathRefused(f"File selection {unc} names {shown}, which does not exist")
         # The output layout must never climb out of the job folder, whatever '..' the file holds.
         base = real_folder if real.is_relative_to(real_folder) else root
         files.append(SourceFile(real, shown, real.relative_to(base).parts))

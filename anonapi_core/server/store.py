@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from anonapi_core.models import CORE_FIELDS, JobStatus
+from anonapi_core.models import CORE_FIELDS, EXTENDED_FIELDS, JobStatus
 
 metadata = MetaData()
 
@@ -127,7 +127,7 @@ Index("ix_jobs_claim", jobs.c.status, jobs.c.priority.desc(), jobs.c.job_id)
 CLAIMABLE = (JobStatus.ACTIVE.value, JobStatus.UPLOADED.value)
 ID_CHUNK = 900  # below SQLite's older 999-variable limit
 
-# Values IDIS reports for fields this server has no use for, kept so replies have IDIS's shape.
+# Extended fields IDIS reports that this server has no use for, kept so replies have IDIS's shape.
 _FIXED_EXTENDED = {
     "destination_name": None,
     "destination_network": None,
@@ -135,21 +135,22 @@ _FIXED_EXTENDED = {
     "source_status": "NEW",
 }
 
-_EXTENDED_COLUMNS = (
-    "destination_path",
-    "destination_type",
-    "source_instance_id",
-    "source_type",
-    "source_anonymizedpatientid",
-    "source_anonymizedpatientname",
-    "source_pims_keyfile_id",
-    "source_name",
-    "source_path",
+# The extended fields that are columns here; the others are fixed above or derived in `_extended`.
+_EXTENDED_COLUMNS = tuple(name for name in EXTENDED_FIELDS if name in jobs.c)
+
+# Fields only this server reports: they tell a job's owner what happened to files and opt-outs.
+_SERVER_COLUMNS = (
+    "files_quarantined",
+    "files_skipped",
+    "source_ignore_opt_out",
+    "source_ignore_opt_out_reason",
 )
 
 
 @dataclass(frozen=True)
 class Share:
+    r"""The UNC root `\\host\name`, served from the folder `local_path` on this machine."""
+
     host: str
     name: str
     local_path: str
@@ -157,6 +158,8 @@ class Share:
 
 @dataclass(frozen=True)
 class Project:
+    """A project's own pseudonymisation secret and the de-identification options it enables."""
+
     project_id: int
     name: str
     secret: bytes
@@ -370,11 +373,7 @@ class Store:
     def _extended(self, conn: Connection, job_ids: Sequence[int]) -> list[dict[str, Any]]:
         columns = [
             *_core_columns(),
-            *(jobs.c[name] for name in _EXTENDED_COLUMNS),
-            jobs.c.files_quarantined,
-            jobs.c.files_skipped,
-            jobs.c.source_ignore_opt_out,
-            jobs.c.source_ignore_opt_out_reason,
+            *(jobs.c[name] for name in (*_EXTENDED_COLUMNS, *_SERVER_COLUMNS)),
             projects.c.project_id,
         ]
         base = select(*columns).select_from(

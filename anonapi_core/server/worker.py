@@ -18,7 +18,8 @@ import shutil
 import signal
 import threading
 import time
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -30,7 +31,7 @@ from pydicom.errors import InvalidDicomError
 
 from anonapi_core.models import JobStatus
 from anonapi_core.server.shares import PathRefused, ShareTable, UNCPath, parse_unc
-from anonapi_core.server.sources import SourceError, SourceFile, list_source_files
+from anonapi_core.server.sources import SourceFile, list_source_files
 from anonapi_core.server.store import Claim, Project, Store
 
 log = logging.getLogger(__name__)
@@ -168,30 +169,39 @@ class Worker:
         table = ShareTable(self.store.shares())
         try:
             files = list_source_files(table, job["source_path"] or "")
-            destination = table.resolve(job["destination_path"] or "")
-        except (SourceError, PathRefused) as e:
+            destination = parse_unc(job["destination_path"] or "")
+            destination_local = table.resolve(destination)
+        except PathRefused as e:
             raise JobFailed(str(e)) from e
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
-        patient_ids = self._download(files, progress)
+        sources = self._download(files, progress)
         if not job["source_ignore_opt_out"]:
-            opted_out = self.store.opted_out(p for p in patient_ids if p)
+            opted_out = self.store.opted_out(p for _, p in sources if p)
             if opted_out:
                 raise JobFailed(opt_out_message(sorted(opted_out)[0]))
         progress.flush(status=JobStatus.UPLOADED.value)
         project = self.store.project(job["project_name"])
         if project is None:
             raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
-        return self._deidentify(claim, project, files, patient_ids, destination, progress)
+        output = destination.joinpath(str(claim.job_id))
+        with output_folder(destination_local, claim, output) as partial:
+            self._write_files(job, project, sources, partial, output, progress)
+        quarantined = progress.counts.get("files_quarantined", 0)
+        if quarantined:
+            return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
+        return None
 
-    def _download(self, files: list[SourceFile], progress: Progress) -> list[str | None]:
+    def _download(
+        self, files: list[SourceFile], progress: Progress
+    ) -> list[tuple[SourceFile, str | None]]:
         """Read each source file's patient id (needed for the opt-out check), counting files."""
-        patient_ids = []
+        sources = []
         for file in files:
-            patient_ids.append(read_patient_id(file.local))
+            sources.append((file, read_patient_id(file.local)))
             progress.add("files_downloaded")
         progress.flush()
-        return patient_ids
+        return sources
 
     def _engine(self, project: Project) -> Any:
         key = (project.name, project.secret, project.options)
@@ -204,51 +214,21 @@ class Worker:
             self._engines[key] = Deidentifier(profile)
         return self._engines[key]
 
-    def _deidentify(
-        self,
-        claim: Claim,
-        project: Project,
-        files: list[SourceFile],
-        patient_ids: list[str | None],
-        destination: Path,
-        progress: Progress,
-    ) -> str | None:
-        job = claim.row
-        output = parse_unc(job["destination_path"] or "").joinpath(str(claim.job_id))
-        final = destination / str(claim.job_id)
-        partial = destination / f".{claim.job_id}.{claim.attempt}.partial"
-        try:
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir(parents=True)
-            self._write_files(claim, project, files, patient_ids, partial, output, progress)
-            if progress.counts.get("files_skipped", 0) == len(files):
-                raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
-            _publish(partial, final, claim.attempt)
-        except OSError as e:
-            raise JobFailed(write_failed(output, e)) from e
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
-        quarantined = progress.counts.get("files_quarantined", 0)
-        if quarantined:
-            return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
-        return None
-
     def _write_files(
         self,
-        claim: Claim,
+        job: Mapping[str, Any],
         project: Project,
-        files: list[SourceFile],
-        patient_ids: list[str | None],
+        sources: list[tuple[SourceFile, str | None]],
         partial: Path,
         output: UNCPath,
         progress: Progress,
     ) -> None:
         """De-identify each file into `partial`; a failing file ends the job naming it."""
-        job = claim.row
         engine = self._engine(project)
-        for file, patient_id in zip(files, patient_ids, strict=True):
-            fallback = pseudonym(project.secret, patient_id or "")
-            pseudo_id = job["source_anonymizedpatientid"] or fallback
+        for file, patient_id in sources:
+            pseudo_id = job["source_anonymizedpatientid"] or pseudonym(
+                project.secret, patient_id or ""
+            )
             pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
             dst = partial.joinpath(*file.relative)
             try:
@@ -256,7 +236,7 @@ class Worker:
                 outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
             except OSError as e:
                 if raised_while_reading(e):
-                    raise JobFailed(read_failed(parse_unc(file.unc), e)) from e
+                    raise JobFailed(read_failed(file.unc, e)) from e
                 raise JobFailed(write_failed(output.joinpath(*file.relative), e)) from e
             except Exception as e:
                 raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
@@ -264,6 +244,27 @@ class Worker:
                 progress.count(f"files_{outcome.kind}")
             progress.add("files_processed")
         progress.flush()
+        if progress.counts.get("files_skipped", 0) == len(sources):
+            raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+
+
+@contextmanager
+def output_folder(destination: Path, claim: Claim, shown: UNCPath) -> Iterator[Path]:
+    """A hidden folder to build the attempt's output in, published as `<job_id>` only when whole.
+
+    Each attempt has its own folder, so a late worker of an earlier attempt cannot mix its files
+    into the current one's.
+    """
+    partial = destination / f".{claim.job_id}.{claim.attempt}.partial"
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        yield partial
+        _publish(partial, destination / str(claim.job_id), claim.attempt)
+    except OSError as e:
+        raise JobFailed(write_failed(shown, e)) from e
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def raised_while_reading(error: OSError) -> bool:

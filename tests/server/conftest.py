@@ -1,13 +1,16 @@
-"""One embedded server per test module, and a tiny IDIS caller speaking the original's wire form."""
+"""One embedded server per test module, a tiny IDIS caller speaking the original's wire form,
+and the calls and studies several test modules need."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from anonapi_core.demo_data import write_study
 from anonapi_core.testing import EmbeddedServer, running_server
 
 PROJECT = "Wetenschap-Algemeen"
@@ -51,3 +54,53 @@ def create_path_job(server: EmbeddedServer, source_path: str, **params: Any) -> 
         **params,
     }
     return call(server, "create_job", "POST", **values)
+
+
+def write_small_study(
+    server: EmbeddedServer, name: str, *, patient_id: str = "P1", n_files: int = 3, **kw: Any
+) -> str:
+    """A study of tiny images in `in/<name>` on the server's share; returns the folder's UNC."""
+    write_study(
+        server.share_root / "in" / name,
+        patient_id=patient_id,
+        patient_name="Doe^John",
+        n_files=n_files,
+        rows=16,
+        columns=16,
+        **kw,
+    )
+    return server.unc("in", name)
+
+
+def wait_until_started(server: EmbeddedServer, job_id: int) -> None:
+    """Wait until a worker has read a file of the job, so that it is caught mid-run."""
+    deadline = time.monotonic() + 20
+    while not (call(server, "get_job", job_id=job_id).json()["files_downloaded"] or 0):
+        assert time.monotonic() < deadline, "job did not start"
+        time.sleep(0.01)
+
+
+def reset_job(server: EmbeddedServer, job_id: int) -> httpx.Response:
+    """Reset a job with exactly the fields the original client sends."""
+    return call(
+        server,
+        "modify_job",
+        "POST",
+        job_id=job_id,
+        status="ACTIVE",
+        files_downloaded=0,
+        files_processed=0,
+        error=" ",
+    )
+
+
+def set_opt_out_ignore(server: EmbeddedServer, job_id: int, reason: str) -> httpx.Response:
+    """Mark a job to run although its patient opted out, as the original client sends it."""
+    return call(
+        server,
+        "modify_job",
+        "POST",
+        job_id=job_id,
+        source_ignore_opt_out="True",
+        source_ignore_opt_out_reason=f"Reason: {reason}",
+    )

@@ -9,7 +9,13 @@ from anonapi_core.models import CORE_FIELDS, EXTENDED_FIELDS, JobInfo, parse_job
 from anonapi_core.server.admin import add_project, add_user
 from anonapi_core.server.config import ServerHome
 from anonapi_core.testing import EmbeddedServer
-from tests.server.conftest import PROJECT, call, create_path_job
+from tests.server.conftest import (
+    PROJECT,
+    call,
+    create_path_job,
+    reset_job,
+    set_opt_out_ignore,
+)
 
 
 def inactive_jobs(server: EmbeddedServer, count: int) -> list[int]:
@@ -200,30 +206,14 @@ def test_cancel_job_sets_the_job_inactive(server: EmbeddedServer):
 
 def test_modify_job_reset_as_the_original_sends_it_makes_the_job_active(server: EmbeddedServer):
     (job_id,) = inactive_jobs(server, 1)
-    reply = call(
-        server,
-        "modify_job",
-        "POST",
-        job_id=job_id,
-        status="ACTIVE",
-        files_downloaded=0,
-        files_processed=0,
-        error=" ",
-    )
+    reply = reset_job(server, job_id)
     assert reply.status_code == 200
     assert reply.json()["status"] in ("ACTIVE", "UPLOADED", "ERROR")
 
 
 def test_modify_job_sets_opt_out_ignore_from_true_false_strings(server: EmbeddedServer):
     (job_id,) = inactive_jobs(server, 1)
-    call(
-        server,
-        "modify_job",
-        "POST",
-        job_id=job_id,
-        source_ignore_opt_out="True",
-        source_ignore_opt_out_reason="Reason: consent",
-    )
+    set_opt_out_ignore(server, job_id, "consent")
     job = call(server, "get_job", job_id=job_id).json()
     assert job["source_ignore_opt_out"] is True
     assert job["source_ignore_opt_out_reason"] == "Reason: consent"

@@ -8,24 +8,18 @@ from pathlib import Path
 import pydicom
 import yaml
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.server.admin import add_opt_out
 from anonapi_core.server.config import ServerHome
 from anonapi_core.testing import EmbeddedServer
-from tests.server.conftest import call, create_path_job
-
-
-def study(server: EmbeddedServer, name: str, *, patient_id: str = "P1", n_files: int = 3, **kw):
-    write_study(
-        server.share_root / "in" / name,
-        patient_id=patient_id,
-        patient_name="Doe^John",
-        n_files=n_files,
-        rows=16,
-        columns=16,
-        **kw,
-    )
-    return server.unc("in", name)
+from tests.server.conftest import (
+    PROJECT,
+    call,
+    create_path_job,
+    reset_job,
+    set_opt_out_ignore,
+    wait_until_started,
+    write_small_study,
+)
 
 
 def run_job(server: EmbeddedServer, source_path: str, **params) -> dict:
@@ -42,7 +36,7 @@ def output_files(server: EmbeddedServer, job_id: int) -> list[Path]:
 
 
 def test_a_folder_job_is_deidentified_into_destination_job_folder(server: EmbeddedServer):
-    job = run_job(server, "folder:" + study(server, "folder_job"))
+    job = run_job(server, "folder:" + write_small_study(server, "folder_job"))
     assert (job["status"], job["files_downloaded"], job["files_processed"]) == ("DONE", 3, 3)
     written = output_files(server, job["job_id"])
     assert len(written) == 3
@@ -51,13 +45,13 @@ def test_a_folder_job_is_deidentified_into_destination_job_folder(server: Embedd
 
 
 def test_a_bare_unc_source_path_is_read_as_a_folder(server: EmbeddedServer):
-    job = run_job(server, study(server, "bare_job"))
+    job = run_job(server, write_small_study(server, "bare_job"))
     assert job["status"] == "DONE"
     assert len(output_files(server, job["job_id"])) == 3
 
 
 def test_a_fileselection_job_processes_only_the_selected_files(server: EmbeddedServer):
-    folder_unc = study(server, "selection_job", n_files=4)
+    folder_unc = write_small_study(server, "selection_job", n_files=4)
     selection = server.local(folder_unc) / "fileselection.txt"
     selection.write_text(
         yaml.safe_dump({"description": "d", "id": "x", "selected_paths": ["1", "sub\\..\\3"]})
@@ -106,7 +100,9 @@ def test_a_file_the_engine_cannot_read_ends_in_error_naming_the_file(server: Emb
 
 
 def test_burned_in_files_are_quarantined_and_the_job_says_so(server: EmbeddedServer):
-    job = run_job(server, "folder:" + study(server, "burned", burned_in=True, modality="US"))
+    job = run_job(
+        server, "folder:" + write_small_study(server, "burned", burned_in=True, modality="US")
+    )
     assert job["status"] == "DONE"
     assert job["files_quarantined"] == 3
     assert "quarantined" in job["error"]
@@ -123,7 +119,7 @@ def test_a_wado_job_ends_in_error_no_pacs(server: EmbeddedServer):
         source_instance_id="1.2.3.4",
         destination_type="PATH",
         destination_path=server.unc("out"),
-        project_name="Wetenschap-Algemeen",
+        project_name=PROJECT,
     )
     job_id = reply.json()["job_id"]
     server.wait_for([job_id])
@@ -135,59 +131,35 @@ def test_opted_out_patient_errors_until_opt_out_is_ignored_and_the_job_reset(
     server: EmbeddedServer,
 ):
     add_opt_out(ServerHome(server.home), "OPTOUT1")
-    job = run_job(server, "folder:" + study(server, "opt_out", patient_id="OPTOUT1"))
+    job = run_job(server, "folder:" + write_small_study(server, "opt_out", patient_id="OPTOUT1"))
     assert job["status"] == "ERROR"
     assert job["error"] == 'Patient "OPTOUT1" does not want his or her data to be used for research'
     job_id = job["job_id"]
-    call(
-        server,
-        "modify_job",
-        "POST",
-        job_id=job_id,
-        source_ignore_opt_out="True",
-        source_ignore_opt_out_reason="Reason: consent given",
-    )
-    call(server, "modify_job", "POST", job_id=job_id, status="ACTIVE", error=" ")
+    set_opt_out_ignore(server, job_id, "consent given")
+    reset_job(server, job_id)
     assert server.wait_for([job_id]) == {job_id: "DONE"}
 
 
 def test_a_job_created_with_opt_out_ignore_runs_for_an_opted_out_patient(server: EmbeddedServer):
     add_opt_out(ServerHome(server.home), "OPTOUT2")
-    source = "folder:" + study(server, "opt_out_ignored", patient_id="OPTOUT2")
+    source = "folder:" + write_small_study(server, "opt_out_ignored", patient_id="OPTOUT2")
     job = run_job(server, source, source_ignore_opt_out="True")
     assert job["status"] == "DONE"
 
 
 def test_reset_runs_a_done_job_again_and_replaces_its_output(server: EmbeddedServer):
-    job = run_job(server, "folder:" + study(server, "reset_me"))
+    job = run_job(server, "folder:" + write_small_study(server, "reset_me"))
     job_id = job["job_id"]
     stale = server.share_root / "out" / str(job_id) / "stale.txt"
     stale.write_text("from an earlier run")
-    reply = call(
-        server,
-        "modify_job",
-        "POST",
-        job_id=job_id,
-        status="ACTIVE",
-        files_downloaded=0,
-        files_processed=0,
-        error=" ",
-    )
-    assert reply.json()["status"] == "ACTIVE"
+    assert reset_job(server, job_id).json()["status"] == "ACTIVE"
     assert server.wait_for([job_id]) == {job_id: "DONE"}
     assert not stale.exists()
     assert len(output_files(server, job_id)) == 3
 
 
-def wait_until_started(server: EmbeddedServer, job_id: int) -> None:
-    deadline = time.monotonic() + 20
-    while not (call(server, "get_job", job_id=job_id).json()["files_downloaded"] or 0):
-        assert time.monotonic() < deadline, "job did not start"
-        time.sleep(0.01)
-
-
 def test_cancel_stops_a_running_job_between_files_without_output(server: EmbeddedServer):
-    source = study(server, "long_cancel", n_files=400)
+    source = write_small_study(server, "long_cancel", n_files=400)
     job_id = create_path_job(server, "folder:" + source).json()["job_id"]
     wait_until_started(server, job_id)
     assert call(server, "cancel_job", "POST", job_id=job_id).json()["status"] == "INACTIVE"
@@ -198,10 +170,10 @@ def test_cancel_stops_a_running_job_between_files_without_output(server: Embedde
 
 
 def test_reset_while_running_stops_the_attempt_and_the_new_one_finishes(server: EmbeddedServer):
-    source = study(server, "long_reset", n_files=300)
+    source = write_small_study(server, "long_reset", n_files=300)
     job_id = create_path_job(server, "folder:" + source).json()["job_id"]
     wait_until_started(server, job_id)
-    call(server, "modify_job", "POST", job_id=job_id, status="ACTIVE", error=" ")
+    reset_job(server, job_id)
     assert server.wait_for([job_id]) == {job_id: "DONE"}
     job = call(server, "get_job", job_id=job_id).json()
     assert (job["files_downloaded"], job["files_processed"]) == (300, 300)

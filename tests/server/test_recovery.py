@@ -5,27 +5,24 @@ from __future__ import annotations
 import threading
 import time
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.server.worker import Worker
-from anonapi_core.testing import running_server
-from tests.server.conftest import call, create_path_job
+from anonapi_core.testing import EmbeddedServer, running_server
+from tests.server.conftest import call, create_path_job, wait_until_started, write_small_study
+
+FILES = 300  # enough that the job is still running when the test interrupts it
+
+
+def start_long_job(server: EmbeddedServer) -> int:
+    """A job caught while its worker reads the source."""
+    source = write_small_study(server, "big", patient_id="P", n_files=FILES)
+    job_id = create_path_job(server, "folder:" + source).json()["job_id"]
+    wait_until_started(server, job_id)
+    return job_id
 
 
 def test_a_job_of_a_killed_worker_is_not_done_and_runs_again_after_its_lease():
     with running_server(workers=1, lease_seconds=1) as server:
-        write_study(
-            server.share_root / "in" / "big",
-            patient_id="P",
-            patient_name="N",
-            n_files=300,
-            rows=16,
-            columns=16,
-        )
-        job_id = create_path_job(server, "folder:" + server.unc("in", "big")).json()["job_id"]
-        deadline = time.monotonic() + 20
-        while not call(server, "get_job", job_id=job_id).json()["files_downloaded"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        job_id = start_long_job(server)
         worker = server.worker_processes[0]
         worker.kill()
         worker.join(5)
@@ -38,27 +35,15 @@ def test_a_job_of_a_killed_worker_is_not_done_and_runs_again_after_its_lease():
         replacement = Worker(server.store, "replacement", 1, threading.Event())
         assert replacement.run_one()
         job = call(server, "get_job", job_id=job_id).json()
-        assert (job["status"], job["files_processed"]) == ("DONE", 300)
-        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == 300
+        assert (job["status"], job["files_processed"]) == ("DONE", FILES)
+        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == FILES
 
 
 def test_a_job_interrupted_by_a_server_stop_runs_again_after_restart(tmp_path):
     home = tmp_path / "home"
     with running_server(home, workers=1) as server:
-        write_study(
-            server.share_root / "in" / "big",
-            patient_id="P",
-            patient_name="N",
-            n_files=300,
-            rows=16,
-            columns=16,
-        )
-        job_id = create_path_job(server, "folder:" + server.unc("in", "big")).json()["job_id"]
-        deadline = time.monotonic() + 20
-        while not call(server, "get_job", job_id=job_id).json()["files_downloaded"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        job_id = start_long_job(server)
     with running_server(home, workers=1) as server:
         assert server.store.job_statuses([job_id])[job_id] in ("ACTIVE", "UPLOADED")
         assert server.wait_for([job_id], timeout=30) == {job_id: "DONE"}
-        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == 300
+        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == FILES

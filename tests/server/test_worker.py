@@ -13,24 +13,16 @@ from collections.abc import Iterator
 import pydicom.filereader
 import pytest
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.server.deid import engine
 from anonapi_core.server.worker import Worker
 from anonapi_core.testing import EmbeddedServer, running_server
-from tests.server.conftest import call, create_path_job
+from tests.server.conftest import call, create_path_job, write_small_study
 
 
 @pytest.fixture(scope="module")
 def idle_server() -> Iterator[EmbeddedServer]:
     with running_server(workers=0) as server:
-        write_study(
-            server.share_root / "in" / "study",
-            patient_id="P1",
-            patient_name="Doe^John",
-            n_files=2,
-            rows=16,
-            columns=16,
-        )
+        write_small_study(server, "study", n_files=2)
         yield server
 
 
