@@ -19,7 +19,7 @@ from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.create_commands import create
 from anonapi_cli.job_commands import job
 from anonapi_cli.map_commands import mapping
-from anonapi_cli.output import echo_json, json_option, server_lines
+from anonapi_cli.output import echo_json, echo_servers, json_option
 from anonapi_cli.select_commands import select
 from anonapi_cli.server_commands import server
 from anonapi_cli.settings_commands import settings
@@ -87,9 +87,7 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
             }
         )
         return
-    click.echo("Available servers (* = active)\n")
-    for line in server_lines(settings.servers, settings.active_server_name):
-        click.echo(line)
+    echo_servers(settings.servers, settings.active_server_name, "Available servers (* = active)")
     click.echo(f"\nUsing username: '{settings.user_name}'")
     click.echo(f"Reading settings from {cli_ctx.settings_path}")
 

@@ -132,13 +132,19 @@ def job_json(job: JobInfo) -> dict[str, Any]:
     return job.model_dump(mode="json")
 
 
-def server_lines(servers: Mapping[str, str], active: str | None) -> list[str]:
-    """`* name url` lines, active server starred, sorted by name as the original shows them."""
+NO_SERVERS = "No servers yet; add one with: anon server add NAME URL"
+
+
+def echo_servers(servers: Mapping[str, str], active: str | None, header: str) -> None:
+    """`header`, then `* name url` lines, active server starred, sorted by name as the original
+    shows them; a fresh install has none, and an empty list would not say what to do."""
+    if not servers:
+        click.echo(NO_SERVERS)
+        return
+    click.echo(f"{header}\n")
     width = max([10, *(len(n) for n in servers)])
-    return [
-        f"{'*' if name == active else ' '} {name:<{width}} {url}"
-        for name, url in sorted(servers.items())
-    ]
+    for name, url in sorted(servers.items()):
+        click.echo(f"{'*' if name == active else ' '} {name:<{width}} {url}")
 
 
 def report_results(results: Sequence[JobResult], done: str, where: str) -> bool:

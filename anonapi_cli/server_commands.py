@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, job_json, job_table, json_option, server_lines
+from anonapi_cli.output import (
+    NO_SERVERS,
+    echo_json,
+    echo_servers,
+    job_json,
+    job_table,
+    json_option,
+)
 
 
 @click.group()
@@ -50,9 +57,7 @@ def list_servers(cli_ctx: CliContext, as_json: bool) -> None:
             ]
         )
         return
-    click.echo("Available servers (* = active):\n")
-    for line in server_lines(settings.servers, settings.active_server_name):
-        click.echo(line)
+    echo_servers(settings.servers, settings.active_server_name, "Available servers (* = active):")
 
 
 @server.command()
@@ -91,6 +96,8 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                 for c in checks
             ]
         )
+    elif not checks:
+        click.echo(NO_SERVERS)
     else:
         for check in checks:
             if check.ok:

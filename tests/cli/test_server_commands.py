@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.cli.conftest import Anon
@@ -57,6 +58,19 @@ def test_remove_or_activate_an_unknown_server_names_the_known_ones(anon: Anon) -
         assert result.exit_code == 1
         assert "Unknown server 'nope'" in result.output
         assert "p01" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [("status",), ("server", "list"), ("server", "status", "--all")]
+)
+def test_without_servers_the_output_says_so_and_how_to_add_one(
+    anon: Anon, command: tuple[str, ...]
+) -> None:
+    result = anon(*command)
+
+    assert result.exit_code == 0
+    assert "No servers yet; add one with: anon server add NAME URL" in result.output
+    assert "Available servers" not in result.output
 
 
 def test_list_json(anon: Anon) -> None:

@@ -107,7 +107,7 @@ def test_an_unsupported_locale_does_not_crash(anon_exe: str, tmp_path: Path) -> 
     result = subprocess.run([anon_exe, "status"], env=env, capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
-    assert "Available servers" in result.stdout
+    assert "Reading settings from" in result.stdout
 
 
 def test_verbose_logs_go_to_stderr_interpolated(anon_exe: str, tmp_path: Path) -> None:
