@@ -82,6 +82,11 @@ def _sort_key(value: Text | str) -> tuple[int, int | str]:
     return (0, int(plain)) if plain.isdigit() else (1, plain.casefold())
 
 
+def _text_sort_key(value: Text) -> str:
+    """The cheaper key for text columns (status, user ...): sorting 10,000 rows calls it often."""
+    return value.plain.casefold()
+
+
 def row_matches(row: Row, query: str) -> bool:
     """A job status name matches the status exactly; anything else is a case-blind substring."""
     if not query:
@@ -198,7 +203,9 @@ class JobsTable(DataTable, inherit_bindings=False):
             if before is not None and before in self._shown:
                 index = self.get_row_index(before)
                 if index != self.cursor_row:
-                    self.move_cursor(row=index, animate=False)
+                    # The cursor_coordinate watcher scrolls it into view; scrolling here as
+                    # well would walk all rows twice more per refresh.
+                    self.move_cursor(row=index, animate=False, scroll=False)
 
     def _apply_rows(self) -> None:
         rows = {
@@ -230,7 +237,9 @@ class JobsTable(DataTable, inherit_bindings=False):
 
     def _apply_sort(self) -> None:
         if self.sort_column:
-            self.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
+            numeric = next(c.numeric for c in COLUMNS if c.key == self.sort_column)
+            key = _sort_key if numeric else _text_sort_key
+            self.sort(self.sort_column, key=key, reverse=self.sort_reverse)
 
     def counts(self) -> dict[str, int]:
         """Status -> number of jobs (all jobs, not only the filtered ones)."""
