@@ -102,13 +102,9 @@ class JobsScreen(CommandScreen):
 
     @property
     def ready(self) -> bool:
-        """Polled at least once and nothing is still running (for `--screenshot`)."""
-        jobs = self.table.jobs.values()
-        return (
-            self.polls > 0
-            and bool(jobs)
-            and not any(job.job_status is not None and job.job_status.is_running for job in jobs)
-        )
+        """Polled at least once and no job still running (for `--screenshot`)."""
+        running = (job.job_status for job in self.table.jobs.values())
+        return self.polls > 0 and not any(status and status.is_running for status in running)
 
     @property
     def table(self) -> JobsTable:
