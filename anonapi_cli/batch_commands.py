@@ -7,12 +7,12 @@ batch's jobs live.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from anonapi_cli.arguments import job_ids_argument
-from anonapi_cli.bulk import run_bulk
+from anonapi_cli.bulk import reset_or_cancel
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
     echo_json,
@@ -25,7 +25,6 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
-    from anonapi_core.models import Server
 
 
 @click.group()
@@ -164,16 +163,14 @@ def status(
         time.sleep(interval)
 
 
-def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], Server]:
-    """Ids of the batch's jobs now in one of `statuses` (all when none given), and the server."""
-    from anonapi_core.actions.batch import batch_status
-    from anonapi_core.batch import load_batch
+def _act_on_batch(
+    cli_ctx: CliContext, verb: Literal["reset", "cancel"], yes: bool, as_json: bool, *statuses: str
+) -> None:
+    """Reset or cancel the batch's jobs now in one of `statuses` (all when none given)."""
+    from anonapi_core.actions.batch import batch_job_ids
 
-    if not statuses:
-        current = load_batch(cli_ctx.cwd)
-        return [str(i) for i in current.job_ids], current.server
-    result = batch_status(cli_ctx.settings, cli_ctx.cwd)
-    return [str(j.job_id) for j in result.with_status(*statuses)], result.batch.server
+    ids, server = batch_job_ids(cli_ctx.settings, cli_ctx.cwd, *statuses)
+    reset_or_cancel(cli_ctx, verb, server, ids, on=str(server), yes=yes, as_json=as_json)
 
 
 @batch.command()
@@ -182,19 +179,7 @@ def _selected(cli_ctx: CliContext, *statuses: str) -> tuple[list[str], Server]:
 @pass_cli
 def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Reset every job in the batch."""
-    from anonapi_core.actions.jobs import reset_jobs
-
-    ids, server = _selected(cli_ctx)
-    run_bulk(
-        cli_ctx,
-        server,
-        ids,
-        reset_jobs,
-        question=f"This will reset {len(ids)} jobs on {server}. Are you sure?",
-        done="Reset",
-        yes=yes,
-        as_json=as_json,
-    )
+    _act_on_batch(cli_ctx, "reset", yes, as_json)
 
 
 @batch.command(name="reset-error")
@@ -203,19 +188,7 @@ def reset(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 @pass_cli
 def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Reset the jobs of the batch that have ERROR status."""
-    from anonapi_core.actions.jobs import reset_jobs
-
-    ids, server = _selected(cli_ctx, "ERROR")
-    run_bulk(
-        cli_ctx,
-        server,
-        ids,
-        reset_jobs,
-        question=f"This will reset {len(ids)} jobs on {server}. Are you sure?",
-        done="Reset",
-        yes=yes,
-        as_json=as_json,
-    )
+    _act_on_batch(cli_ctx, "reset", yes, as_json, "ERROR")
 
 
 @batch.command()
@@ -224,19 +197,7 @@ def reset_error(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 @pass_cli
 def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Cancel every job in the batch."""
-    from anonapi_core.actions.jobs import cancel_jobs
-
-    ids, server = _selected(cli_ctx)
-    run_bulk(
-        cli_ctx,
-        server,
-        ids,
-        cancel_jobs,
-        question=f"This will cancel {len(ids)} jobs on {server}. Are you sure?",
-        done="Cancelled",
-        yes=yes,
-        as_json=as_json,
-    )
+    _act_on_batch(cli_ctx, "cancel", yes, as_json)
 
 
 @batch.command(name="cancel-active")
@@ -245,19 +206,7 @@ def cancel(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
 @pass_cli
 def cancel_active(cli_ctx: CliContext, yes: bool, as_json: bool) -> None:
     """Cancel the jobs still waiting (ACTIVE); leave done, uploaded and error jobs."""
-    from anonapi_core.actions.jobs import cancel_jobs
-
-    ids, server = _selected(cli_ctx, "ACTIVE")
-    run_bulk(
-        cli_ctx,
-        server,
-        ids,
-        cancel_jobs,
-        question=f"This will cancel {len(ids)} jobs on {server}. Are you sure?",
-        done="Cancelled",
-        yes=yes,
-        as_json=as_json,
-    )
+    _act_on_batch(cli_ctx, "cancel", yes, as_json, "ACTIVE")
 
 
 @batch.command(name="show-error")

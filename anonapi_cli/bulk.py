@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -45,3 +45,30 @@ def run_bulk(
         report_results(results, done, server.name)
     if not all(r.ok for r in results):
         click.get_current_context().exit(1)
+
+
+def reset_or_cancel(
+    cli_ctx: CliContext,
+    verb: Literal["reset", "cancel"],
+    server: Server,
+    job_ids: Sequence[str],
+    *,
+    on: str,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """`run_bulk` for the two actions both the `job` and the `batch` groups offer; `on` names
+    the jobs in the question (`p01: 1, 2, 3` or a server)."""
+    from anonapi_core.actions.jobs import cancel_jobs, reset_jobs
+
+    action, done = (reset_jobs, "Reset") if verb == "reset" else (cancel_jobs, "Cancelled")
+    run_bulk(
+        cli_ctx,
+        server,
+        job_ids,
+        action,
+        question=f"This will {verb} {len(job_ids)} jobs on {on}. Are you sure?",
+        done=done,
+        yes=yes,
+        as_json=as_json,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from anonapi_cli.arguments import job_ids_argument
-from anonapi_cli.bulk import run_bulk
+from anonapi_cli.bulk import reset_or_cancel, run_bulk
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
     echo_json,
@@ -77,20 +77,9 @@ def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
 @pass_cli
 def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Reset jobs so the server processes them again."""
-    from anonapi_core.actions.jobs import reset_jobs
-
     active = cli_ctx.active_server()
-    run_bulk(
-        cli_ctx,
-        active,
-        job_ids,
-        reset_jobs,
-        question=f"This will reset {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
-        "Are you sure?",
-        done="Reset",
-        yes=yes,
-        as_json=as_json,
-    )
+    on = f"{active.name}: {shown_ids(job_ids)}"
+    reset_or_cancel(cli_ctx, "reset", active, job_ids, on=on, yes=yes, as_json=as_json)
 
 
 @job.command()
@@ -100,20 +89,9 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
 @pass_cli
 def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Cancel jobs (the server sets them INACTIVE)."""
-    from anonapi_core.actions.jobs import cancel_jobs
-
     active = cli_ctx.active_server()
-    run_bulk(
-        cli_ctx,
-        active,
-        job_ids,
-        cancel_jobs,
-        question=f"This will cancel {len(job_ids)} jobs on {active.name}: {shown_ids(job_ids)}. "
-        "Are you sure?",
-        done="Cancelled",
-        yes=yes,
-        as_json=as_json,
-    )
+    on = f"{active.name}: {shown_ids(job_ids)}"
+    reset_or_cancel(cli_ctx, "cancel", active, job_ids, on=on, yes=yes, as_json=as_json)
 
 
 @job.command(name="set-opt-out-ignore")

@@ -1,4 +1,4 @@
-"""Batch actions: the status of every job in a folder's `.anonbatch`, and acting on a subset.
+"""Batch actions: the status of every job in a folder's `.anonbatch`, and the ids to act on.
 
 A batch lives in a folder and names the server its jobs are on; these actions always talk to that
 server, not the active one, because the jobs exist nowhere else.
@@ -6,14 +6,12 @@ server, not the active one, because the jobs exist nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from anonapi_core.actions.jobs import cancel_jobs, fetch_jobs, reset_jobs
+from anonapi_core.actions.jobs import fetch_jobs
 from anonapi_core.batch import JobBatch, load_batch
-from anonapi_core.client import JobResult
-from anonapi_core.models import JobInfo, JobStatus
+from anonapi_core.models import JobInfo, JobStatus, Server
 from anonapi_core.settings import Settings
 
 NOT_FOUND = "NOT_FOUND"
@@ -55,17 +53,16 @@ def batch_status(settings: Settings, folder: Path, *, extended: bool = False) ->
     return BatchStatus(batch, jobs, [i for i in ids if i not in returned])
 
 
-def _ids(jobs: Iterable[JobInfo]) -> list[str]:
-    return [str(job.job_id) for job in jobs]
+def batch_job_ids(
+    settings: Settings, folder: Path, *statuses: JobStatus | str
+) -> tuple[list[str], Server]:
+    """Ids of the batch's jobs now in one of `statuses`, and the batch's server.
 
-
-def reset_error_jobs(settings: Settings, folder: Path) -> list[JobResult]:
-    """Reset the jobs of the batch that are in ERROR now; others are left alone."""
+    With no `statuses` it is every recorded id, without asking the server: resetting or
+    cancelling a whole batch must also reach the jobs the server does not list.
+    """
+    if not statuses:
+        batch = load_batch(folder)
+        return [str(i) for i in batch.job_ids], batch.server
     status = batch_status(settings, folder)
-    return reset_jobs(settings, status.batch.server, _ids(status.with_status(JobStatus.ERROR)))
-
-
-def cancel_active_jobs(settings: Settings, folder: Path) -> list[JobResult]:
-    """Cancel the jobs still ACTIVE (not UPLOADED: the server is working on those)."""
-    status = batch_status(settings, folder)
-    return cancel_jobs(settings, status.batch.server, _ids(status.with_status(JobStatus.ACTIVE)))
+    return [str(job.job_id) for job in status.with_status(*statuses)], status.batch.server

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anonapi_core.actions.batch import batch_status, cancel_active_jobs, reset_error_jobs
+from anonapi_core.actions.batch import batch_job_ids, batch_status
 from anonapi_core.actions.jobs import (
     cancel_jobs,
     fetch_jobs,
@@ -111,14 +111,16 @@ def test_batch_status_without_a_batch(settings: Settings, tmp_path: Path) -> Non
         batch_status(settings, tmp_path)
 
 
-def test_reset_error_and_cancel_active_touch_only_their_status(
+def test_batch_ids_by_status_make_reset_and_cancel_touch_only_those_jobs(
     settings: Settings, server: Server, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
     ids = _jobs(idle_server, ["ERROR", "ACTIVE", "UPLOADED", "DONE"])
     save_batch(tmp_path, JobBatch(job_ids=ids, server=server))
 
-    cancelled = cancel_active_jobs(settings, tmp_path)
-    reset = reset_error_jobs(settings, tmp_path)
+    active, batch_server = batch_job_ids(settings, tmp_path, "ACTIVE")
+    cancelled = cancel_jobs(settings, batch_server, active)
+    errors, _ = batch_job_ids(settings, tmp_path, "ERROR")
+    reset = reset_jobs(settings, batch_server, errors)
 
     assert [r.job_id for r in cancelled] == [ids[1]]
     assert [r.job_id for r in reset] == [ids[0]]
