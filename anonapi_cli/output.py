@@ -27,17 +27,8 @@ JOB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("user", "user_name"),
 )
 
-JOB_INFO_FIELDS: tuple[str, ...] = (
-    "job_id",
-    "date",
-    "user_name",
-    "status",
-    "error",
-    "description",
-    "project_name",
-    "priority",
-    "files_downloaded",
-    "files_processed",
+# `job info` shows the core fields, then these extended ones, in the original's order (§5.2).
+JOB_INFO_EXTENDED_FIELDS: tuple[str, ...] = (
     "destination_path",
     "source_type",
     "source_anonymizedpatientid",
@@ -121,10 +112,13 @@ def summary_block(counts: Mapping[str, int], total: int) -> str:
 
 def job_details(job: JobInfo) -> str:
     """All fields of `job info`, one per line, in the original's order."""
-    width = max(len(f) for f in JOB_INFO_FIELDS)
+    from anonapi_core.models import CORE_FIELDS  # pydantic: not at start-up
+
+    fields = (*CORE_FIELDS, *JOB_INFO_EXTENDED_FIELDS)
+    width = max(len(f) for f in fields)
     return "\n".join(
         f"{name:<{width}}  {'' if getattr(job, name) is None else getattr(job, name)}"
-        for name in JOB_INFO_FIELDS
+        for name in fields
     )
 
 
