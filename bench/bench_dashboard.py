@@ -53,6 +53,15 @@ class AlternatingSource(StaticJobSource):
         return Fetched(self.lists[self.fetches % 2])
 
 
+async def wait_polls(pilot, screen: JobsScreen, count: int, timeout: float = 60) -> None:
+    """Wait until the screen has polled `count` times; a stuck screen fails the run."""
+    deadline = time.perf_counter() + timeout
+    while screen.polls < count:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the screen polled {screen.polls} times in {timeout} s")
+        await pilot.pause(0.05)
+
+
 async def tick_times(jobs: int, runs: int, sort_by: str | None) -> tuple[Timing, Timing]:
     """(apply only, apply + full repaint) per tick, after the first full load."""
     first = sample_jobs(jobs)
@@ -61,8 +70,7 @@ async def tick_times(jobs: int, runs: int, sort_by: str | None) -> tuple[Timing,
     apply_times, total_times = [], []
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        while screen.polls < 1:
-            await pilot.pause(0.05)
+        await wait_polls(pilot, screen, 1)
         if sort_by:
             screen.table.sort_by(sort_by)
         await pilot.pause()
@@ -88,8 +96,7 @@ async def key_latency(jobs: int, presses: int, refreshing: bool) -> tuple[Timing
     times = []
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        while screen.polls < 2:
-            await pilot.pause(0.05)
+        await wait_polls(pilot, screen, 2)
         if not refreshing:
             await pilot.press("p")
             await pilot.pause(0.2)

@@ -7,7 +7,8 @@ unless the test (or the dashboard under test) moves it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,14 @@ def batch(idle_server: EmbeddedServer, tmp_path: Path, private_settings: Path) -
     folder.mkdir()
     add_to_batch(folder, settings.active_server(), errors + active)
     return Batch(idle_server, settings, folder, {"ERROR": errors, "ACTIVE": active})
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition` holds; fail (never hang) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not true after {timeout} s"
+        await pilot.pause(0.05)
 
 
 async def settle(pilot: Pilot, rounds: int = 3) -> None:

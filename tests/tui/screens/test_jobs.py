@@ -14,7 +14,7 @@ from anonapi_tui.screens.job_details import JobDetails
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.widgets.confirmation import Confirmation
-from tests.tui.conftest import Batch, settle
+from tests.tui.conftest import Batch, settle, until
 
 SIZE = (120, 34)
 
@@ -160,8 +160,7 @@ async def test_p_pauses_and_resumes_the_live_refresh(batch: Batch) -> None:
     app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        while screen.polls < 2:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= 2)
         await pilot.press("p")
         await settle(pilot)
         paused_at = screen.polls
@@ -169,8 +168,7 @@ async def test_p_pauses_and_resumes_the_live_refresh(batch: Batch) -> None:
         await settle(pilot)
         assert screen.polls == paused_at
         await pilot.press("p")
-        while screen.polls < paused_at + 2:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= paused_at + 2)
 
 
 async def test_refresh_shows_status_changes_made_elsewhere(batch: Batch) -> None:
@@ -178,13 +176,11 @@ async def test_refresh_shows_status_changes_made_elsewhere(batch: Batch) -> None
     app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        while screen.polls < 1:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= 1)
         target = batch.ids["ACTIVE"][1]
         cancel_jobs(batch.settings, batch.settings.active_server(), [target])
         polls = screen.polls
-        while screen.polls < polls + 2:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= polls + 2)
         assert status_cells(screen, [target]) == ["INACTIVE"]
 
 
@@ -229,14 +225,12 @@ async def test_while_a_modal_is_open_new_data_waits_and_is_drawn_when_it_closes(
     app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        while screen.polls < 1:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= 1)
         await pilot.press("question_mark")
         target = batch.ids["ACTIVE"][0]
         cancel_jobs(batch.settings, batch.settings.active_server(), [target])
         polls = screen.polls
-        while screen.polls < polls + 2:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.polls >= polls + 2)
         assert status_cells(screen, [target]) == ["ACTIVE"]
         await pilot.press("escape")
         await pilot.pause()
