@@ -8,7 +8,7 @@ quadratic: columns have fixed widths). Server text is never read as markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -195,7 +195,7 @@ class JobsTable(DataTable, inherit_bindings=False):
     def _sync(self) -> None:
         self._keep_cursor(self._apply_rows)
 
-    def _keep_cursor(self, change) -> None:
+    def _keep_cursor(self, change: Callable[[], None]) -> None:
         """Run a change, then put the cursor back on the job it was on (by key, not index)."""
         before = self.cursor_job_id
         with self.app.batch_update():
@@ -255,6 +255,6 @@ class JobsTable(DataTable, inherit_bindings=False):
     def selection(self) -> Sequence[str]:
         """What an action applies to: the marked jobs, else the job under the cursor."""
         if self.marked:
-            return sorted(self.marked, key=lambda k: _sort_key(k))
+            return sorted(self.marked, key=_sort_key)
         cursor = self.cursor_job_id
         return [cursor] if cursor else []
