@@ -216,7 +216,11 @@ def demo_session(
 
     with ExitStack() as stack:
         if root is None:
-            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anon-demo-")))
+            root = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="anon-demo-", ignore_cleanup_errors=True)
+                )
+            )
         server = stack.enter_context(demo_server(root / "server", workers=workers))
         studies = write_demo_tree(server.share_root)
         notes = {}
