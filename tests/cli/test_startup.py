@@ -44,10 +44,14 @@ def test_help_imports_no_heavy_package(tmp_path: Path) -> None:
     assert _imported(tmp_path, "--help") == []
 
 
-def test_batch_status_imports_no_heavy_package(tmp_path: Path) -> None:
-    (tmp_path / ".anonbatch").write_text(
+def _write_batch_of_an_unreachable_server(folder: Path) -> None:
+    (folder / ".anonbatch").write_text(
         "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
     )
+
+
+def test_batch_status_imports_no_heavy_package(tmp_path: Path) -> None:
+    _write_batch_of_an_unreachable_server(tmp_path)
 
     assert _imported(tmp_path, "batch", "status") == []
 
@@ -59,17 +63,27 @@ def anon_exe() -> str:
     return exe
 
 
+def _run(anon_exe: str, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """The installed `anon ARGS` in `tmp_path`, with private settings and `env` added."""
+    return subprocess.run(
+        [anon_exe, *args],
+        cwd=tmp_path,
+        env=_env(tmp_path) | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_no_arguments_prints_help_and_succeeds(anon_exe: str, tmp_path: Path) -> None:
-    result = subprocess.run([anon_exe], env=_env(tmp_path), capture_output=True, text=True)
+    result = _run(anon_exe, tmp_path)
 
     assert result.returncode == 0
     assert "Commands:" in result.stdout
 
 
 def test_short_help_works_on_subcommands(anon_exe: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [anon_exe, "batch", "status", "-h"], env=_env(tmp_path), capture_output=True, text=True
-    )
+    result = _run(anon_exe, tmp_path, "batch", "status", "-h")
 
     assert result.returncode == 0
     assert "--watch" in result.stdout
@@ -78,13 +92,7 @@ def test_short_help_works_on_subcommands(anon_exe: str, tmp_path: Path) -> None:
 def test_a_user_mistake_is_one_line_on_stderr_with_exit_code_1(
     anon_exe: str, tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        [anon_exe, "batch", "info"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-    )
+    result = _run(anon_exe, tmp_path, "batch", "info")
 
     assert result.returncode == 1
     assert result.stdout == ""
@@ -93,35 +101,23 @@ def test_a_user_mistake_is_one_line_on_stderr_with_exit_code_1(
 
 
 def test_a_usage_mistake_exits_2(anon_exe: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [anon_exe, "job", "cancel", "7-3"], env=_env(tmp_path), capture_output=True, text=True
-    )
+    result = _run(anon_exe, tmp_path, "job", "cancel", "7-3")
 
     assert result.returncode == 2
     assert "'7-3'" in result.stderr
 
 
 def test_an_unsupported_locale_does_not_crash(anon_exe: str, tmp_path: Path) -> None:
-    env = {**_env(tmp_path), "LC_ALL": "xx_XX.UTF-8", "LANG": "xx_XX.UTF-8"}
-
-    result = subprocess.run([anon_exe, "status"], env=env, capture_output=True, text=True)
+    result = _run(anon_exe, tmp_path, "status", LC_ALL="xx_XX.UTF-8", LANG="xx_XX.UTF-8")
 
     assert result.returncode == 0, result.stderr
     assert "Reading settings from" in result.stdout
 
 
 def test_verbose_logs_go_to_stderr_interpolated(anon_exe: str, tmp_path: Path) -> None:
-    (tmp_path / ".anonbatch").write_text(
-        "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
-    )
+    _write_batch_of_an_unreachable_server(tmp_path)
 
-    result = subprocess.run(
-        [anon_exe, "-vv", "batch", "status"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-    )
+    result = _run(anon_exe, tmp_path, "-vv", "batch", "status")
 
     assert result.returncode == 1
     assert result.stdout == ""

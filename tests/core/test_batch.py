@@ -22,6 +22,7 @@ from anonapi_core.batch import (
 )
 from anonapi_core.exceptions import NoBatchDefinedError, PersistenceError
 from anonapi_core.models import Server
+from tests.core.conftest import run_original
 
 SERVER = Server(name="stub", url="http://127.0.0.1:8765/p01")
 OTHER = Server(name="prod", url="https://anon/p01")
@@ -152,18 +153,10 @@ def test_journal_ids_fold_into_the_batch(tmp_path: Path):
 
 
 def test_the_original_anonapi_reads_a_batch_we_wrote(tmp_path: Path):
-    from tests.support.original import original_python
-
     save_batch(tmp_path, JobBatch(job_ids=["10", "2", "abc"], server=SERVER))
     script = (
         "import sys; from anonapi.batch import BatchFolder; "
         "b = BatchFolder(sys.argv[1]).load(); print(b.job_ids, b.server.url)"
     )
-    result = subprocess.run(
-        [str(original_python()), "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"['2', '10', 'abc'] {SERVER.url}"
+    output = run_original(script, tmp_path)
+    assert output.strip() == f"['2', '10', 'abc'] {SERVER.url}"

@@ -4,7 +4,6 @@ Excel's quirks are tolerated, and what we write the original 2.1.2 reads back (a
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from anonapi_core.mapping import (
     save_mapping,
 )
 from anonapi_core.parameters import SourceIdentifier
-from tests.support.original import original_python
+from tests.core.conftest import run_original
 
 FIXTURES = "original-fixtures"
 
@@ -433,23 +432,12 @@ MappingFile(Path(sys.argv[2])).save_mapping(MappingFile(Path(sys.argv[1])).load_
 """
 
 
-def _run_original(script: str, *args: Path) -> str:
-    result = subprocess.run(
-        [str(original_python()), "-c", script, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_the_original_reads_what_we_write(tmp_path):
     mapping = new_mapping(Path("//server/share/study"), [("project", "P")], delimiter=";")
     mapping.description += "\nsecond line; with a semicolon"
     add_rows(mapping, [{"source": "folder:a/b", "pseudo_id": "ID1", "description": "x, y"}])
     path = save_mapping(mapping, tmp_path / "anon_mapping.csv")
-    read = json.loads(_run_original(_ORIGINAL_LOAD, path))
+    read = json.loads(run_original(_ORIGINAL_LOAD, path))
     assert read["description"] == mapping.description.replace("\n", "")
     assert read["options"] == {
         "root_source_path": r"\\server\share\study",
@@ -471,7 +459,7 @@ def test_the_original_reads_what_we_write(tmp_path):
 @pytest.mark.parametrize("name", ["test_cli/anon_mapping.csv", "test_cli/anon_mapping_diverse.csv"])
 def test_we_read_what_the_original_writes(fixtures, tmp_path, name):
     written = tmp_path / "anon_mapping.csv"
-    _run_original(_ORIGINAL_RESAVE, fixtures / name, written)
+    run_original(_ORIGINAL_RESAVE, fixtures / name, written)
     ours = load_mapping(written)
     source = load_mapping(fixtures / name)
     assert ours.rows == source.rows

@@ -1,7 +1,6 @@
 """`fileselection.txt`: the original's files load, broken ones are refused, ours are readable
 by the original's `fileselection` library."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from anonapi_core.selection import (
     selection_for_folder,
     selection_yaml,
 )
+from tests.core.conftest import refusal, run_original
 
 FIXTURE_PATHS = ["1-SR-9001/1", "2.0-CT-1/1", "2.0-CT-1/2"]
 TRICKY_NAMES = [
@@ -67,11 +67,9 @@ def test_corrupt_selection_is_refused_in_one_line(compat_dir: Path):
 )
 def test_invalid_selections_are_refused(tmp_path: Path, content: str, problem: str):
     path = tmp_path / "fileselection.txt"
-    path.write_text(content)
-    with pytest.raises(SelectionError) as error:
-        load_selection(path)
-    assert problem in str(error.value)
-    assert str(path) in str(error.value)
+    message = refusal(load_selection, path, content, SelectionError)
+    assert problem in message
+    assert str(path) in message
 
 
 def test_backslashes_nulls_and_numbers_are_read_as_relative_slash_paths(tmp_path: Path):
@@ -109,8 +107,6 @@ def test_empty_selection_is_an_empty_list(tmp_path: Path):
 
 
 def test_the_original_fileselection_library_reads_our_file(tmp_path: Path):
-    from tests.support.original import original_python
-
     selection = new_selection(tmp_path, FIXTURE_PATHS + TRICKY_NAMES)
     path = save_selection(selection)
     script = (
@@ -118,14 +114,7 @@ def test_the_original_fileselection_library_reads_our_file(tmp_path: Path):
         "with open(sys.argv[1]) as f: s = FileSelectionFile.load(f, datafile=sys.argv[1])\n"
         "print(json.dumps([s.id, s.description, sorted(map(str, s.selected_paths))]))"
     )
-    result = subprocess.run(
-        [str(original_python()), "-c", script, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert yaml.safe_load(result.stdout) == [
+    assert yaml.safe_load(run_original(script, path)) == [
         selection.id,
         selection.description,
         sorted(str(Path(p)) for p in selection.selected_paths),

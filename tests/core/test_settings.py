@@ -2,7 +2,6 @@
 overwritten, legacy files are migrated, and what we write the original can read."""
 
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,6 +18,7 @@ from anonapi_core.settings import (
     save_settings,
     settings_path,
 )
+from tests.core.conftest import refusal, run_original
 
 GOOD_KEES_FILES = ["settings.yml", "settings_old.yml", "settings_post_1_4_style.yml"]
 
@@ -111,12 +111,10 @@ def test_broken_settings_are_refused_and_never_overwritten(
     tmp_path: Path, content: str, problem: str
 ):
     path = tmp_path / "settings.yml"
-    path.write_text(content)
-    with pytest.raises(AnonClientSettingsError) as error:
-        load_settings(path)
-    assert problem in str(error.value)
-    assert str(path) in str(error.value)
-    assert "\n" not in str(error.value)
+    message = refusal(load_settings, path, content, AnonClientSettingsError)
+    assert problem in message
+    assert str(path) in message
+    assert "\n" not in message
     assert path.read_text() == content
 
 
@@ -244,8 +242,6 @@ def test_server_helpers_normalise_and_never_silently_replace():
 
 
 def test_the_original_anonapi_reads_a_file_we_wrote(tmp_path: Path, fixtures: Path):
-    from tests.support.original import original_python
-
     home = tmp_path / "home"
     home.mkdir()
     settings = load_settings(fixtures / "settings_pre_1_4_alternate.yml")
@@ -263,11 +259,7 @@ def test_the_original_anonapi_reads_a_file_we_wrote(tmp_path: Path, fixtures: Pa
         }))
         """)
     env = {**os.environ, "HOME": str(home), "USERPROFILE": str(home)}
-    result = subprocess.run(
-        [str(original_python()), "-c", script], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert yaml.safe_load(result.stdout) == {
+    assert yaml.safe_load(run_original(script, env=env)) == {
         "user": "z12345",
         "token": "token",
         "active": "p03",
