@@ -38,10 +38,20 @@ class Call:
     def share_table(self) -> ShareTable:
         return ShareTable(self.store.shares())
 
-    def job(self) -> dict[str, Any]:
-        """The job named by `job_id`, with IDIS's errors when it is missing or unknown."""
+    def job_id(self) -> int:
+        """The `job_id` parameter, with IDIS's error when it is missing."""
         job_id = self.params.integer("job_id", required=True)
         assert job_id is not None
+        return job_id
+
+    def job(self) -> dict[str, Any]:
+        """The job named by `job_id`, with IDIS's errors when it is missing or unknown.
+
+        Calls that change a job change it first and read it back with this: a change to an
+        unknown id changes nothing, and the read-back gives the error, so no read is spent on
+        checking that the job exists.
+        """
+        job_id = self.job_id()
         job = self.store.job(job_id)
         if job is None:
             raise BadRequest("job_id", f"Job with id {job_id} does not exist")
@@ -129,8 +139,7 @@ def create_job(call: Call) -> dict:
 
 
 def cancel_job(call: Call) -> dict:
-    job_id = call.job()["job_id"]
-    call.store.modify_job(job_id, {"status": JobStatus.INACTIVE.value}, restart=True)
+    call.store.modify_job(call.job_id(), {"status": JobStatus.INACTIVE.value}, restart=True)
     return call.job()
 
 
@@ -158,8 +167,20 @@ _SETTABLE_STATUS = (JobStatus.ACTIVE.value, JobStatus.INACTIVE.value)
 
 
 def modify_job(call: Call) -> dict:
+    job_id = call.job_id()
+    changes = _field_changes(call)
+    status = _status_change(call.params)
+    if status is not None:
+        changes["status"] = status
+    if changes:
+        # A status change restarts the job: the attempt running now loses its claim.
+        call.store.modify_job(job_id, changes, restart=status is not None)
+    return call.job()
+
+
+def _field_changes(call: Call) -> dict[str, Any]:
+    """Column values for the fields given, each parsed and checked as its kind demands."""
     p = call.params
-    job_id = call.job()["job_id"]
     unknown = sorted(set(p.values) - set(_MODIFIABLE) - {"job_id", "user_name", "status"})
     if unknown:
         raise BadRequest(
@@ -183,21 +204,21 @@ def modify_job(call: Call) -> dict:
             changes[column] = _checked_project(call, p.required(name))
         else:
             changes[column] = p.text(name)
-    restart = False
-    status = p.text("status")
-    if status is not None:
-        status = status.strip().upper()
-        if status not in _SETTABLE_STATUS:
-            raise BadRequest(
-                "status",
-                f"status can be set to ACTIVE (run the job again) or INACTIVE (cancel it), "
-                f"not '{p.text('status')}'",
-            )
-        changes["status"] = status
-        restart = True
-    if changes:
-        call.store.modify_job(job_id, changes, restart=restart)
-    return call.job()
+    return changes
+
+
+def _status_change(p: Params) -> str | None:
+    given = p.text("status")
+    if given is None:
+        return None
+    status = given.strip().upper()
+    if status not in _SETTABLE_STATUS:
+        raise BadRequest(
+            "status",
+            f"status can be set to ACTIVE (run the job again) or INACTIVE (cancel it), "
+            f"not '{given}'",
+        )
+    return status
 
 
 @dataclass(frozen=True)

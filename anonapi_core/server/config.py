@@ -59,9 +59,6 @@ class ServerHome:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
-    def default_database_url(self) -> str:
-        return f"sqlite:///{(self.root / DATABASE_NAME).as_posix()}"
-
     def load_config(self) -> ServerConfig:
         """Read the config; a relative SQLite file name is taken relative to the home."""
         if not self.exists():

@@ -58,7 +58,7 @@ class Params:
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
         value = self.required(name) if required else self.text(name)
-        if value is None or (not required and value == ""):
+        if not value:  # an optional number sent as an empty field is not given
             return None
         return to_int(name, value)
 

@@ -76,11 +76,21 @@ def _uvicorn(store: Store, log_level: str = "warning", **options: Any) -> uvicor
     return uvicorn.Server(config)
 
 
-def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
-    """Serve until interrupted (Ctrl-C), then stop the workers."""
+def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
+    """The home's config and store, with the schema created where missing.
+
+    Not only `init` creates it: a config edited to name a new database (a shared PostgreSQL for
+    workers on several machines) gets its tables when the server first starts on it.
+    """
     config = home.load_config()
     store = Store(config.database_url)
     store.create_schema()
+    return config, store
+
+
+def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
+    """Serve until interrupted (Ctrl-C), then stop the workers."""
+    config, store = _open(home)
     running = _start_workers(config, workers)
     try:
         _uvicorn(store, "info", host=host, port=port).run()
@@ -114,9 +124,7 @@ def start_in_background(
     home: ServerHome, *, host: str = "127.0.0.1", port: int = 0, workers: int = 1
 ) -> BackgroundServer:
     """Start the API on a thread (port 0: a free port) and the workers; return once it listens."""
-    config = home.load_config()
-    store = Store(config.database_url)
-    store.create_schema()
+    config, store = _open(home)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if sys.platform != "win32":  # on Windows this option would let two servers share a port
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

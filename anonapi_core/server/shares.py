@@ -83,7 +83,7 @@ class ShareTable:
         """The local path for a UNC path; refused when it is not on a share or leaves it."""
         unc = parse_unc(path) if isinstance(path, str) else path
         root = self.local_root(unc)
-        return contained(root, root.joinpath(*unc.parts), shown=str(unc))
+        return contained(root.resolve(), root.joinpath(*unc.parts), shown=str(unc))
 
     def check(self, path: str) -> str:
         """Validate a client path now (at job creation) and return it normalised."""
@@ -92,9 +92,11 @@ class ShareTable:
         return str(unc)
 
 
-def contained(root: Path, local: Path, *, shown: str) -> Path:
-    """`local` resolved (links followed), refused when it ends up outside `root`."""
-    real_root = root.resolve()
+def contained(real_root: Path, local: Path, *, shown: str) -> Path:
+    """`local` resolved (links followed), refused when it ends up outside `real_root`.
+
+    `real_root` comes resolved: a source folder checks each of its files against the same root.
+    """
     real = local.resolve()
     if real != real_root and not real.is_relative_to(real_root):
         raise PathRefused(f"'{shown}' leads outside its share")

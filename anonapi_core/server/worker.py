@@ -163,6 +163,11 @@ class Worker:
         return True
 
     def _process(self, claim: Claim, progress: Progress) -> str | None:
+        """Run one attempt; returns the note a DONE job carries (None: nothing to say).
+
+        Every source file is read for its patient id before anything is written, so that no
+        output exists, not even partial, for a patient who opted out.
+        """
         job = claim.row
         if job["source_type"] == "WADO":
             raise JobFailed(NO_PACS)
