@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,8 @@ from anonapi_core.settings import Settings
 from anonapi_core.testing import EmbeddedServer, running_server
 
 
-@pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
+@pytest.fixture(scope="module", name="idle_server")
+def idle_server_fixture() -> Iterator[EmbeddedServer]:
     """A server without workers: created jobs stay ACTIVE until a test changes them."""
     with running_server(workers=0) as server:
         yield server
@@ -31,19 +31,27 @@ def settings(idle_server: EmbeddedServer, tmp_path: Path) -> Settings:
     )
 
 
-def write_mapping(folder: Path, server: EmbeddedServer, rows: int) -> Path:
-    """A mapping of `rows` folder jobs on the server's share."""
-    lines = [
-        "## Description ##",
-        "test",
-        "## Options ##",
-        f"root_source_path,{server.unc('proj')}",
-        "project,Wetenschap-Algemeen",
-        f"destination_path,{server.unc('out')}",
-        "## Mapping ##",
-        "source,pseudo_name",
-        *(f"folder:s{n},P{n}" for n in range(rows)),
-    ]
+def write_mapping(
+    folder: Path,
+    server: EmbeddedServer,
+    rows: int | str,
+    *,
+    extra: Sequence[str] = (),
+    **options: str,
+) -> Path:
+    """A mapping on the server's share: `rows` folder jobs (`folder:s0,P0` ...) or that grid
+    text, then the `extra` grid lines; `options` replace or add to the working defaults."""
+    values = {
+        "root_source_path": server.unc("proj"),
+        "project": "Wetenschap-Algemeen",
+        "destination_path": server.unc("out"),
+        **options,
+    }
+    if isinstance(rows, int):
+        rows = "source,pseudo_name\n" + "".join(f"folder:s{n},P{n}\n" for n in range(rows))
+    lines = ["## Description ##", "test", "## Options ##"]
+    lines += [f"{key},{value}" for key, value in values.items()]
+    lines += ["## Mapping ##", *rows.strip().splitlines(), *extra]
     path = folder / "anon_mapping.csv"
     path.write_text("\r\n".join(lines) + "\r\n")
     return path

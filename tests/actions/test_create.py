@@ -160,8 +160,7 @@ def test_the_same_mapping_in_another_folder_gets_its_own_jobs(
 def test_validation_reports_every_bad_row(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    mapping = write_mapping(tmp_path, idle_server, 3)
-    mapping.write_text(mapping.read_text() + "folder:C:/x,P8\r\nfolder:D:/y,P9\r\n")
+    mapping = write_mapping(tmp_path, idle_server, 3, extra=["folder:C:/x,P8", "folder:D:/y,P9"])
 
     with pytest.raises(MappingValidationError) as caught:
         plan_jobs(settings, mapping, tmp_path)
@@ -184,8 +183,7 @@ def test_dry_run_writes_nothing(
 def test_a_refusal_every_row_shares_stops_after_the_first_row(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    mapping = write_mapping(tmp_path, idle_server, 5)
-    mapping.write_text(mapping.read_text().replace("Wetenschap-Algemeen", "NoSuchProject"))
+    mapping = write_mapping(tmp_path, idle_server, 5, project="NoSuchProject")
 
     report = create_jobs_from_mapping(settings, mapping, tmp_path)
 
@@ -199,8 +197,7 @@ def test_a_refusal_every_row_shares_stops_after_the_first_row(
 def test_continue_on_error_tries_every_row(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    mapping = write_mapping(tmp_path, idle_server, 3)
-    mapping.write_text(mapping.read_text().replace("Wetenschap-Algemeen", "NoSuchProject"))
+    mapping = write_mapping(tmp_path, idle_server, 3, project="NoSuchProject")
 
     report = create_jobs_from_mapping(settings, mapping, tmp_path, stop_on_error=False)
 
@@ -222,8 +219,7 @@ def test_a_wrong_token_fails_before_any_job_is_sent(
 def test_a_row_repeated_in_a_mapping_is_refused_not_created_twice(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    mapping = write_mapping(tmp_path, idle_server, 1)
-    mapping.write_text(mapping.read_text() + "folder:s0,P0\r\n")
+    mapping = write_mapping(tmp_path, idle_server, 1, extra=["folder:s0,P0"])
 
     with pytest.raises(MappingValidationError) as caught:
         create_jobs_from_mapping(settings, mapping, tmp_path)

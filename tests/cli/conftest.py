@@ -6,7 +6,7 @@ see fails the test instead of hiding in a result object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,10 @@ from click.testing import CliRunner, Result
 from anonapi_cli.main import cli
 from anonapi_core.client import AnonClient
 from anonapi_core.models import Server
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_core.testing import EmbeddedServer
+
+# The `idle_server` fixture (a server without workers), the same as the action tests use.
+from tests.actions.conftest import idle_server_fixture as idle_server_fixture
 
 Anon = Callable[..., Result]
 
@@ -60,13 +63,6 @@ def connected(anon: Anon, anon_server_session):
     """Settings pointing at the session's shared embedded server (its workers process jobs)."""
     connect(anon, anon_server_session)
     return anon_server_session
-
-
-@pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
-    """An embedded server without workers: jobs keep the status a test gives them."""
-    with running_server(workers=0) as server:
-        yield server
 
 
 @pytest.fixture

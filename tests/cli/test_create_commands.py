@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from anonapi_core.testing import EmbeddedServer
+from tests.actions.conftest import write_mapping
 from tests.cli.conftest import Anon
 
 GRID = """source,pseudo_name
@@ -18,21 +19,6 @@ accession_number:123.4,P3
 """
 
 
-def _write_mapping(folder: Path, server: EmbeddedServer, grid: str = GRID, **options: str) -> Path:
-    values = {
-        "root_source_path": server.unc("proj"),
-        "project": "Wetenschap-Algemeen",
-        "destination_path": server.unc("out"),
-        **options,
-    }
-    lines = ["## Description ##", "test", "## Options ##"]
-    lines += [f"{k},{v}" for k, v in values.items()]
-    lines += ["## Mapping ##", *grid.strip().splitlines()]
-    path = folder / "anon_mapping.csv"
-    path.write_text("\r\n".join(lines) + "\r\n")
-    return path
-
-
 def _batch_ids(folder: Path) -> list[str]:
     return yaml.safe_load((folder / ".anonbatch").read_text())["job_ids"]
 
@@ -40,7 +26,7 @@ def _batch_ids(folder: Path) -> list[str]:
 def test_creates_a_job_per_row_and_records_them_in_the_batch(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
 
     result = anon("create", "from-mapping", "--yes")
 
@@ -60,7 +46,7 @@ def test_creates_a_job_per_row_and_records_them_in_the_batch(
 def test_running_again_creates_nothing_twice(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
     anon("create", "from-mapping", "--yes")
     jobs_before = idle.store.count_jobs()
 
@@ -75,7 +61,7 @@ def test_running_again_creates_nothing_twice(
 def test_the_confirmation_states_count_server_project_and_destination(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
 
     result = anon("create", "from-mapping", input="n\n")
 
@@ -90,7 +76,7 @@ def test_the_confirmation_states_count_server_project_and_destination(
 def test_an_unknown_source_type_names_file_line_and_column(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle, "source,pseudo_name\nfloder:x,P1\n")
+    write_mapping(workdir, idle, "source,pseudo_name\nfloder:x,P1\n")
 
     result = anon("create", "from-mapping", "--yes")
 
@@ -107,7 +93,7 @@ def test_every_bad_row_is_named_and_nothing_is_created(
         "source,pseudo_name,destination_path\n"
         "folder:s1,P1,\nfolder:C:/local,P2,\nfolder:s3,P3,\nfolder:s4,P4,D:/out\n"
     )
-    _write_mapping(workdir, idle, grid)
+    write_mapping(workdir, idle, grid)
     jobs_before = idle.store.count_jobs()
 
     result = anon("create", "from-mapping", "--yes")
@@ -122,7 +108,7 @@ def test_every_bad_row_is_named_and_nothing_is_created(
 def test_missing_project_is_an_error_not_a_silent_default(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle, project="NOT_SET")
+    write_mapping(workdir, idle, GRID, project="NOT_SET")
 
     result = anon("create", "from-mapping", "--yes")
 
@@ -134,7 +120,7 @@ def test_a_bad_option_is_one_problem_at_its_line_not_one_per_row(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
     grid = "source,pseudo_name\n" + "".join(f"folder:s{n},P{n}\n" for n in range(5))
-    _write_mapping(
+    write_mapping(
         workdir, idle, grid, project="NOT_SET", destination_path="NOT_SET", root_source_path="/x"
     )
 
@@ -153,7 +139,7 @@ def test_a_bad_option_is_one_problem_at_its_line_not_one_per_row(
 def test_dry_run_shows_the_jobs_and_writes_nothing(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
     jobs_before = idle.store.count_jobs()
 
     result = anon("create", "from-mapping", "--dry-run", "--json")
@@ -167,7 +153,7 @@ def test_dry_run_shows_the_jobs_and_writes_nothing(
 
 
 def test_filter_creates_only_matching_rows(anon: Anon, idle: EmbeddedServer, workdir: Path) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
 
     result = anon("create", "from-mapping", "--yes", "-f", "P2", "--filter", "P3")
 
@@ -178,7 +164,7 @@ def test_filter_creates_only_matching_rows(anon: Anon, idle: EmbeddedServer, wor
 def test_filter_matching_nothing_is_an_error(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
 
     result = anon("create", "from-mapping", "--yes", "-f", "nobody")
 
@@ -190,7 +176,7 @@ def test_a_refused_row_shows_the_servers_reason_and_a_rerun_creates_only_the_res
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
     grid = "source,pseudo_name,project\nfolder:s1,P1,\nfolder:s2,P2,NoSuchProject\nfolder:s3,P3,\n"
-    mapping = _write_mapping(workdir, idle, grid)
+    mapping = write_mapping(workdir, idle, grid)
 
     failed = anon("create", "from-mapping", "--yes", "--continue-on-error")
 
@@ -211,7 +197,7 @@ def test_a_refused_row_shows_the_servers_reason_and_a_rerun_creates_only_the_res
 def test_a_batch_for_another_server_is_refused_before_creating(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
     (workdir / ".anonbatch").write_text("job_ids: []\nserver: {name: x, url: 'http://other'}\n")
     jobs_before = idle.store.count_jobs()
 
@@ -225,7 +211,7 @@ def test_a_batch_for_another_server_is_refused_before_creating(
 def test_an_unreachable_server_fails_with_its_cause(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    _write_mapping(workdir, idle)
+    write_mapping(workdir, idle, GRID)
     anon("server", "add", "dead", "http://127.0.0.1:9")
     anon("server", "activate", "dead")
 
