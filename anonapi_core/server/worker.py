@@ -59,10 +59,14 @@ def pseudonym(secret: bytes, patient_id: str) -> str:
 
 
 def read_patient_id(path: Path) -> str | None:
-    """PatientID of a DICOM file, or None for anything that is not DICOM."""
+    """PatientID of a DICOM file, or None for anything that is not DICOM.
+
+    A file that cannot be read raises OSError: its patient would go unchecked for opt-out, and a
+    later read that works would write it.
+    """
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
-    except (InvalidDicomError, OSError, ValueError, EOFError):
+    except (InvalidDicomError, ValueError, EOFError):
         return None
     value = ds.get("PatientID")
     return str(value) if value is not None else ""
@@ -203,7 +207,10 @@ class Worker:
         """Read each source file's patient id (needed for the opt-out check), counting files."""
         sources = []
         for file in files:
-            sources.append((file, read_patient_id(file.local)))
+            try:
+                sources.append((file, read_patient_id(file.local)))
+            except OSError as e:
+                raise JobFailed(read_failed(file.unc, e)) from e
             progress.add("files_downloaded")
         progress.flush()
         return sources

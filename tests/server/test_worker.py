@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pydicom.filereader
 import pytest
 
+from anonapi_core.server.admin import add_opt_out
+from anonapi_core.server.config import ServerHome
 from anonapi_core.server.deid import engine
 from anonapi_core.server.worker import Worker
 from anonapi_core.testing import EmbeddedServer, running_server
@@ -67,3 +69,27 @@ def test_a_failing_write_is_reported_as_a_write_error_naming_the_output_file(
         "(No space left on device): check that the share is writable and has free space"
     )
     assert not list((idle_server.share_root / "out").glob(f"*{job['job_id']}*"))
+
+
+def test_a_source_file_unreadable_at_the_opt_out_check_fails_the_job_even_if_it_reads_later(
+    idle_server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+):
+    """A file whose patient was not checked must never be written, even when a re-read works."""
+    add_opt_out(ServerHome(idle_server.home), "OPTED-OUT")
+    source = write_small_study(idle_server, "opted_out", patient_id="OPTED-OUT", n_files=1)
+    original = pydicom.filereader.read_partial
+    calls = []
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pydicom.filereader, "read_partial", fails_once)
+    job_id = create_path_job(idle_server, "folder:" + source).json()["job_id"]
+    assert Worker(idle_server.store, "in-test", 30, threading.Event()).run_one()
+    job = call(idle_server, "get_job", job_id=job_id).json()
+    assert job["status"] == "ERROR"
+    assert job["error"].startswith(r"Could not read source file \\localhost\data\in\opted_out\1 ")
+    assert not (idle_server.share_root / "out" / str(job_id)).exists()
