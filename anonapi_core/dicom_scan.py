@@ -132,6 +132,7 @@ class FolderScan:
 
 
 Progress = Callable[[int, int], None]
+"""Called with (files done, files found so far): a scan of a slow share can take minutes."""
 
 
 def find_files(

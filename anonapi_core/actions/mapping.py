@@ -8,11 +8,11 @@ the path they got, so the user always sees which file changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from anonapi_core.dicom_scan import find_dicom_files
+from anonapi_core.dicom_scan import Progress, find_dicom_files
 from anonapi_core.exceptions import MapperError, SelectionError
 from anonapi_core.mapping import (
     DEFAULT_MAPPING_NAME,
@@ -32,8 +32,6 @@ from anonapi_core.selection import (
     save_selection,
 )
 from anonapi_core.settings import Settings, save_settings
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from anonapi_core.dicom_scan import find_dicom_files, find_files
+from anonapi_core.dicom_scan import Progress, find_dicom_files, find_files
 from anonapi_core.selection import (
     SELECTION_FILE_NAME,
     load_selection,
     new_selection,
     save_selection,
 )
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
