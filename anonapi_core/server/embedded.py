@@ -84,15 +84,13 @@ def running_server(
     initialised when it is not one yet and kept.
     """
     from anonapi_core.server.admin import add_user, init_home
-    from anonapi_core.server.config import DEFAULT_SHARE, ServerHome
+    from anonapi_core.server.config import DEFAULT_LEASE_SECONDS, DEFAULT_SHARE, ServerHome
     from anonapi_core.server.runner import start_in_background
 
     with tempfile.TemporaryDirectory(prefix="anon-server-", ignore_cleanup_errors=True) as tmp:
         server_home = ServerHome((home or Path(tmp) / "home").absolute())
-        if lease_seconds is None:
-            init_home(server_home)
-        else:
-            init_home(server_home, lease_seconds=lease_seconds)
+        lease = DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds
+        init_home(server_home, lease_seconds=lease)
         token = token or secrets.token_urlsafe(24)
         add_user(server_home, user, token=token)
         handle = start_in_background(server_home, workers=workers)
