@@ -50,20 +50,6 @@ def join_unc(root: str | PurePath, relative: str | PurePath) -> str:
     return "\\".join([base, *parts]) if parts else base
 
 
-def resolve_unc(value: str | PurePath, root: str | PurePath | None = None) -> str:
-    """A path as the server must receive it: a UNC value normalised, a relative one joined
-    to `root` (the mapping's `root_source_path`). Anything else (a drive letter, a POSIX
-    absolute path, a relative path without root) raises UNCPathError saying which."""
-    text = str(value)
-    if is_unc(text):
-        return normalise_unc(text)
-    if _WINDOWS_ANCHOR.match(text):
-        raise UNCPathError(f"'{text}' is not a UNC path (expected \\\\server\\share\\...)")
-    if root is None:
-        raise UNCPathError(f"'{text}' is a relative path, but no root path is set to resolve it")
-    return join_unc(root, text)
-
-
 def _clean_parts(rest: str, *, original: str) -> list[str]:
     parts: list[str] = []
     for part in _SEPARATORS.split(rest):

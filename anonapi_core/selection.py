@@ -45,9 +45,6 @@ class FileSelection:
         """Where this selection is stored: `root/fileselection.txt`."""
         return self.root / SELECTION_FILE_NAME
 
-    def absolute_paths(self) -> list[Path]:
-        return [self.root / p for p in self.selected_paths]
-
     def add(self, paths: Iterable[str | PurePath]) -> int:
         """Add paths (relative to root, or absolute inside it); returns how many were new."""
         before = len(self.selected_paths)

@@ -26,10 +26,9 @@ from anonapi_core.mapping import (
 from anonapi_core.parameters import SourceIdentifier, SourceType
 from anonapi_core.selection import (
     SELECTION_FILE_NAME,
-    FileSelection,
     load_selection,
-    new_selection,
     save_selection,
+    selection_for_folder,
 )
 from anonapi_core.settings import Settings, save_settings
 
@@ -147,15 +146,12 @@ def add_study_folders(
         if not folder.is_dir():
             raise MapperError(f"Folder not found: {folder}")
         _source_in_mapping(mapping_file, folder, "Folder")
-    existing = {
-        folder: load_selection(folder / SELECTION_FILE_NAME)
-        for folder in folders
-        if (folder / SELECTION_FILE_NAME).exists()
-    }
+    # Read every existing selection first: a damaged one stops the run before anything is written.
+    selections = {folder: selection_for_folder(folder) for folder in folders}
     scans = find_dicom_files(folders, check_dicom=check_dicom, progress=progress)
     added = []
     for folder, scan, name in zip(folders, scans, names, strict=True):
-        selection: FileSelection = existing.get(folder) or new_selection(folder)
+        selection = selections[folder]
         selection.add(scan.dicom_files)
         written = save_selection(selection)
         source = SourceIdentifier(

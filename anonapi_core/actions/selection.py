@@ -7,12 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anonapi_core.dicom_scan import Progress, find_dicom_files, find_files
-from anonapi_core.selection import (
-    SELECTION_FILE_NAME,
-    load_selection,
-    new_selection,
-    save_selection,
-)
+from anonapi_core.selection import save_selection, selection_for_folder
 
 
 @dataclass(frozen=True)
@@ -41,8 +36,7 @@ def select_add(
     an error and is left untouched.
     """
     folder = Path(folder)
-    path = folder / SELECTION_FILE_NAME
-    selection = load_selection(path) if path.exists() else new_selection(folder)
+    selection = selection_for_folder(folder)
     if check_dicom:
         (scan,) = find_dicom_files(
             [folder], True, progress, pattern=pattern, recurse=recurse, exclude=exclude
@@ -52,4 +46,4 @@ def select_add(
         found = find_files(folder, pattern, recurse, exclude)
     added = selection.add(found)
     save_selection(selection)
-    return SelectResult(path, len(found), added, len(selection.selected_paths))
+    return SelectResult(selection.path, len(found), added, len(selection.selected_paths))

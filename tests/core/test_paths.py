@@ -5,7 +5,7 @@ from pathlib import PureWindowsPath
 import pytest
 
 from anonapi_core.exceptions import UNCPathError
-from anonapi_core.paths import is_unc, join_unc, normalise_unc, resolve_unc
+from anonapi_core.paths import is_unc, join_unc, normalise_unc
 
 
 @pytest.mark.parametrize(
@@ -64,15 +64,6 @@ def test_join_unc_refuses_absolute_relative_parts(relative):
 def test_dotdot_cannot_climb_out_of_the_share():
     with pytest.raises(UNCPathError, match="climbs out"):
         join_unc(r"\\srv\share", "../other")
-
-
-def test_resolve_unc_joins_relative_values_to_the_root_and_refuses_local_paths():
-    assert resolve_unc("a/b", r"\\srv\share") == r"\\srv\share\a\b"
-    assert resolve_unc("//other/share/x", r"\\srv\share") == r"\\other\share\x"
-    with pytest.raises(UNCPathError, match="no root"):
-        resolve_unc("a/b")
-    with pytest.raises(UNCPathError, match="not a UNC path"):
-        resolve_unc(r"H:\data", r"\\srv\share")
 
 
 def test_unc_path_error_is_a_value_error_like_the_originals():
