@@ -235,3 +235,19 @@ async def test_while_a_modal_is_open_new_data_waits_and_is_drawn_when_it_closes(
         await pilot.press("escape")
         await pilot.pause()
         assert status_cells(screen, [target]) == ["INACTIVE"]
+
+
+async def test_server_jobs_screen_lists_the_active_servers_latest_jobs_and_acts_on_them(
+    batch: Batch,
+) -> None:
+    app = build_app(batch.settings, batch.folder, start="server_jobs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        assert set(batch.ids["ERROR"] + batch.ids["ACTIVE"]) <= set(table.visible_ids)
+        await pilot.press("slash", *"err job 3", "enter")
+        assert table.visible_ids == [batch.ids["ERROR"][3]]
+        await pilot.press("r", "y")
+        await settle(pilot)
+        assert batch.statuses()[batch.ids["ERROR"][3]] == "ACTIVE"
+        assert batch.statuses()[batch.ids["ERROR"][0]] == "ERROR"
