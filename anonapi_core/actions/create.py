@@ -82,6 +82,8 @@ class CreationPlan:
 
 @dataclass(frozen=True)
 class CreatedJob:
+    """A job the server created; its id is in the journal already when this exists."""
+
     key: str
     job_id: str
     request: JobRequest
@@ -89,6 +91,8 @@ class CreatedJob:
 
 @dataclass(frozen=True)
 class FailedJob:
+    """A row the server refused: not journalled, so the next run tries it again."""
+
     key: str
     request: JobRequest
     reason: str
@@ -97,6 +101,8 @@ class FailedJob:
 
 @dataclass
 class CreationReport:
+    """What a run did, per planned job, in mapping order; `ok` decides the exit code."""
+
     plan: CreationPlan
     dry_run: bool = False
     created: list[CreatedJob] = field(default_factory=list)
