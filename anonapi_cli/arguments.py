@@ -24,9 +24,6 @@ def _parse_job_ids(
     from anonapi_core.jobids import parse_job_ids
 
     try:
-        ids = parse_job_ids(tokens)
+        return parse_job_ids(tokens)  # never empty: it refuses tokens without any id
     except ParameterParsingError as e:
         raise click.BadParameter(str(e), ctx=ctx, param=param) from e
-    if not ids:
-        raise click.BadParameter("no job ids given", ctx=ctx, param=param)
-    return ids
