@@ -1,7 +1,16 @@
-"""Everything about one job, fetched fresh with the extended fields, with its full error text."""
+"""Everything about one job, fetched fresh with the extended fields, error text first.
+
+A user opens this screen to read why a job failed, so the status and the whole error come
+first, then what the job was about (source, destination, pseudonyms, counts, description),
+then every other field the server sent. It all scrolls, so nothing is cut off on a short
+terminal.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,18 +25,69 @@ from anonapi_core.models import JobInfo
 from anonapi_tui.sources import JobSource
 from anonapi_tui.widgets.jobs_table import STATUS_STYLES
 
+# Field -> label, in the order a user reads them after the error.
+USER_FIELDS: dict[str, str] = {
+    "source_type": "source type",
+    "source_path": "source",
+    "source_name": "source name",
+    "destination_type": "destination type",
+    "destination_path": "destination",
+    "destination_name": "destination name",
+    "source_anonymizedpatientid": "pseudo ID",
+    "source_anonymizedpatientname": "pseudo name",
+    "files_downloaded": "files downloaded",
+    "files_processed": "files processed",
+    "description": "description",
+}
+# Both grids line their values up at the same column unless a wire name is longer.
+LABEL_WIDTH = max(len(label) for label in USER_FIELDS.values())
+# Shown above the fields, not among them.
+HEADLINE_FIELDS = frozenset({"status", "error"})
 
-def describe(job: JobInfo) -> Text:
-    """`field: value` lines for every field the server sent (extra fields too), error last."""
+
+def headline(job: JobInfo) -> Text:
+    """The status, then the full error text (wrapped, never read as markup)."""
     text = Text()
-    fields = job.model_dump()
-    for name, value in fields.items():
-        if name == "error" or value is None:
-            continue
-        text.append(f"{name:>30}: ", style="bold")
-        style = STATUS_STYLES.get(value, "") if name == "status" else ""
-        text.append(f"{value}\n", style=style)
+    text.append("Status: ", style="bold")
+    text.append(str(job.status), style=STATUS_STYLES.get(job.status, ""))
+    text.append("\n\n")
+    text.append("Error\n", style="bold red")
+    text.append(job.error_text or "(none)")
     return text
+
+
+def field_grid(rows: list[tuple[str, Any]]) -> Table:
+    """`label  value` rows; a long value wraps in its own column instead of under the label."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        grid.add_row(Text(label), Text(str(value)))
+    return grid
+
+
+def user_fields(job: JobInfo) -> Table:
+    """What the job was about: source, destination, pseudonyms, counts, description."""
+    values = job.model_dump()
+    return field_grid(
+        [
+            (label, values[name])
+            for name, label in USER_FIELDS.items()
+            if values.get(name) is not None
+        ]
+    )
+
+
+def other_fields(job: JobInfo) -> Table:
+    """Every other field the server sent (extra fields too), by its wire name."""
+    shown = HEADLINE_FIELDS | USER_FIELDS.keys()
+    return field_grid(
+        [
+            (name, value)
+            for name, value in job.model_dump().items()
+            if name not in shown and value is not None
+        ]
+    )
 
 
 class JobDetails(ModalScreen[None]):
@@ -53,10 +113,10 @@ class JobDetails(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(f"Job {self.job.job_id}", style="bold"), id="details-title")
-            with VerticalScroll():
-                yield Static(describe(self.job), id="fields")
-                yield Static(Text("Error", style="bold red"), id="error-title")
-                yield Static(Text(self.job.error_text or "(none)"), id="error-text")
+            with VerticalScroll(id="details-body"):
+                yield Static(headline(self.job), id="error-text")
+                yield Static(user_fields(self.job), id="user-fields")
+                yield Static(other_fields(self.job), id="other-fields")
             yield Static("", id="details-state", markup=False)
 
     def on_mount(self) -> None:
@@ -73,9 +133,10 @@ class JobDetails(ModalScreen[None]):
     def on_job_details_loaded(self, message: Loaded) -> None:
         state = self.query_one("#details-state", Static)
         if message.job is None:
-            state.update(f"Could not load details: {message.error}")
+            state.update(Text(f"Could not load details: {message.error}"))
             return
         self.job = message.job
-        self.query_one("#fields", Static).update(describe(message.job))
-        self.query_one("#error-text", Static).update(Text(message.job.error_text or "(none)"))
-        state.update("escape closes")
+        self.query_one("#error-text", Static).update(headline(message.job))
+        self.query_one("#user-fields", Static).update(user_fields(message.job))
+        self.query_one("#other-fields", Static).update(other_fields(message.job))
+        state.update("up/down/page keys scroll, escape closes")

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 import time
+
+from rich.console import Console, RenderableType
 
 from anonapi_core.actions.jobs import cancel_jobs
 from anonapi_core.demo import sample_jobs
 from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
-from anonapi_tui.screens.job_details import JobDetails
+from anonapi_tui.screens.job_details import JobDetails, other_fields, user_fields
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from tests.tui.conftest import Batch, settle, until
 
 SIZE = (120, 34)
+
+
+def plain(renderable: RenderableType) -> str:
+    """What a renderable shows, as plain text."""
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 def status_cells(screen: JobsScreen, job_ids: list[str]) -> list[str]:
@@ -137,9 +147,21 @@ async def test_enter_opens_details_with_the_full_error_text(batch: Batch) -> Non
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, JobDetails)
-        error = app.screen.query_one("#error-text").render()
-        assert "Patient is on the opt-out list [/] [bold]" in str(error)
         assert app.screen.job.source_path is not None  # the extended record arrived
+        body = app.screen.query_one("#details-body")
+        assert [child.id for child in body.children] == [
+            "error-text",
+            "user-fields",
+            "other-fields",
+        ]
+        headline = str(body.children[0].render())
+        assert headline.startswith("Status: ERROR")
+        assert headline.endswith("Patient is on the opt-out list [/] [bold]")
+        labels = [line.split()[0] for line in plain(user_fields(app.screen.job)).splitlines()]
+        assert labels[:3] == ["source", "source", "destination"]  # type, path, ...
+        assert labels[-1] == "description"
+        assert "source_path" not in plain(other_fields(app.screen.job))
+        assert body.can_focus and body.has_focus  # up/down scroll a long record
         await pilot.press("escape")
         assert isinstance(app.screen, JobsScreen)
 
