@@ -1,14 +1,13 @@
 """Demo material: generated jobs for screenshots and benchmarks, and the `anon-tui --demo` setup.
 
 Headless (no textual): the dashboard imports it, and so can a benchmark or a notebook. The demo
-starts the server through `anonapi_core.server` itself rather than `anonapi_core.testing`,
-because that module is a pytest plugin and imports pytest, which a plain install lacks.
+starts its server with `anonapi_core.server.embedded.running_server`, which (unlike the pytest
+plugin `anonapi_core.testing`) works on a plain install without pytest.
 """
 
 from __future__ import annotations
 
 import random
-import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 from anonapi_core.mapping import DEFAULT_MAPPING_NAME, Mapping, new_job_row, save_mapping
 from anonapi_core.models import JobInfo, JobStatus
 from anonapi_core.parameters import SourceIdentifier
+from anonapi_core.server.embedded import EmbeddedServer, running_server
 from anonapi_core.settings import Settings, save_settings
 
 DEMO_SERVER_NAME = "demo"
@@ -70,21 +70,6 @@ def sample_jobs(
     return jobs
 
 
-@dataclass(frozen=True)
-class DemoServer:
-    """The demo's embedded server: where it listens, who may use it, its share."""
-
-    url: str
-    token: str
-    home: Path
-    share_root: Path
-    unc_root: str
-    user_name: str = DEMO_USER
-
-    def unc(self, *parts: str) -> str:
-        return "\\".join([self.unc_root, *parts])
-
-
 @dataclass
 class DemoSession:
     """A running demo: the server, the folder of the batch and mapping, the settings file.
@@ -93,7 +78,7 @@ class DemoSession:
     the batch, so the user sees the jobs arrive ACTIVE and move on to DONE or ERROR.
     """
 
-    server: DemoServer
+    server: EmbeddedServer
     settings: Settings
     batch_folder: Path
     mapping_file: Path
@@ -117,30 +102,7 @@ class DemoSession:
         return self.job_ids
 
 
-@contextmanager
-def demo_server(home: Path, *, workers: int = 2) -> Iterator[DemoServer]:
-    """A fresh server home with the demo user, served on a free loopback port until exit."""
-    from anonapi_core.server.admin import add_user, init_home
-    from anonapi_core.server.config import DEFAULT_HOST, DEFAULT_SHARE, ServerHome
-    from anonapi_core.server.runner import start_in_background
-
-    server_home = ServerHome(home.absolute())
-    init_home(server_home)
-    token = add_user(server_home, DEMO_USER, token=secrets.token_urlsafe(24))
-    handle = start_in_background(server_home, workers=workers)
-    try:
-        yield DemoServer(
-            url=handle.url,
-            token=token,
-            home=server_home.root,
-            share_root=server_home.default_share_root,
-            unc_root=f"\\\\{DEFAULT_HOST}\\{DEFAULT_SHARE}",
-        )
-    finally:
-        handle.stop()
-
-
-def demo_settings(server: DemoServer, path: Path) -> Settings:
+def demo_settings(server: EmbeddedServer, path: Path) -> Settings:
     """Settings that talk to the demo server only; saved to `path`, never the user's file."""
     settings = Settings(
         servers={DEMO_SERVER_NAME: server.url},
@@ -175,7 +137,7 @@ def write_extra_studies(share_root: Path, count: int) -> list[Path]:
 
 
 def demo_mapping(
-    server: DemoServer, folders: list[Path], notes: dict[str, str], folder: Path
+    server: EmbeddedServer, folders: list[Path], notes: dict[str, str], folder: Path
 ) -> Path:
     """One mapping row per study folder, sources relative to the share's `demo` folder."""
     rows = [
@@ -221,7 +183,9 @@ def demo_session(
                     tempfile.TemporaryDirectory(prefix="anon-demo-", ignore_cleanup_errors=True)
                 )
             )
-        server = stack.enter_context(demo_server(root / "server", workers=workers))
+        server = stack.enter_context(
+            running_server(root / "server", workers=workers, user=DEMO_USER)
+        )
         studies = write_demo_tree(server.share_root)
         notes = {}
         for study in studies:
