@@ -137,14 +137,14 @@ def _screenshot(app: AnonApp, path: Path, timeout_s: float = 30.0) -> int:
             while not condition() and time.monotonic() < deadline:
                 await pilot.pause(0.1)
 
-        await pilot.pause(0.2)
-        await wait(lambda: not any(w.group == "startup" and w.is_running for w in app.workers))
+        # on_mount has registered the start-up worker by now; pending counts as not done.
+        await wait(lambda: not any(w.group == "startup" and not w.is_finished for w in app.workers))
         if app.startup_task is not None and hasattr(app.screen, "poll_now"):
             polls = app.screen.polls
             app.screen.poll_now()  # data from after the start-up work, not from before it
             await wait(lambda: app.screen.polls > polls)
         await wait(lambda: getattr(app.screen, "ready", True))
-        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
         path.parent.mkdir(parents=True, exist_ok=True)
         app.save_screenshot(path.name, str(path.parent))
         app.exit()

@@ -8,11 +8,13 @@ unless the test (or the dashboard under test) moves it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from anonapi_core.batch import add_to_batch
@@ -23,6 +25,7 @@ from anonapi_core.settings import Settings, save_settings
 from anonapi_core.testing import EmbeddedServer, running_server
 
 PROJECT = "Wetenschap-Algemeen"
+SIZE = (120, 34)
 
 
 @pytest.fixture(autouse=True)
@@ -139,3 +142,11 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         await pilot.pause()
     for box in pilot.app.screen.query("Input, TextArea"):
         box.cursor_blink = False
+
+
+@asynccontextmanager
+async def running(app: App, size: tuple[int, int] = SIZE) -> AsyncIterator[Pilot]:
+    """The app headless at the tests' terminal size, its first data shown."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot

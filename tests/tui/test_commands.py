@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 
 from anonapi_tui.main import build_app
 from anonapi_tui.widgets.confirmation import Confirmation
-from tests.tui.conftest import Batch, settle
+from tests.tui.conftest import Batch, running, settle, until
 
 
 async def palette_titles(app) -> list[str]:
@@ -18,12 +18,17 @@ async def palette_titles(app) -> list[str]:
 
 async def test_palette_runs_reset_errors_like_its_key(batch: Batch) -> None:
     app = build_app(batch.settings, batch.folder, start="batch")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"reset errors")
-        await pilot.pause(0.5)
+        commands = app.screen.query_one(CommandList)
+
+        def found() -> bool:  # the search runs in a task: wait for its best match
+            index = commands.highlighted
+            return index is not None and "errors" in str(commands.get_option_at_index(index).prompt)
+
+        await until(pilot, found)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, Confirmation)
@@ -32,8 +37,7 @@ async def test_palette_runs_reset_errors_like_its_key(batch: Batch) -> None:
 
 async def test_palette_offers_no_destructive_command_in_read_only_mode(batch: Batch) -> None:
     app = build_app(batch.settings, batch.folder, start="batch", read_only=True)
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+    async with running(app):
         titles = await palette_titles(app)
         assert "Filter (/)" in titles
         assert not [t for t in titles if t.startswith(("Reset", "Cancel"))]

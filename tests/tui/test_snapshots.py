@@ -7,11 +7,12 @@ fixed UNC paths in mappings, and folders under the test's own working folder.
 
 from __future__ import annotations
 
-import threading
+import time
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import get_current_worker
 
 from anonapi_core.demo import sample_jobs
 from anonapi_core.demo_data import write_study
@@ -29,14 +30,21 @@ DEAD_URL = "http://127.0.0.1:9"
 
 
 class GatedSource(StaticJobSource):
-    """Sample jobs that arrive only when the gate opens: the loading state, held still."""
+    """Sample jobs that never arrive while the app runs: the loading state, held still.
+
+    The fetch gives up as soon as its worker is cancelled (the app closing after the
+    snapshot), so the test does not wait out a timeout.
+    """
 
     def __init__(self) -> None:
         super().__init__(sample_jobs(30))
-        self.gate = threading.Event()
 
     def fetch(self) -> Fetched:
-        self.gate.wait(10)
+        worker = get_current_worker()
+        deadline = time.monotonic() + 10
+        while not worker.is_cancelled:
+            assert time.monotonic() < deadline, "the app never closed"
+            time.sleep(0.01)
         return super().fetch()
 
 
@@ -87,11 +95,7 @@ def test_batch_jobs_table(snap_compare) -> None:
 
 
 def test_batch_loading(snap_compare) -> None:
-    source = GatedSource()
-    try:
-        assert snap_compare(jobs_app(source), terminal_size=SIZE)
-    finally:
-        source.gate.set()
+    assert snap_compare(jobs_app(GatedSource()), terminal_size=SIZE)
 
 
 def test_batch_empty(snap_compare) -> None:
