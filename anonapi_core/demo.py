@@ -136,6 +136,30 @@ def write_extra_studies(share_root: Path, count: int) -> list[Path]:
     return folders
 
 
+def share_mapping(
+    server: EmbeddedServer,
+    rows: list[dict[str, str]],
+    path: Path,
+    *,
+    source_folder: str,
+    output_folder: str,
+    description: str,
+) -> Path:
+    """Save a mapping of `rows` whose sources are relative to `source_folder` on the server's
+    share and whose output goes to `output_folder` there; the demo's and the tests' mappings."""
+    mapping = Mapping(
+        description=description,
+        options={
+            "root_source_path": server.unc(source_folder),
+            "project": DEMO_PROJECT,
+            "destination_path": server.unc(output_folder),
+        },
+        rows=rows,
+        path=path,
+    )
+    return save_mapping(mapping)
+
+
 def demo_mapping(
     server: EmbeddedServer, folders: list[Path], notes: dict[str, str], folder: Path
 ) -> Path:
@@ -148,17 +172,14 @@ def demo_mapping(
         )
         for n, study in enumerate(folders, start=1)
     ]
-    mapping = Mapping(
+    return share_mapping(
+        server,
+        rows,
+        folder / DEFAULT_MAPPING_NAME,
+        source_folder="demo",
+        output_folder="demo_output",
         description="Demo mapping written by anon-tui --demo",
-        options={
-            "root_source_path": server.unc("demo"),
-            "project": DEMO_PROJECT,
-            "destination_path": server.unc("demo_output"),
-        },
-        rows=rows,
-        path=folder / DEFAULT_MAPPING_NAME,
     )
-    return save_mapping(mapping)
 
 
 @contextmanager

@@ -36,40 +36,19 @@ class Command:
         )
 
 
+def mode_command(mode: str, key: str, description: str, tooltip: str) -> Command:
+    """A key that shows one of the main screens (an app mode) from anywhere."""
+    return Command(f"app.{mode}", key, f"app.switch_mode('{mode}')", description, tooltip)
+
+
 COMMANDS: tuple[Command, ...] = (
     # Navigation between the main screens, available everywhere.
-    Command(
-        "app.servers",
-        "f2",
-        "app.switch_mode('servers')",
-        "Servers",
-        "Known servers and their status",
-    ),
-    Command("app.batch", "f3", "app.switch_mode('batch')", "Batch", "Jobs of this folder's batch"),
-    Command(
-        "app.server_jobs",
-        "f4",
-        "app.switch_mode('server_jobs')",
-        "Server jobs",
-        "Latest jobs on the active server",
-    ),
-    Command(
-        "app.mapping", "f5", "app.switch_mode('mapping')", "Mapping", "Edit this folder's mapping"
-    ),
-    Command(
-        "app.folders",
-        "f6",
-        "app.switch_mode('folders')",
-        "Folders",
-        "Pick study folders to add to the mapping",
-    ),
-    Command(
-        "app.settings",
-        "f7",
-        "app.switch_mode('settings')",
-        "Settings",
-        "User name, token and job defaults",
-    ),
+    mode_command("servers", "f2", "Servers", "Known servers and their status"),
+    mode_command("batch", "f3", "Batch", "Jobs of this folder's batch"),
+    mode_command("server_jobs", "f4", "Server jobs", "Latest jobs on the active server"),
+    mode_command("mapping", "f5", "Mapping", "Edit this folder's mapping"),
+    mode_command("folders", "f6", "Folders", "Pick study folders to add to the mapping"),
+    mode_command("settings", "f7", "Settings", "User name, token and job defaults"),
     Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
     Command("app.quit", "q", "app.quit", "Quit", "Leave the dashboard"),
     # Job tables (batch and server jobs).
@@ -102,20 +81,12 @@ COMMANDS: tuple[Command, ...] = (
         destructive=True,
     ),
     Command(
-        "jobs.filter",
-        "slash",
-        "filter",
-        "Filter",
-        "Show only jobs with a status or containing text",
+        "jobs.filter", "slash", "filter", "Filter", "Show only jobs with a status or some text"
     ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
-        "jobs.details",
-        "enter",
-        "details",
-        "Details",
-        "Everything about the job, with its full error",
+        "jobs.details", "enter", "details", "Details", "The job's full error and all its fields"
     ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
     Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),

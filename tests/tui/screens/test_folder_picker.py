@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from anonapi_core.demo_data import write_study
 from anonapi_core.mapping import load_mapping
 from anonapi_core.selection import load_selection
 from anonapi_core.settings import Settings
 from anonapi_tui.main import build_app
-from tests.tui.conftest import settle
+from tests.tui.conftest import running, settle
 
 
-async def test_marked_study_folders_get_selections_and_mapping_rows(
-    tmp_path: Path, private_settings: Path
-) -> None:
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A study folder of two DICOM files and a folder of notes, nothing else."""
     folder = tmp_path / "work"
     write_study(
         folder / "a_study", patient_id="P1", patient_name="A^B", n_files=2, rows=16, columns=16
     )
     (folder / "b_notes").mkdir()
     (folder / "b_notes" / "readme.txt").write_text("not DICOM")
+    return folder
+
+
+async def test_marked_study_folders_get_selections_and_mapping_rows(
+    folder: Path, private_settings: Path
+) -> None:
     app = build_app(Settings(path=private_settings), folder, start="folders")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("down", "m", "down", "m")
         assert [p.name for p in app.screen.marked] == ["a_study", "b_notes"]
         await pilot.press("ctrl+s")
@@ -38,15 +45,10 @@ async def test_marked_study_folders_get_selections_and_mapping_rows(
 
 
 async def test_the_mapping_editor_shows_rows_the_picker_added(
-    tmp_path: Path, private_settings: Path
+    folder: Path, private_settings: Path
 ) -> None:
-    folder = tmp_path / "work"
-    write_study(
-        folder / "a_study", patient_id="P1", patient_name="A^B", n_files=1, rows=16, columns=16
-    )
     app = build_app(Settings(path=private_settings), folder, start="mapping")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert app.screen.mapping.rows == []
         await pilot.press("f6")
         await settle(pilot)

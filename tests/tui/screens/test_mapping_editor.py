@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.batch import load_batch
-from anonapi_core.mapping import Mapping, load_mapping, save_mapping
+from anonapi_core.demo import share_mapping
+from anonapi_core.mapping import load_mapping
 from anonapi_core.settings import Settings
 from anonapi_core.testing import EmbeddedServer
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.confirmation import Confirmation
-from tests.tui.conftest import PROJECT, settings_for, settle
-
-SIZE = (120, 34)
+from tests.tui.conftest import running, settings_for, settle
 
 
 @pytest.fixture
@@ -29,17 +28,14 @@ def folder(idle_server: EmbeddedServer, tmp_path: Path) -> Path:
     """A folder with a valid one-row mapping pointing at the server's share."""
     folder = tmp_path / "work"
     folder.mkdir()
-    mapping = Mapping(
+    share_mapping(
+        idle_server,
+        [{"source": "folder:study", "pseudo_name": "PSEUDO1", "description": "first"}],
+        folder / "anon_mapping.csv",
+        source_folder="in",
+        output_folder="out",
         description="Test mapping",
-        options={
-            "root_source_path": idle_server.unc("in"),
-            "project": PROJECT,
-            "destination_path": idle_server.unc("out"),
-        },
-        rows=[{"source": "folder:study", "pseudo_name": "PSEUDO1", "description": "first"}],
-        path=folder / "anon_mapping.csv",
     )
-    save_mapping(mapping)
     return folder
 
 
@@ -55,8 +51,7 @@ async def edit_source(pilot, value: str) -> None:
 
 async def test_unknown_source_type_is_marked_in_its_cell_until_fixed(settings, folder) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert app.screen.problems == []
         await edit_source(pilot, "floder:study")
         assert cell(app, 0, "source").startswith("⚠")
@@ -70,8 +65,7 @@ async def test_unknown_source_type_is_marked_in_its_cell_until_fixed(settings, f
 
 async def test_a_non_unc_destination_option_is_reported(settings, folder) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         app.screen.query_one("#options").focus()
         await pilot.press("down", "down", "right", "enter", "ctrl+u", *"C:/output", "enter")
         assert "'C:/output' is not a UNC path" in str(app.screen.query_one("#problems").render())
@@ -81,8 +75,7 @@ async def test_n_adds_a_row_flagged_for_source_and_pseudonym_and_d_deletes_it(
     settings, folder
 ) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("n")
         assert len(app.screen.mapping.rows) == 2
         assert cell(app, 1, "source") == "⚠ "
@@ -94,8 +87,7 @@ async def test_n_adds_a_row_flagged_for_source_and_pseudonym_and_d_deletes_it(
 
 async def test_ctrl_s_writes_the_edited_mapping(settings, folder) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await edit_source(pilot, "folder:other")
         await pilot.press("ctrl+s")
     saved = load_mapping(folder / "anon_mapping.csv")
@@ -108,8 +100,7 @@ async def test_create_jobs_confirms_creates_on_the_server_and_opens_the_batch(
     settings, folder, idle_server: EmbeddedServer
 ) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert isinstance(app.screen, Confirmation)
@@ -125,8 +116,7 @@ async def test_create_jobs_confirms_creates_on_the_server_and_opens_the_batch(
 
 async def test_create_jobs_is_refused_while_rows_are_invalid(settings, folder, idle_server) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await edit_source(pilot, "floder:study")
         await pilot.press("ctrl+g")
         await settle(pilot)
@@ -136,8 +126,7 @@ async def test_create_jobs_is_refused_while_rows_are_invalid(settings, folder, i
 
 async def test_quitting_with_unsaved_edits_asks_first(settings, folder) -> None:
     app = build_app(settings, folder, start="mapping")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("n", "q")
         assert isinstance(app.screen, Confirmation)
         assert app.screen.question == "Quit without saving the mapping?"

@@ -8,8 +8,9 @@ import pytest
 
 from anonapi_core.settings import Settings, load_settings
 from anonapi_core.testing import EmbeddedServer
+from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
-from tests.tui.conftest import settings_for, settle
+from tests.tui.conftest import running, settings_for, settle
 
 DEAD_URL = "http://127.0.0.1:9"
 
@@ -21,6 +22,12 @@ def settings(idle_server: EmbeddedServer, private_settings: Path) -> Settings:
     return settings
 
 
+@pytest.fixture
+def app(settings: Settings, tmp_path: Path) -> AnonApp:
+    """The dashboard on its servers screen."""
+    return build_app(settings, tmp_path, start="servers")
+
+
 def row(app, name: str) -> list[str]:
     return [
         cell.plain if hasattr(cell, "plain") else str(cell)
@@ -28,12 +35,8 @@ def row(app, name: str) -> list[str]:
     ]
 
 
-async def test_each_server_shows_up_with_latency_or_down_with_the_cause(
-    settings: Settings, tmp_path: Path
-) -> None:
-    app = build_app(settings, tmp_path, start="servers")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+async def test_each_server_shows_up_with_latency_or_down_with_the_cause(app: AnonApp) -> None:
+    async with running(app):
         active, name, _url, status, latency, error = row(app, "local")
         assert (active, status, error) == ("●", "up", "")
         assert latency.endswith(" ms")
@@ -42,12 +45,8 @@ async def test_each_server_shows_up_with_latency_or_down_with_the_cause(
         assert "refused" in error
 
 
-async def test_a_adds_a_server_and_saves_it(
-    settings: Settings, tmp_path: Path, private_settings: Path
-) -> None:
-    app = build_app(settings, tmp_path, start="servers")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+async def test_a_adds_a_server_and_saves_it(app: AnonApp, private_settings: Path) -> None:
+    async with running(app) as pilot:
         await pilot.press("a", *"p02", "enter", *"https://p02.example/api/", "enter")
         await settle(pilot)
         assert load_settings(private_settings).servers["p02"] == "https://p02.example/api"
@@ -55,23 +54,17 @@ async def test_a_adds_a_server_and_saves_it(
 
 
 async def test_enter_activates_the_server_under_the_cursor(
-    settings: Settings, tmp_path: Path, private_settings: Path
+    app: AnonApp, private_settings: Path
 ) -> None:
-    app = build_app(settings, tmp_path, start="servers")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert app.screen.cursor_server == "dead"  # sorted by name
         await pilot.press("enter")
         assert load_settings(private_settings).active_server_name == "dead"
         assert row(app, "dead")[0] == "●"
 
 
-async def test_d_removes_a_server_after_confirmation(
-    settings: Settings, tmp_path: Path, private_settings: Path
-) -> None:
-    app = build_app(settings, tmp_path, start="servers")
-    async with app.run_test(size=(120, 34)) as pilot:
-        await settle(pilot)
+async def test_d_removes_a_server_after_confirmation(app: AnonApp, private_settings: Path) -> None:
+    async with running(app) as pilot:
         await pilot.press("d", "y")
         await settle(pilot)
         assert "dead" not in load_settings(private_settings).servers

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from anonapi_core.demo import sample_jobs
 from anonapi_core.models import JobInfo
@@ -14,16 +18,23 @@ class TableApp(App):
         yield JobsTable()
 
 
+@asynccontextmanager
+async def showing(jobs: list[JobInfo]) -> AsyncIterator[tuple[Pilot, JobsTable]]:
+    """A bare app whose one jobs table shows `jobs`."""
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(JobsTable)
+        table.show_jobs(jobs)
+        yield pilot, table
+
+
 def changed(job: JobInfo, **fields) -> JobInfo:
     return job.model_copy(update=fields)
 
 
 async def test_a_refresh_writes_only_the_cells_that_changed() -> None:
     jobs = sample_jobs(200)
-    app = TableApp()
-    async with app.run_test() as pilot:
-        table = app.query_one(JobsTable)
-        table.show_jobs(jobs)
+    async with showing(jobs) as (pilot, table):
         writes: list[tuple[str, str]] = []
         original = table.update_cell
 
@@ -42,10 +53,7 @@ async def test_a_refresh_writes_only_the_cells_that_changed() -> None:
 
 async def test_rows_of_vanished_jobs_go_and_the_cursor_stays_on_its_job() -> None:
     jobs = sample_jobs(20)
-    app = TableApp()
-    async with app.run_test() as pilot:
-        table = app.query_one(JobsTable)
-        table.show_jobs(jobs)
+    async with showing(jobs) as (pilot, table):
         table.move_cursor(row=10)
         assert table.cursor_job_id == "1010"
         table.show_jobs(jobs[3:] + sample_jobs(2, first_id=5000))
@@ -59,10 +67,7 @@ async def test_server_text_with_markup_is_shown_literally() -> None:
     job = changed(
         sample_jobs(1)[0], description="[/] closes [bold]nothing[/bold]", user_name="[red]x"
     )
-    app = TableApp()
-    async with app.run_test() as pilot:
-        table = app.query_one(JobsTable)
-        table.show_jobs([job])
+    async with showing([job]) as (pilot, table):
         await pilot.pause()
         assert table.get_cell("1000", "description").plain == "[/] closes [bold]nothing[/bold]"
         assert table.get_cell("1000", "user").plain == "[red]x"
@@ -70,10 +75,7 @@ async def test_server_text_with_markup_is_shown_literally() -> None:
 
 async def test_marks_survive_refreshes_and_drop_with_their_jobs() -> None:
     jobs = sample_jobs(10)
-    app = TableApp()
-    async with app.run_test():
-        table = app.query_one(JobsTable)
-        table.show_jobs(jobs)
+    async with showing(jobs) as (_pilot, table):
         table.set_marks(["1001", "1002"])
         table.show_jobs(jobs[2:])
         assert table.marked == {"1002"}
