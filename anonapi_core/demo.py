@@ -72,7 +72,8 @@ def sample_jobs(
 
 @dataclass
 class DemoSession:
-    """A running demo: the server, the folder of the batch and mapping, the settings file.
+    """A running demo: the server, the working folder (the share's `demo` folder, with the
+    studies, the mapping and the batch), the settings file.
 
     The batch starts empty; `create_jobs()` fills it. The dashboard calls it once it shows
     the batch, so the user sees the jobs arrive ACTIVE and move on to DONE or ERROR.
@@ -218,8 +219,9 @@ def demo_session(
         folders = [study.folder for study in studies]
         folders += write_extra_studies(server.share_root, extra_studies)
         settings = demo_settings(server, root / "settings.yml")
-        folder = root / "batch"
-        folder.mkdir(exist_ok=True)
+        # The working folder is the share's study folder, as a researcher's would be: the
+        # folder picker (F6) shows the studies and its rows resolve on the server.
+        folder = server.share_root / "demo"
         mapping_file = demo_mapping(server, folders, notes, folder)
         init_batch(folder, settings.active_server())
         yield DemoSession(server, settings, folder, mapping_file)

@@ -23,6 +23,8 @@ class Command:
     destructive: bool = False
     """Changes jobs on a server or the user's files: hidden and refused in read-only mode."""
     show: bool = True
+    group: Binding.Group | None = None
+    """Keys of one group share one footer label, so the screen's own keys keep their room."""
 
     def binding(self) -> Binding:
         """The Textual binding, carrying the id that `App.set_keymap` remaps by."""
@@ -33,24 +35,29 @@ class Command:
             show=self.show,
             tooltip=self.tooltip,
             id=self.id,
+            group=self.group,
         )
+
+
+SCREENS = Binding.Group("Screens")
 
 
 def mode_command(mode: str, key: str, description: str, tooltip: str) -> Command:
     """A key that shows one of the main screens (an app mode) from anywhere."""
-    return Command(f"app.{mode}", key, f"app.switch_mode('{mode}')", description, tooltip)
+    action = f"app.switch_mode('{mode}')"
+    return Command(f"app.{mode}", key, action, description, tooltip, group=SCREENS)
 
 
 COMMANDS: tuple[Command, ...] = (
-    # Navigation between the main screens, available everywhere.
+    # Available everywhere: help and quit first, so a narrow footer cuts the screen keys instead.
+    Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
+    Command("app.quit", "q", "app.quit", "Quit", "Leave the dashboard"),
     mode_command("servers", "f2", "Servers", "Known servers and their status"),
     mode_command("batch", "f3", "Batch", "Jobs of this folder's batch"),
     mode_command("server_jobs", "f4", "Server jobs", "Latest jobs on the active server"),
     mode_command("mapping", "f5", "Mapping", "Edit this folder's mapping"),
     mode_command("folders", "f6", "Folders", "Pick study folders to add to the mapping"),
     mode_command("settings", "f7", "Settings", "User name, token and job defaults"),
-    Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
-    Command("app.quit", "q", "app.quit", "Quit", "Leave the dashboard"),
     # Job tables (batch and server jobs).
     Command("jobs.mark", "space", "toggle_mark", "Mark", "Mark or unmark the job under the cursor"),
     Command(

@@ -23,6 +23,11 @@ from anonapi_tui.bindings import bindings
 from anonapi_tui.screens.base import CommandScreen, display_path
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 folder`, `2 folders`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class FolderTree(DirectoryTree):
     """Folders only, hidden ones left out: files are the scan's business."""
 
@@ -67,7 +72,7 @@ class FolderPicker(CommandScreen):
                 bar.display = False  # shown from the first progress report of a scan
                 yield bar
                 yield Static("", id="scan-state", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(FolderTree).focus()
@@ -116,7 +121,10 @@ class FolderPicker(CommandScreen):
             self.post_message(self.Finished("", str(e)))
             return
         files = sum(row.dicom_files or 0 for row in added)
-        summary = f"Added {len(added)} folders ({files} DICOM files) to {display_path(path)}"
+        summary = (
+            f"Added {counted(len(added), 'folder')} ({counted(files, 'DICOM file')})"
+            f" to {display_path(path)}"
+        )
         empty = [row.folder.name for row in added if row.folder and not row.dicom_files]
         if empty:
             summary += f"; no DICOM found in: {', '.join(empty)}"

@@ -28,7 +28,7 @@ from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.job_details import JobDetails
 from anonapi_tui.sources import Fetched, JobSource
 from anonapi_tui.widgets.confirmation import Confirmation
-from anonapi_tui.widgets.jobs_table import SORTABLE, JobsTable
+from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary
 
 MAX_BACKOFF_S = 60.0
@@ -98,7 +98,7 @@ class JobsScreen(CommandScreen):
         )
         yield JobsTable(id="jobs")
         yield Static("", id="error", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def ready(self) -> bool:
@@ -303,7 +303,8 @@ class JobsScreen(CommandScreen):
 
     def _announce_sort(self) -> None:
         order = "descending" if self.table.sort_reverse else "ascending"
-        self.summary.show_poll_state(f"sorted by {self.table.sort_column} {order}")
+        heading = next(c.label for c in COLUMNS if c.key == self.table.sort_column)
+        self.summary.show_poll_state(f"sorted by {heading} {order}")
 
     def action_details(self) -> None:
         job_id = self.table.cursor_job_id

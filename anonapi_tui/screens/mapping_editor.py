@@ -104,7 +104,7 @@ class MappingEditor(CommandScreen):
         yield DataTable(id="options", cursor_type="cell", show_header=False)
         yield DataTable(id="grid", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="problems", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

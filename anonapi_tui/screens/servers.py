@@ -45,7 +45,7 @@ class ServersScreen(CommandScreen):
         yield Static("Servers", id="title")
         yield DataTable(id="servers", cursor_type="row", zebra_stripes=True)
         yield Static("", id="servers-state", classes="hint", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

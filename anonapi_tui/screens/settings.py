@@ -54,7 +54,7 @@ class SettingsScreen(CommandScreen):
             defaults = "\n".join(f"{k},{v}" for k, v in self.settings.job_default_parameters)
             yield TextArea(defaults, id="job_defaults")
             yield Static("", id="settings-state", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_save(self) -> None:
         state = self.query_one("#settings-state", Static)

@@ -38,7 +38,7 @@ class StatusSummary(Horizontal):
     DEFAULT_CSS = """
     StatusSummary { height: 1; }
     StatusSummary #counts { width: 1fr; }
-    StatusSummary ProgressBar { width: 36; }
+    StatusSummary ProgressBar { width: auto; }
     StatusSummary #poll-state { width: 28; text-align: right; color: $text-muted; }
     """
 

@@ -54,6 +54,8 @@ async def test_the_mapping_editor_shows_rows_the_picker_added(
         await settle(pilot)
         await pilot.press("down", "m", "ctrl+s")
         await settle(pilot, rounds=5)
+        state = str(app.screen.query_one("#scan-state").render())
+        assert state.startswith("Added 1 folder (2 DICOM files) to ")
         await pilot.press("f5")
         await settle(pilot)
         assert [row["source"] for row in app.screen.mapping.rows] == [

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from rich.console import Console, RenderableType
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 
 from anonapi_core.actions.jobs import cancel_jobs
 from anonapi_core.demo import sample_jobs
@@ -21,6 +22,7 @@ from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from tests.tui.conftest import SIZE, Batch, running, settle, until
+from tests.tui.test_main import svg_text
 
 
 @asynccontextmanager
@@ -146,6 +148,7 @@ async def test_sorting_keeps_the_cursor_on_the_same_job(batch: Batch) -> None:
         assert table.cursor_job_id == job
         await pilot.press("s", "s")  # by date, then status
         assert table.sort_column == "status"
+        assert str(app.screen.query_one("#poll-state").render()) == "sorted by Status ascending"
         assert table.cursor_job_id == job
 
 
@@ -273,3 +276,17 @@ async def test_server_jobs_screen_lists_the_active_servers_latest_jobs_and_acts_
         await settle(pilot)
         assert batch.statuses()[target] == "ACTIVE"
         assert batch.statuses()[batch.ids["ERROR"][0]] == "ERROR"
+
+
+async def test_the_footer_keeps_help_and_quit_on_screen_and_the_progress_shows_a_percentage() -> (
+    None
+):
+    jobs = sample_jobs(40)
+    app = AnonApp({"batch": lambda: JobsScreen(StaticJobSource(jobs))})
+    async with running(app):
+        keys = {key.action: key.region for key in app.screen.query(FooterKey)}
+        palette = keys.pop("command_palette")  # docked right, over whatever is there
+        for action in ("help", "app.quit"):
+            assert keys[action].right <= palette.x, f"{action} is cut off the footer"
+        finished = sum(job.status in ("DONE", "ERROR", "INACTIVE") for job in jobs)
+        assert f"{finished / len(jobs):.0%}" in svg_text(app.export_screenshot())
