@@ -98,7 +98,9 @@ class JobsScreen(CommandScreen):
         )
         yield JobsTable(id="jobs")
         yield Static("", id="error", markup=False)
-        yield Footer(compact=True)
+        # No palette key here: this footer fills the line, and the docked key let the keys
+        # under it show through. `?` help names ctrl+p.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def ready(self) -> bool:
