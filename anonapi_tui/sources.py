@@ -26,6 +26,8 @@ class Fetched:
 
     jobs: list[JobInfo]
     not_found: list[str] = field(default_factory=list)
+    title: str | None = None
+    """A new title for the screen (the server jobs screen names the server it asked)."""
 
 
 class JobSource(Protocol):
@@ -63,7 +65,9 @@ class ServerJobSource:
     def fetch(self) -> Fetched:
         from anonapi_core.actions.jobs import latest_jobs
 
-        return Fetched(latest_jobs(self.settings, self.server))
+        server = self.server
+        jobs = latest_jobs(self.settings, server)
+        return Fetched(jobs, title=f"Latest jobs on {server.name} ({server.url})")
 
     def reset(self, job_ids: Sequence[str]) -> list[JobResult]:
         from anonapi_core.actions.jobs import reset_jobs

@@ -199,6 +199,9 @@ class JobsScreen(CommandScreen):
             return
         self.table.show_jobs(fetched.jobs)
         self.summary.show_counts(self.table.counts(), len(fetched.not_found))
+        if fetched.title is not None and fetched.title != self.title:
+            self.title = fetched.title
+            self.query_one("#title", Static).update(fetched.title)
 
     def _show_error(self, error: str | None) -> None:
         line = self.query_one("#error", Static)

@@ -263,6 +263,8 @@ async def test_server_jobs_screen_lists_the_active_servers_latest_jobs_and_acts_
 ) -> None:
     app = batch_app(batch, start="server_jobs")
     async with running(app) as pilot:
+        title = str(app.screen.query_one("#title").render())
+        assert title == f"Latest jobs on local ({batch.server.url})"
         table = app.screen.table
         assert set(batch.ids["ERROR"] + batch.ids["ACTIVE"]) <= set(table.visible_ids)
         await pilot.press("slash", *"error", "enter")
