@@ -20,6 +20,7 @@ from textual.widgets import DirectoryTree, Footer, ProgressBar, Static
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
+from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
 
 
@@ -46,11 +47,8 @@ class FolderPicker(CommandScreen):
             self.done = done
             self.total = total
 
-    class Finished(Message):
-        def __init__(self, summary: str, error: str | None) -> None:
-            super().__init__()
-            self.summary = summary
-            self.error = error
+    class Finished(Outcome[str]):
+        """A one-line summary of what was added, or why nothing was."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
         super().__init__()
@@ -118,7 +116,7 @@ class FolderPicker(CommandScreen):
             path = mapping.path if mapping.path and mapping.path.exists() else save_mapping(mapping)
             added = add_study_folders(path, folders, progress=progress)
         except AnonAPIError as e:
-            self.post_message(self.Finished("", str(e)))
+            self.post_message(self.Finished(None, str(e)))
             return
         files = sum(row.dicom_files or 0 for row in added)
         summary = (
@@ -128,7 +126,7 @@ class FolderPicker(CommandScreen):
         empty = [row.folder.name for row in added if row.folder and not row.dicom_files]
         if empty:
             summary += f"; no DICOM found in: {', '.join(empty)}"
-        self.post_message(self.Finished(summary, None))
+        self.post_message(self.Finished(summary))
 
     def on_folder_picker_progress(self, message: Progress) -> None:
         bar = self.query_one(ProgressBar)
@@ -143,7 +141,7 @@ class FolderPicker(CommandScreen):
         if message.error:
             state.update(f"Error: {message.error}")
             return
-        state.update(message.summary)
+        state.update(message.result or "")
         self.marked.clear()
         self._show_marked()
         self.query_one(FolderTree).reload()

@@ -16,12 +16,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobInfo
+from anonapi_tui.messages import Outcome
 from anonapi_tui.sources import JobSource
 from anonapi_tui.widgets.jobs_table import STATUS_STYLES
 
@@ -99,11 +99,8 @@ class JobDetails(ModalScreen[None]):
         )
     ]
 
-    class Loaded(Message):
-        def __init__(self, job: JobInfo | None, error: str | None) -> None:
-            super().__init__()
-            self.job = job
-            self.error = error
+    class Loaded(Outcome[JobInfo]):
+        """The extended record, or why it could not be fetched."""
 
     def __init__(self, source: JobSource, job: JobInfo) -> None:
         super().__init__()
@@ -126,17 +123,17 @@ class JobDetails(ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="details")
     def _load(self) -> None:
         try:
-            self.post_message(self.Loaded(self.source.details(str(self.job.job_id)), None))
+            self.post_message(self.Loaded(self.source.details(str(self.job.job_id))))
         except (AnonAPIError, OSError) as e:
             self.post_message(self.Loaded(None, str(e)))
 
     def on_job_details_loaded(self, message: Loaded) -> None:
         state = self.query_one("#details-state", Static)
-        if message.job is None:
+        if message.result is None:
             state.update(Text(f"Could not load details: {message.error}"))
             return
-        self.job = message.job
-        self.query_one("#error-text", Static).update(headline(message.job))
-        self.query_one("#user-fields", Static).update(user_fields(message.job))
-        self.query_one("#other-fields", Static).update(other_fields(message.job))
+        self.job = job = message.result
+        self.query_one("#error-text", Static).update(headline(job))
+        self.query_one("#user-fields", Static).update(user_fields(job))
+        self.query_one("#other-fields", Static).update(other_fields(job))
         state.update("up/down/page keys scroll, escape closes")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from anonapi_core.exceptions import AnonAPIError
@@ -29,6 +28,7 @@ from anonapi_core.mapping import (
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
+from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
 from anonapi_tui.screens.jobs import JobsScreen, plural
 from anonapi_tui.widgets.cell_editor import CellEditor
@@ -75,17 +75,11 @@ class MappingEditor(CommandScreen):
 
     BINDINGS = bindings("mapping")
 
-    class Planned(Message):
-        def __init__(self, plan: CreationPlan | None, error: str | None) -> None:
-            super().__init__()
-            self.plan = plan
-            self.error = error
+    class Planned(Outcome["CreationPlan"]):  # a string: the class is imported lazily
+        """What creating jobs would do, or why it cannot."""
 
-    class Created(Message):
-        def __init__(self, report: CreationReport | None, error: str | None) -> None:
-            super().__init__()
-            self.report = report
-            self.error = error
+    class Created(Outcome["CreationReport"]):
+        """Which jobs were created and which failed, or why none could be."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
         super().__init__()
@@ -327,12 +321,12 @@ class MappingEditor(CommandScreen):
         from anonapi_core.actions.create import plan_jobs
 
         try:
-            self.post_message(self.Planned(plan_jobs(self.settings, path, self.folder), None))
+            self.post_message(self.Planned(plan_jobs(self.settings, path, self.folder)))
         except AnonAPIError as e:
             self.post_message(self.Planned(None, str(e)))
 
     def on_mapping_editor_planned(self, message: Planned) -> None:
-        plan = message.plan
+        plan = message.result
         if plan is None:
             self.notify(f"Cannot create jobs: {message.error}", severity="error", markup=False)
             return
@@ -358,12 +352,12 @@ class MappingEditor(CommandScreen):
         from anonapi_core.actions.create import execute_plan
 
         try:
-            self.post_message(self.Created(execute_plan(self.settings, plan), None))
+            self.post_message(self.Created(execute_plan(self.settings, plan)))
         except AnonAPIError as e:
             self.post_message(self.Created(None, str(e)))
 
     async def on_mapping_editor_created(self, message: Created) -> None:
-        report = message.report
+        report: CreationReport | None = message.result
         if report is None:
             self.notify(f"Creating jobs failed: {message.error}", severity="error", markup=False)
             return
