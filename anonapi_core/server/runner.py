@@ -125,7 +125,9 @@ def start_in_background(
 ) -> BackgroundServer:
     """Start the API on a thread (port 0: a free port) and the workers; return once it listens."""
     config, store = _open(home)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Name the protocol: asyncio turns on TCP_NODELAY only for sockets created with IPPROTO_TCP,
+    # and without it every kept-alive response waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform != "win32":  # on Windows this option would let two servers share a port
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
