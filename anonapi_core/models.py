@@ -14,6 +14,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from anonapi_core.exceptions import APIParseResponseError
+from anonapi_core.remote_server import RemoteAnonServer, Server
+
+__all__ = [
+    "CORE_FIELDS",
+    "EXTENDED_FIELDS",
+    "JobInfo",
+    "JobStatus",
+    "RemoteAnonServer",
+    "Server",
+    "parse_job_list",
+]
 
 
 class JobStatus(StrEnum):
@@ -137,19 +148,3 @@ def parse_job_list(data: Any) -> list[JobInfo]:
     if not isinstance(data, Mapping):
         raise APIParseResponseError(f"Expected jobs keyed by id, got {type(data).__name__}")
     return [JobInfo.parse(value) for value in data.values()]
-
-
-class Server(BaseModel):
-    """An anonymization server the user knows: a short name and the API's base URL."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    url: str
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.url}"
-
-
-RemoteAnonServer = Server
-"""The original library's name for a server, kept so library users can migrate."""

@@ -23,14 +23,17 @@ except SystemExit:
 print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))
 """
 
+# What a command that sends nothing to a server does not need either.
+WIRE = ("pydantic", "httpx")
+
 
 def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "ANONAPI_SETTINGS": str(tmp_path / "settings.yml"), "LC_ALL": "C"}
 
 
-def _imported(tmp_path: Path, *args: str) -> list[str]:
+def _imported(tmp_path: Path, *args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *args],
+        [sys.executable, "-c", PROBE.format(heavy=set(heavy)), *args],
         cwd=tmp_path,
         env=_env(tmp_path),
         capture_output=True,
@@ -54,6 +57,12 @@ def test_batch_status_imports_no_heavy_package(tmp_path: Path) -> None:
     _write_batch_of_an_unreachable_server(tmp_path)
 
     assert _imported(tmp_path, "batch", "status") == []
+
+
+def test_status_of_an_empty_batch_loads_no_wire_models_nor_http_client(tmp_path: Path) -> None:
+    (tmp_path / ".anonbatch").write_text("job_ids: []\nserver: {name: s, url: 'http://h'}\n")
+
+    assert _imported(tmp_path, "batch", "status", heavy=HEAVY + WIRE) == []
 
 
 @pytest.fixture
