@@ -110,3 +110,25 @@ def test_edit_without_an_editor_says_so(
 
     assert result.exit_code == 1
     assert f"Could not open an editor for {settings_file}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["server", "remove", "nosuch"], "nosuch"),
+        (["server", "activate", "nosuch"], "nosuch"),
+        (["select", "status"], "There is no file selection"),
+        (["select", "edit"], "There is no file selection"),
+        (["batch", "delete", "--yes"], "No batch defined"),
+        (["batch", "info"], "No batch defined"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_commands_on_something_that_does_not_exist_fail_with_one_line(
+    anon: Anon, command: list[str], message: str
+) -> None:
+    result = anon(*command)
+
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
