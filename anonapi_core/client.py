@@ -117,7 +117,6 @@ class WebAPIClient(_PooledConnection):
     ):
         self.hostname = hostname
         self.username = username
-        self._token = token
         self.timeout = timeout
         self._http = httpx.Client(
             verify=validate_https,
