@@ -1,8 +1,10 @@
 """Finding DICOM files in study folders.
 
-Study folders live on SMB shares where every directory listing and every file open is a
-network round trip, so listing and checking run in a thread pool (the GIL is released while
-waiting on the share) and each file is read once, for its first few hundred bytes only.
+Study folders live on local disks, where a file check takes microseconds and a thread pool
+only costs (GIL, queue and lock traffic), or on SMB shares, where every directory listing and
+every file open is a network round trip and a pool overlaps the waits (the GIL is released
+while waiting). So a scan starts on the calling thread and moves to a pool when its timings
+show a share; each file is read once, for its first few hundred bytes only.
 Paths are built as strings during the walk; relativising `Path` objects afterwards was a
 large part of the original's cost.
 """
@@ -14,6 +16,8 @@ import os
 import queue
 import re
 import struct
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +31,18 @@ HEADER_SIZE = 256
 
 CHECK_CHUNK = 128
 """Files per check task: large enough that pool overhead is small, small enough to spread."""
+
+MIN_SAMPLE = 16
+"""Files checked before judging the check time; also the size of the first check task, so a
+slow share is recognised after a few round trips rather than a whole chunk of them."""
+
+SLOW_CHECK_SECONDS = 0.0005
+"""Mean time per file check above which the scan moves to threads. A warm local check takes
+about 5 us, a cold local one well under this; a check on a share takes a round trip or more."""
+
+SLOW_LISTING_SECONDS = 0.02
+"""Mean time per folder listing above which the scan moves to threads (a local listing of a
+thousand entries takes about a millisecond)."""
 
 _MAGIC_OFFSET = 128
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
@@ -47,7 +63,7 @@ def is_dicom(path: str | os.PathLike) -> bool:
     raw dataset without preamble whose first data elements are plausible group 0x0002 or
     0x0008 elements in implicit or explicit little endian. Unreadable files are not DICOM."""
     try:
-        return is_dicom_header(_read_header(path))
+        return is_dicom_header(read_header(path))
     except OSError:
         return False
 
@@ -96,7 +112,8 @@ def _element_end(header: bytes, offset: int, previous: int | None) -> tuple[int,
     return start + length, tag
 
 
-def _read_header(path: str | os.PathLike) -> bytes:
+def read_header(path: str | os.PathLike) -> bytes:
+    """The first `HEADER_SIZE` bytes of a file (fewer if it is shorter)."""
     fd = os.open(path, _OPEN_FLAGS)
     try:
         return os.read(fd, HEADER_SIZE)
@@ -194,9 +211,13 @@ def _scan(
     max_workers: int,
     raise_errors: bool = False,
 ) -> list[FolderScan]:
-    """Walk all folders concurrently and, with `check`, check their files in chunks.
+    """Walk all folders and, with `check`, check their files in chunks.
 
-    Workers only do I/O and return results through a queue; all bookkeeping happens in the
+    The work starts on the calling thread, which is fastest on a local disk (a pool only adds
+    GIL, queue and lock traffic to microsecond opens). The listings and checks are timed, and
+    once they show the latency of a network share (`SLOW_CHECK_SECONDS` per file opened,
+    `SLOW_LISTING_SECONDS` per folder listed) the remaining work moves to a thread pool,
+    where the waits on the share overlap. Workers only do I/O; all bookkeeping happens in the
     calling thread, so no locks are needed and `progress` runs where the caller expects it.
     FolderScan.dicom_files receives the accepted files: every matching file without `check`.
     """
@@ -205,58 +226,115 @@ def _scan(
     max_depth = None if recurse else len(_pattern_parts(pattern)) - 1
     bases = [os.fspath(f) for f in folders]
     scans = [FolderScan(folder=f) for f in folders]
-    results: queue.SimpleQueue = queue.SimpleQueue()
-    pending = 0
+    tasks: deque[tuple[int, Callable, object]] = deque(
+        (index, _list_dir, "") for index in range(len(folders))
+    )
+    latency = _Latency()
     total = done = 0
+    probe_queued = False
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+    def chunked(files: list[str]) -> Iterable[list[str]]:
+        """Check tasks for the files; the first of the scan is small to judge latency early."""
+        nonlocal probe_queued
+        first = 0
+        if not probe_queued and files:
+            probe_queued = True
+            first = MIN_SAMPLE
+            yield files[:first]
+        for start in range(first, len(files), CHECK_CHUNK):
+            yield files[start : start + CHECK_CHUNK]
 
-        def submit(index: int, fn: Callable, *args) -> None:
-            nonlocal pending
-            pending += 1
-            future = pool.submit(fn, bases[index], *args)
-            future.add_done_callback(lambda f: results.put((index, fn, f)))
+    def handle(index: int, fn: Callable, result) -> None:
+        nonlocal total, done
+        scan = scans[index]
+        if fn is _list_dir:
+            files, subdirs, error = result
+            if error and raise_errors:
+                raise SelectionError(error)
+            if error:
+                scan.errors.append(error)
+            tasks.extend(
+                (index, _list_dir, rel)
+                for rel in subdirs
+                if max_depth is None or rel.count("/") < max_depth
+            )
+            if matches is not None:
+                files = [rel for rel in files if matches(rel)]
+            total += len(files)
+            scan.candidates += len(files)
+            if check:
+                tasks.extend((index, _check_files, chunk) for chunk in chunked(files))
+            else:
+                scan.dicom_files.extend(files)
+                done += len(files)
+        else:
+            checked, accepted, errors = result
+            scan.dicom_files.extend(accepted)
+            scan.errors.extend(errors)
+            done += checked
+        if progress is not None:
+            progress(done, total)
 
-        try:
-            for index in range(len(folders)):
-                submit(index, _list_dir, "")
-            while pending:
-                index, fn, future = _next_result(results)
-                pending -= 1
-                scan = scans[index]
-                if fn is _list_dir:
-                    files, subdirs, error = future.result()
-                    if error and raise_errors:
-                        raise SelectionError(error)
-                    if error:
-                        scan.errors.append(error)
-                    for rel in subdirs:
-                        if max_depth is None or rel.count("/") < max_depth:
-                            submit(index, _list_dir, rel)
-                    if matches is not None:
-                        files = [rel for rel in files if matches(rel)]
-                    total += len(files)
-                    scan.candidates += len(files)
-                    if not check:
-                        scan.dicom_files.extend(files)
-                        done += len(files)
-                    for start in range(0, len(files) if check else 0, CHECK_CHUNK):
-                        submit(index, _check_files, files[start : start + CHECK_CHUNK])
-                else:
-                    checked, accepted, errors = future.result()
-                    scan.dicom_files.extend(accepted)
-                    scan.errors.extend(errors)
-                    done += checked
-                if progress is not None:
-                    progress(done, total)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    while tasks and not latency.slow:
+        index, fn, arg = tasks.popleft()
+        started = time.perf_counter()
+        result = fn(bases[index], arg)
+        latency.add(fn, arg, time.perf_counter() - started)
+        handle(index, fn, result)
+    if tasks:
+        _run_in_pool(tasks, bases, handle, max_workers)
 
     for scan in scans:
         scan.dicom_files.sort()
         scan.errors.sort()
     return scans
+
+
+@dataclass
+class _Latency:
+    """Running averages of the time per file checked and per folder listed on this thread."""
+
+    check_seconds: float = 0.0
+    checked: int = 0
+    listing_seconds: float = 0.0
+    listed: int = 0
+    slow: bool = False
+
+    def add(self, fn: Callable, arg: object, seconds: float) -> None:
+        if fn is _check_files:
+            self.check_seconds += seconds
+            self.checked += len(arg)  # type: ignore[arg-type]
+        else:
+            self.listing_seconds += seconds
+            self.listed += 1
+        self.slow = (
+            self.checked >= MIN_SAMPLE and self.check_seconds > SLOW_CHECK_SECONDS * self.checked
+        ) or (self.listed >= 2 and self.listing_seconds > SLOW_LISTING_SECONDS * self.listed)
+
+
+def _run_in_pool(
+    tasks: deque[tuple[int, Callable, object]],
+    bases: list[str],
+    handle: Callable[[int, Callable, object], None],
+    max_workers: int,
+) -> None:
+    """Run the tasks, and those `handle` adds to `tasks`, in a thread pool until none are left."""
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    pending = 0
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        try:
+            while tasks or pending:
+                while tasks:
+                    index, fn, arg = tasks.popleft()
+                    future = pool.submit(fn, bases[index], arg)
+                    future.add_done_callback(lambda f, i=index, fn=fn: results.put((i, fn, f)))
+                    pending += 1
+                index, fn, future = _next_result(results)
+                pending -= 1
+                handle(index, fn, future.result())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _next_result(results: queue.SimpleQueue):
@@ -297,7 +375,7 @@ def _check_files(base: str, rels: list[str]) -> tuple[int, list[str], list[str]]
     errors: list[str] = []
     for rel in rels:
         try:
-            header = _read_header(os.path.join(base, rel))
+            header = read_header(os.path.join(base, rel))
         except OSError as e:
             errors.append(f"{rel}: {e.strerror or e}")
             continue

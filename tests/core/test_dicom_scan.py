@@ -2,6 +2,8 @@
 
 import io
 import random
+import threading
+import time
 from pathlib import Path, PureWindowsPath
 
 import pytest
@@ -207,14 +209,14 @@ def test_missing_folder_is_refused_before_scanning(tmp_path: Path):
 
 
 def test_files_that_cannot_be_read_are_reported(tree: Path, monkeypatch):
-    real = dicom_scan._read_header
+    real = dicom_scan.read_header
 
     def flaky(path):
         if path.endswith("2.dcm"):
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(dicom_scan, "_read_header", flaky)
+    monkeypatch.setattr(dicom_scan, "read_header", flaky)
     (scan,) = find_dicom_files([tree])
     assert scan.dicom_files == ["a/1"]
     assert scan.errors == ["a/2.dcm: Permission denied"]
@@ -252,3 +254,42 @@ def test_progress_completes_without_opening_files(tree: Path):
     calls = []
     find_dicom_files([tree], check_dicom=False, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (3, 3)
+
+
+@pytest.fixture
+def studies(tmp_path: Path, part10: bytes) -> list[Path]:
+    """Two study folders of 40 DICOM files each: more than one check task per folder."""
+    folders = [tmp_path / f"study{i}" for i in range(2)]
+    for folder in folders:
+        folder.mkdir()
+        for n in range(40):
+            (folder / f"{n:02d}.dcm").write_bytes(part10)
+    return folders
+
+
+def _threads_that_check(monkeypatch, delay: float) -> set[int]:
+    """Record which threads read headers, each read taking at least `delay` seconds."""
+    real = dicom_scan.read_header
+    threads: set[int] = set()
+
+    def recording(path):
+        threads.add(threading.get_ident())
+        time.sleep(delay)
+        return real(path)
+
+    monkeypatch.setattr(dicom_scan, "read_header", recording)
+    return threads
+
+
+def test_scan_of_slow_files_moves_to_threads(studies: list[Path], monkeypatch):
+    threads = _threads_that_check(monkeypatch, delay=4 * dicom_scan.SLOW_CHECK_SECONDS)
+    scans = find_dicom_files(studies)
+    assert threads - {threading.get_ident()}
+    assert [len(s.dicom_files) for s in scans] == [40, 40]
+
+
+def test_scan_of_fast_files_stays_on_the_calling_thread(studies: list[Path], monkeypatch):
+    threads = _threads_that_check(monkeypatch, delay=0)
+    scans = find_dicom_files(studies)
+    assert threads == {threading.get_ident()}
+    assert [len(s.dicom_files) for s in scans] == [40, 40]
