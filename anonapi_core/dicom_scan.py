@@ -373,9 +373,10 @@ def _list_dir(base: str, rel: str) -> tuple[list[str], list[str], str | None]:
 def _check_files(base: str, rels: list[str]) -> tuple[int, list[str], list[str]]:
     accepted: list[str] = []
     errors: list[str] = []
+    prefix = os.path.join(base, "")  # joined once: a join per file was a tenth of the check
     for rel in rels:
         try:
-            header = read_header(os.path.join(base, rel))
+            header = read_header(prefix + rel)
         except OSError as e:
             errors.append(f"{rel}: {e.strerror or e}")
             continue

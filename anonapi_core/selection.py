@@ -79,11 +79,17 @@ def selection_for_folder(folder: Path) -> FileSelection:
 
 
 _ABSOLUTE = re.compile(r"/|[A-Za-z]:/")
+_PART = r"(?!\.\.?(?:/|\Z))[^/\\]+"  # a name that is not `.` or `..`
+_CLEAN = re.compile(rf"(?![A-Za-z]:/){_PART}(?:/{_PART})*\Z")
+"""A path that `_relative` would return unchanged: relative, `/`-separated, no empty, `.` or
+`..` parts. Every path a scan finds is one, so one regex match decides for most paths."""
 
 
 def _relative(root: Path, path: str | PurePath) -> str:
     """`path` as a clean relative `/` path; plain strings only (no PurePath per path: this
     runs for every file of a scan)."""
+    if isinstance(path, str) and _CLEAN.match(path):
+        return path
     text = (path if isinstance(path, str) else str(path)).replace("\\", "/")
     if _ABSOLUTE.match(text):
         try:
@@ -175,12 +181,15 @@ def selection_yaml(selection: FileSelection) -> str:
 _PLAIN = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./()+=\-]*(?: [A-Za-z0-9_./()+=\-]+)*")
 _STRING_TAG = "tag:yaml.org,2002:str"
 _resolver = yaml.resolver.Resolver()
+_RESOLVED_FIRST = frozenset(_resolver.yaml_implicit_resolvers)
+"""The first characters for which the resolver has any pattern: a plain value starting with
+another is always a string, without trying the patterns (a selection writes thousands)."""
 
 
 def _scalar(value: str) -> str:
-    if (
-        _PLAIN.fullmatch(value)
-        and _resolver.resolve(yaml.ScalarNode, value, (True, False)) == _STRING_TAG
+    if _PLAIN.fullmatch(value) and (
+        value[:1] not in _RESOLVED_FIRST
+        or _resolver.resolve(yaml.ScalarNode, value, (True, False)) == _STRING_TAG
     ):
         return value
     if value.isascii() and value.isprintable():
