@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class FileSelection:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
-        self.selected_paths = sorted({_relative(self.root, p) for p in self.selected_paths})
+        self.selected_paths = sorted(set(_relative_all(self.root, self.selected_paths)))
 
     @property
     def path(self) -> Path:
@@ -49,13 +50,13 @@ class FileSelection:
         """Add paths (relative to root, or absolute inside it); returns how many were new."""
         before = len(self.selected_paths)
         merged = set(self.selected_paths)
-        merged.update(_relative(self.root, p) for p in paths)
+        merged.update(_relative_all(self.root, paths))
         self.selected_paths = sorted(merged)
         return len(self.selected_paths) - before
 
     def remove(self, paths: Iterable[str | PurePath]) -> int:
         """Remove paths; returns how many were in the selection."""
-        drop = {_relative(self.root, p) for p in paths}
+        drop = set(_relative_all(self.root, paths))
         before = len(self.selected_paths)
         self.selected_paths = [p for p in self.selected_paths if p not in drop]
         return before - len(self.selected_paths)
@@ -83,6 +84,20 @@ _PART = r"(?!\.\.?(?:/|\Z))[^/\\]+"  # a name that is not `.` or `..`
 _CLEAN = re.compile(rf"(?![A-Za-z]:/){_PART}(?:/{_PART})*\Z")
 """A path that `_relative` would return unchanged: relative, `/`-separated, no empty, `.` or
 `..` parts. Every path a scan finds is one, so one regex match decides for most paths."""
+_LINE_PART = r"(?!\.\.?[/\n])[^/\\\n]+"
+_CLEAN_LINES = re.compile(rf"(?:(?![A-Za-z]:/){_LINE_PART}(?:/{_LINE_PART})*\n)*")
+"""`_CLEAN` for each line of newline-terminated lines."""
+
+
+def _relative_all(root: Path, paths: Iterable[str | PurePath]) -> list[str]:
+    """`_relative` of each path. The paths of a scan (thousands, all clean relative strings) are
+    checked by one regex over all of them, instead of a call per path."""
+    paths = list(paths)
+    try:
+        clean = bool(paths) and _CLEAN_LINES.fullmatch("\n".join(paths) + "\n")  # type: ignore[arg-type]
+    except TypeError:  # not all strings
+        clean = False
+    return paths if clean else [_relative(root, p) for p in paths]  # type: ignore[return-value]
 
 
 def _relative(root: Path, path: str | PurePath) -> str:
@@ -167,9 +182,15 @@ def selection_yaml(selection: FileSelection) -> str:
         f"description: {_scalar(selection.description)}",
         f"id: {_scalar(selection.id)}",
     ]
-    if selection.selected_paths:
+    paths = selection.selected_paths
+    if paths:
         lines.append("selected_paths:")
-        lines.extend(f"- {_scalar(p)}" for p in selection.selected_paths)
+        joined = "\n".join(paths) + "\n"
+        # the usual case, in one regex (a path with a newline would pass as two lines)
+        if joined.count("\n") == len(paths) and _PLAIN_STRING_LINES.fullmatch(joined):
+            lines.append("- " + joined.replace("\n", "\n- ")[:-3])
+        else:
+            lines.extend(f"- {_scalar(p)}" for p in paths)
     else:
         lines.append("selected_paths: []")
     return "\n".join(lines) + "\n"
@@ -178,12 +199,18 @@ def selection_yaml(selection: FileSelection) -> str:
 # Plain (unquoted) YAML is only safe for a conservative ASCII alphabet that cannot start an
 # indicator or contain `: ` / ` #`; and only if YAML would not read it back as a number, a
 # boolean, null or a date, which the resolver decides exactly as the reader will.
-_PLAIN = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./()+=\-]*(?: [A-Za-z0-9_./()+=\-]+)*")
+_PLAIN_REST = r"[A-Za-z0-9_./()+=\-]*(?: [A-Za-z0-9_./()+=\-]+)*"
+_PLAIN = re.compile(rf"[A-Za-z0-9_.]{_PLAIN_REST}")
 _STRING_TAG = "tag:yaml.org,2002:str"
 _resolver = yaml.resolver.Resolver()
 _RESOLVED_FIRST = frozenset(_resolver.yaml_implicit_resolvers)
 """The first characters for which the resolver has any pattern: a plain value starting with
 another is always a string, without trying the patterns (a selection writes thousands)."""
+_UNRESOLVED_FIRST = "".join(
+    sorted(set(string.ascii_letters + string.digits + "_.") - _RESOLVED_FIRST)
+)
+_PLAIN_STRING_LINES = re.compile(rf"(?:[{re.escape(_UNRESOLVED_FIRST)}]{_PLAIN_REST}\n)*")
+"""Newline-terminated lines that are each plain and start with such a character."""
 
 
 def _scalar(value: str) -> str:

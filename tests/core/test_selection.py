@@ -131,3 +131,24 @@ def test_selection_for_folder_extends_an_existing_selection(tmp_path: Path):
     (tmp_path / "fileselection.txt").write_text("- not a selection\n")
     with pytest.raises(SelectionError):
         selection_for_folder(tmp_path)
+
+
+def test_plain_names_are_written_unquoted_and_read_back(tmp_path: Path):
+    paths = ["series0/IM 0001", "series1/1.2.840.5", "yes/no", "_x/(1)+2=3"]
+    text = selection_yaml(FileSelection(root=tmp_path, selected_paths=paths, id="x"))
+    assert text.endswith(
+        "selected_paths:\n- _x/(1)+2=3\n- series0/IM 0001\n- series1/1.2.840.5\n- yes/no\n"
+    )
+    assert yaml.safe_load(text)["selected_paths"] == sorted(paths)
+
+
+def test_a_name_with_a_newline_among_plain_names_is_quoted(tmp_path: Path):
+    paths = ["a/1", "b\nc", "d/2"]
+    text = selection_yaml(FileSelection(root=tmp_path, selected_paths=paths, id="x"))
+    assert yaml.safe_load(text)["selected_paths"] == paths
+
+
+def test_a_parent_reference_among_clean_paths_is_refused(tmp_path: Path):
+    selection = FileSelection(root=tmp_path, id="x")
+    with pytest.raises(SelectionError, match="not a file path"):
+        selection.add([f"a/{n}" for n in range(100)] + ["a/../../b"])
