@@ -90,3 +90,46 @@ def test_a_status_name_filters_by_status_and_other_text_by_substring() -> None:
     assert row_matches(row, "series 3]")
     assert not row_matches(row, "series 4")
     assert row_matches(row, "")
+
+
+def expected_order(jobs: list[JobInfo], reverse: bool = False) -> list[str]:
+    """Ids by status (case-blind), ties in the order the jobs were first shown."""
+    return [str(j.job_id) for j in sorted(jobs, key=lambda j: j.status.casefold(), reverse=reverse)]
+
+
+async def test_a_table_sorted_by_status_stays_sorted_when_statuses_change() -> None:
+    jobs = sample_jobs(60)
+    async with showing(jobs) as (pilot, table):
+        table.sort_by("status")
+        table.move_cursor(row=table.get_row_index("1007"))
+        for reverse in (False, True):
+            for index in (7, 8, 30, 59):
+                status = "DONE" if jobs[index].status != "DONE" else "ERROR"
+                jobs[index] = changed(jobs[index], status=status)
+            table.show_jobs(jobs)
+            await pilot.pause()
+            assert table.visible_ids == expected_order(jobs, reverse)
+            assert table.cursor_job_id == "1007"
+            table.sort_by("status")  # the same column again: reversed for the next round
+
+
+async def test_new_and_vanished_jobs_keep_a_sorted_table_in_order() -> None:
+    jobs = sample_jobs(12)
+    async with showing(jobs) as (pilot, table):
+        table.sort_by("job_id")
+        table.sort_by("job_id")  # descending, numerically: 999 sorts below 1000
+        table.show_jobs(jobs[3:] + sample_jobs(1, first_id=999) + sample_jobs(1, first_id=5000))
+        await pilot.pause()
+        assert table.visible_ids == ["5000", *(str(i) for i in range(1011, 1002, -1)), "999"]
+
+
+async def test_a_refresh_that_changes_no_sorted_column_keeps_the_order() -> None:
+    jobs = sample_jobs(30)
+    async with showing(jobs) as (pilot, table):
+        table.sort_by("status")
+        before = table.visible_ids
+        jobs[4] = changed(jobs[4], files_processed=7, description="moved on")
+        table.show_jobs(jobs)
+        await pilot.pause()
+        assert table.visible_ids == before == expected_order(jobs)
+        assert table.get_cell("1004", "description").plain == "moved on"
