@@ -358,11 +358,12 @@ def _list_dir(base: str, rel: str) -> tuple[list[str], list[str], str | None]:
                 name = entry.name
                 if name.startswith("."):
                     continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
+                try:  # files first: most entries are, and neither test needs a stat call
+                    if entry.is_file():
+                        if name != SELECTION_FILE_NAME:
+                            files.append(prefix + name)
+                    elif entry.is_dir(follow_symlinks=False):
                         subdirs.append(prefix + name)
-                    elif entry.is_file() and name != SELECTION_FILE_NAME:
-                        files.append(prefix + name)
                 except OSError:
                     continue  # vanished or a dangling link: nothing to select
     except OSError as e:
@@ -380,8 +381,8 @@ def _check_files(base: str, rels: list[str]) -> tuple[int, list[str], list[str]]
         except OSError as e:
             errors.append(f"{rel}: {e.strerror or e}")
             continue
-        if is_dicom_header(header):
-            accepted.append(rel)
+        if header[_MAGIC_OFFSET : _MAGIC_OFFSET + 4] == b"DICM" or is_dicom_header(header):
+            accepted.append(rel)  # (the usual Part-10 file is decided without a call)
     return len(rels), accepted, errors
 
 
