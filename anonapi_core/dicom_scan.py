@@ -19,7 +19,6 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -319,6 +318,9 @@ def _run_in_pool(
     max_workers: int,
 ) -> None:
     """Run the tasks, and those `handle` adds to `tasks`, in a thread pool until none are left."""
+    # imported here: a scan of a local disk never needs it, so a CLI run does not load it
+    from concurrent.futures import ThreadPoolExecutor
+
     results: queue.SimpleQueue = queue.SimpleQueue()
     pending = 0
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
