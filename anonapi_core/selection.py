@@ -9,20 +9,18 @@ representer, which was the original's biggest cost when scanning.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import string
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-import yaml
-
 from anonapi_core.atomic import atomic_write_text
 from anonapi_core.exceptions import PersistenceError, SelectionError
-from anonapi_core.yaml_files import decode_text, parse_yaml
 
 SELECTION_FILE_NAME = "fileselection.txt"
 REQUIRED_KEYS = ("description", "id", "selected_paths")
@@ -128,13 +126,16 @@ def _relative(root: Path, path: str | PurePath) -> str:
 
 def load_selection(path: Path) -> FileSelection:
     """Load a `fileselection.txt`; SelectionError naming the file for anything unusable."""
+    # imported here: PyYAML takes ~15 ms to load, and a scan into a new selection never reads
+    from anonapi_core import yaml_files
+
     path = Path(path)
     try:
-        text = decode_text(path.read_bytes())
+        text = yaml_files.decode_text(path.read_bytes())
     except OSError as e:
         raise SelectionError(f"Cannot read selection {path}: {e.strerror or e}") from None
     try:
-        data = parse_yaml(text, path, PersistenceError)
+        data = yaml_files.parse_yaml(text, path, PersistenceError)
     except PersistenceError as e:
         raise SelectionError(f"Selection {e}") from None
     return selection_from_dict(data, source=path)
@@ -206,21 +207,29 @@ def selection_yaml(selection: FileSelection) -> str:
 _PLAIN_REST = r"[A-Za-z0-9_./()+=\-]*(?: [A-Za-z0-9_./()+=\-]+)*"
 _PLAIN = re.compile(rf"[A-Za-z0-9_.]{_PLAIN_REST}")
 _STRING_TAG = "tag:yaml.org,2002:str"
-_resolver = yaml.resolver.Resolver()
-_RESOLVED_FIRST = frozenset(_resolver.yaml_implicit_resolvers)
-"""The first characters for which the resolver has any pattern: a plain value starting with
-another is always a string, without trying the patterns (a selection writes thousands)."""
+RESOLVED_FIRST = frozenset("+-.0123456789<=FNOTYfnoty~!&*") | {""}
+"""The first characters for which PyYAML's resolver has any pattern (a test compares them with
+PyYAML's table): a plain value starting with another is always a string, without loading
+PyYAML or trying the patterns (a selection writes thousands)."""
 _UNRESOLVED_FIRST = "".join(
-    sorted(set(string.ascii_letters + string.digits + "_.") - _RESOLVED_FIRST)
+    sorted(set(string.ascii_letters + string.digits + "_.") - RESOLVED_FIRST)
 )
 _PLAIN_STRING_LINES = re.compile(rf"(?:[{re.escape(_UNRESOLVED_FIRST)}]{_PLAIN_REST}\n)*")
 """Newline-terminated lines that are each plain and start with such a character."""
 
 
+@functools.cache
+def _yaml_tagger() -> Callable[[str], str]:
+    """The tag PyYAML's reader gives a plain scalar; PyYAML is loaded on first use only."""
+    import yaml
+
+    resolver = yaml.resolver.Resolver()
+    return lambda value: resolver.resolve(yaml.ScalarNode, value, (True, False))
+
+
 def _scalar(value: str) -> str:
     if _PLAIN.fullmatch(value) and (
-        value[:1] not in _RESOLVED_FIRST
-        or _resolver.resolve(yaml.ScalarNode, value, (True, False)) == _STRING_TAG
+        value[:1] not in RESOLVED_FIRST or _yaml_tagger()(value) == _STRING_TAG
     ):
         return value
     if value.isascii() and value.isprintable():

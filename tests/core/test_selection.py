@@ -8,6 +8,7 @@ import yaml
 
 from anonapi_core.exceptions import SelectionError
 from anonapi_core.selection import (
+    RESOLVED_FIRST,
     FileSelection,
     load_selection,
     new_selection,
@@ -152,3 +153,7 @@ def test_a_parent_reference_among_clean_paths_is_refused(tmp_path: Path):
     selection = FileSelection(root=tmp_path, id="x")
     with pytest.raises(SelectionError, match="not a file path"):
         selection.add([f"a/{n}" for n in range(100)] + ["a/../../b"])
+
+
+def test_first_characters_without_a_yaml_resolver_pattern_match_pyyaml():
+    assert frozenset(yaml.resolver.Resolver().yaml_implicit_resolvers) == RESOLVED_FIRST
