@@ -227,10 +227,24 @@ def _yaml_tagger() -> Callable[[str], str]:
     return lambda value: resolver.resolve(yaml.ScalarNode, value, (True, False))
 
 
+LONGEST_WORD = 5
+"""For a first letter, PyYAML's only patterns are the bool and null words (`yes`, `OFF`, `null`;
+a test checks they are no longer than this): a longer value starting with a letter is a string."""
+_UUID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+"""A selection's id: never a YAML number (no `-` inside) or date (`-` at index 4)."""
+
+
+def _is_string_in_yaml(value: str) -> bool:
+    """Whether YAML reads the plain scalar `value` back as a string, not a number, bool, null or
+    date. Decided without PyYAML for the values a scan writes (loading it takes ~15 ms)."""
+    first = value[:1]
+    if first not in RESOLVED_FIRST or (first.isalpha() and len(value) > LONGEST_WORD):
+        return True
+    return bool(_UUID.fullmatch(value)) or _yaml_tagger()(value) == _STRING_TAG
+
+
 def _scalar(value: str) -> str:
-    if _PLAIN.fullmatch(value) and (
-        value[:1] not in RESOLVED_FIRST or _yaml_tagger()(value) == _STRING_TAG
-    ):
+    if _PLAIN.fullmatch(value) and _is_string_in_yaml(value):
         return value
     if value.isascii() and value.isprintable():
         return "'" + value.replace("'", "''") + "'"

@@ -1,6 +1,7 @@
 """`fileselection.txt`: the original's files load, broken ones are refused, ours are readable
 by the original's `fileselection` library."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import yaml
 
 from anonapi_core.exceptions import SelectionError
 from anonapi_core.selection import (
+    LONGEST_WORD,
     RESOLVED_FIRST,
     FileSelection,
     load_selection,
@@ -157,3 +159,26 @@ def test_a_parent_reference_among_clean_paths_is_refused(tmp_path: Path):
 
 def test_first_characters_without_a_yaml_resolver_pattern_match_pyyaml():
     assert frozenset(yaml.resolver.Resolver().yaml_implicit_resolvers) == RESOLVED_FIRST
+
+
+def test_yaml_patterns_for_a_first_letter_are_only_short_words():
+    for first, patterns in yaml.resolver.Resolver().yaml_implicit_resolvers.items():
+        if first.isalpha():
+            for _, pattern in patterns:
+                words = re.findall(r"[A-Za-z]+", pattern.pattern)
+                assert max(len(w) for w in words) <= LONGEST_WORD
+
+
+@pytest.mark.parametrize(
+    "value", ["00000000-0000-0000-0000-000000000000", "1e100000-0000-4000-8000-000000000000"]
+)
+def test_selection_ids_are_written_as_plain_strings(tmp_path: Path, value: str):
+    text = selection_yaml(FileSelection(root=tmp_path, id=value))
+    assert f"\nid: {value}\n" in text
+    assert yaml.safe_load(text)["id"] == value
+
+
+def test_long_names_starting_like_yaml_words_stay_strings(tmp_path: Path):
+    paths = ["yes", "yes/1", "nullx", "null/1", "trueish", "Off"]
+    text = selection_yaml(FileSelection(root=tmp_path, selected_paths=paths, id="x"))
+    assert yaml.safe_load(text)["selected_paths"] == sorted(paths)
