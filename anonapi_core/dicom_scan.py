@@ -232,19 +232,8 @@ def _scan(
     total = done = 0
     probe_queued = False
 
-    def chunked(files: list[str]) -> Iterable[list[str]]:
-        """Check tasks for the files; the first of the scan is small to judge latency early."""
-        nonlocal probe_queued
-        first = 0
-        if not probe_queued and files:
-            probe_queued = True
-            first = MIN_SAMPLE
-            yield files[:first]
-        for start in range(first, len(files), CHECK_CHUNK):
-            yield files[start : start + CHECK_CHUNK]
-
     def handle(index: int, fn: Callable, result) -> None:
-        nonlocal total, done
+        nonlocal total, done, probe_queued
         scan = scans[index]
         if fn is _list_dir:
             files, subdirs, error = result
@@ -262,7 +251,16 @@ def _scan(
             total += len(files)
             scan.candidates += len(files)
             if check:
-                tasks.extend((index, _check_files, chunk) for chunk in chunked(files))
+                first = 0
+                if not probe_queued and files:
+                    # a small first check, run next: judges latency before the walk goes on
+                    probe_queued = True
+                    first = MIN_SAMPLE
+                    tasks.appendleft((index, _check_files, files[:first]))
+                tasks.extend(
+                    (index, _check_files, files[start : start + CHECK_CHUNK])
+                    for start in range(first, len(files), CHECK_CHUNK)
+                )
             else:
                 scan.dicom_files.extend(files)
                 done += len(files)
