@@ -132,3 +132,10 @@ def test_verbose_logs_go_to_stderr_interpolated(anon_exe: str, tmp_path: Path) -
     assert result.stdout == ""
     assert "DEBUG" in result.stderr and "%s" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("Error: Cannot reach http://127.0.0.1:9")
+
+
+def test_a_scan_into_a_pipe_draws_no_bar_and_loads_no_rich(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not dicom")
+
+    assert _imported(tmp_path, "select", "add", "*", heavy=("rich",)) == []
+    assert (tmp_path / "fileselection.txt").exists()
