@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -124,8 +125,8 @@ class JobsTable(DataTable, inherit_bindings=False):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._shown: dict[str, Row] = {}
-        # Keyed by the RowKey objects add_row returned; a str finds its RowKey (equal hash and
-        # value), and sorting `self.rows` by these keys needs no lookup of str keys in between.
+        # Keyed by the RowKey objects add_row returned (a str finds its RowKey: equal hash and
+        # value) and kept in the order rows were added, so sorting its items needs no lookups.
         self._sort_keys: dict[RowKey | str, SortKey] = {}
         self._order: list[RowKey] | None = None  # the applied order; None once rows come or go
 
@@ -221,11 +222,9 @@ class JobsTable(DataTable, inherit_bindings=False):
                     self.move_cursor(row=index, animate=False, scroll=False)
 
     def _apply_rows(self) -> None:
-        rows = {
-            key: row
-            for key, job in self.jobs.items()
-            if row_matches(row := job_row(job), self.query_text)
-        }
+        rows = {key: job_row(job) for key, job in self.jobs.items()}
+        if self.query_text:
+            rows = {key: row for key, row in rows.items() if row_matches(row, self.query_text)}
         gone = [key for key in self._shown if key not in rows]
         for key in gone:
             self.remove_row(key)
@@ -273,7 +272,8 @@ class JobsTable(DataTable, inherit_bindings=False):
         """
         if not self.sort_column:
             return
-        order = sorted(self.rows, key=self._sort_keys.__getitem__, reverse=self.sort_reverse)
+        ranked = sorted(self._sort_keys.items(), key=itemgetter(1), reverse=self.sort_reverse)
+        order = [row_key for row_key, _ in ranked]
         if order == self._order:
             return
         self._order = order
