@@ -133,3 +133,15 @@ async def test_a_refresh_that_changes_no_sorted_column_keeps_the_order() -> None
         await pilot.pause()
         assert table.visible_ids == before == expected_order(jobs)
         assert table.get_cell("1004", "description").plain == "moved on"
+
+
+async def test_a_filter_on_a_sorted_table_shows_its_rows_sorted() -> None:
+    jobs = sample_jobs(40)
+    async with showing(jobs) as (pilot, table):
+        table.sort_by("job_id")
+        table.sort_by("job_id")  # descending
+        table.set_query("error")
+        await pilot.pause()
+        errors = [str(j.job_id) for j in jobs if j.status == "ERROR"]
+        assert len(errors) > 2
+        assert table.visible_ids == errors[::-1]
