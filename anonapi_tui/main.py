@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         startup_task, interval = None, POLL_INTERVAL_S
         try:
             if args.demo:
-                from anonapi_core.demo import demo_session
+                from anonapi_server.demo import demo_session
 
                 print("Starting the demo server ...", file=sys.stderr)
                 demo = stack.enter_context(demo_session())

@@ -19,8 +19,8 @@ import time
 
 from common import Report, Row, Timing, at_most_seconds, parse_args, runs_for
 
-from anonapi_core.demo import sample_jobs
 from anonapi_core.models import JobInfo, JobStatus
+from anonapi_server.demo import sample_jobs
 from anonapi_tui.app import AnonApp
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.sources import Fetched, StaticJobSource

@@ -1,12 +1,11 @@
 """De-identification: 2,000 CT files of 0.5 MB, ours against dicognito and dicom-anonymizer.
 
-All read the same generated files (`anonapi_core.demo_data.write_study`, 512 x 512 x 16 bit) and
-write one output file per input. Ours is timed three ways: the engine in 1 and 2 spawned worker
-processes (`Deidentifier.deidentify_file`), and end to end through the embedded server with 1 and
-2 workers (two jobs of half the files, from creation until both are DONE). dicognito and
-dicom-anonymizer run in their own environment, one process, timing themselves. A plain
-`shutil.copyfile` of every file is the ceiling: no de-identifier can beat reading and writing.
-"""
+All read the same generated files (`anonapi_server.sample_studies.write_study`, 512 x 512 x 16 bit)
+and write one output file per input. Ours is timed three ways: the engine in 1 and 2 spawned worker
+processes (`Deidentifier.deidentify_file`), and end to end through the embedded server with 1 and 2
+workers (two jobs of half the files, from creation until both are DONE). dicognito and dicom-
+anonymizer run in their own environment, one process, timing themselves. A plain `shutil.copyfile`
+of every file is the ceiling: no de-identifier can beat reading and writing."""
 
 from __future__ import annotations
 
@@ -96,8 +95,8 @@ def _copy_all(files: list[Path], out: Path) -> None:
 
 def _deidentify_chunk(files: list[str], out_dir: str) -> int:
     """Worker-process side: de-identify `files` into `out_dir` with one Deidentifier."""
-    from anonapi_core.server.deid.engine import Deidentifier
-    from anonapi_core.server.deid.profile import ProjectProfile
+    from anonapi_server.deid.engine import Deidentifier
+    from anonapi_server.deid.profile import ProjectProfile
 
     deidentifier = Deidentifier(ProjectProfile(PROJECT, b"bench-secret"))
     out = Path(out_dir)

@@ -120,7 +120,7 @@ def mapping_file(path: Path, *, rows: int, seed: int = 7) -> Path:
 
 def ct_study(folder: Path, *, files: int) -> list[Path]:
     """`files` CT images of about 0.5 MB (512 x 512, 16 bit) from the project's demo data."""
-    from anonapi_core.demo_data import write_study
+    from anonapi_server.sample_studies import write_study
 
     params = {"kind": "ct", "files": files, "v": 1}
 

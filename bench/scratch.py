@@ -76,7 +76,7 @@ def write_batch(folder: Path, job_ids: Sequence[str], url: str) -> Path:
 def server_unavailable() -> str | None:
     """Why the embedded server cannot be started yet, or None when it can."""
     try:
-        from anonapi_core.server.embedded import running_server  # noqa: F401
+        from anonapi_server.embedded import running_server  # noqa: F401
     except ImportError as e:
         return f"the embedded server is not available yet ({e})"
     return None
@@ -85,7 +85,7 @@ def server_unavailable() -> str | None:
 @contextlib.contextmanager
 def embedded_server(**options: object) -> Iterator[object]:
     """The project's embedded server on a loopback port (the same one the tests use)."""
-    from anonapi_core.server.embedded import running_server
+    from anonapi_server.embedded import running_server
 
     with running_server(**options) as server:
         yield server

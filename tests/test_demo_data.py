@@ -2,7 +2,7 @@
 
 import pydicom
 
-from anonapi_core.demo_data import write_demo_tree, write_study
+from anonapi_server.sample_studies import write_demo_tree, write_study
 
 
 def test_same_arguments_give_the_same_bytes(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.settings import Settings
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.testing import EmbeddedServer, running_server
 
 
 @pytest.fixture(scope="module", name="idle_server")

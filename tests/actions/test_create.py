@@ -21,7 +21,7 @@ from anonapi_core.client import AnonClient
 from anonapi_core.exceptions import APIClientError
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, save_settings
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 from tests.actions.conftest import write_mapping
 
 

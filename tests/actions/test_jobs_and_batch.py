@@ -20,7 +20,7 @@ from anonapi_core.client import AnonClient
 from anonapi_core.exceptions import APIClientError, NoBatchDefinedError
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 
 
 def _jobs(server: EmbeddedServer, statuses: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from anonapi_cli.main import cli
 from anonapi_core.client import AnonClient
 from anonapi_core.models import Server
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 
 # The `idle_server` fixture (a server without workers), the same as the action tests use.
 from tests.actions.conftest import idle_server_fixture as idle_server_fixture

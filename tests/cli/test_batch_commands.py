@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 from tests.cli.conftest import Anon, make_jobs, statuses
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import Result
 
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 from tests.actions.conftest import write_mapping
 from tests.cli.conftest import Anon
 

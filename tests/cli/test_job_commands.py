@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 from tests.cli.conftest import Anon, make_jobs, statuses
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.mapping import load_mapping
+from anonapi_server.sample_studies import write_study
 from tests.cli.conftest import Anon
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.selection import load_selection
+from anonapi_server.sample_studies import write_study
 from tests.cli.conftest import Anon
 
 

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 import yaml
 
-from anonapi_core.demo_data import write_study
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.sample_studies import write_study
+from anonapi_server.testing import EmbeddedServer
 from tests.cli.conftest import Anon, connect
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from anonapi_core.demo_data import write_study
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.sample_studies import write_study
+from anonapi_server.testing import EmbeddedServer, running_server
 
 PROJECT = "Wetenschap-Algemeen"
 

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from anonapi_core.models import CORE_FIELDS, EXTENDED_FIELDS, JobInfo, parse_job_list
-from anonapi_core.server.admin import add_project, add_user
-from anonapi_core.server.config import ServerHome
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.admin import add_project, add_user
+from anonapi_server.config import ServerHome
+from anonapi_server.testing import EmbeddedServer
 from tests.server.conftest import (
     PROJECT,
     call,

@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 
 
 def test_the_fixture_serves_the_api_with_its_user_and_token(anon_server: EmbeddedServer):
@@ -40,8 +40,8 @@ def test_wait_for_gives_up_with_the_statuses_it_saw(anon_server: EmbeddedServer)
 @pytest.mark.parametrize(
     ("module", "absent"),
     [
-        ("anonapi_core.server.embedded", ["pytest", "sqlalchemy", "uvicorn", "starlette"]),
-        ("anonapi_core.testing", ["sqlalchemy", "uvicorn", "starlette", "pydicom"]),
+        ("anonapi_server.embedded", ["pytest", "sqlalchemy", "uvicorn", "starlette"]),
+        ("anonapi_server.testing", ["sqlalchemy", "uvicorn", "starlette", "pydicom"]),
     ],
 )
 def test_importing_the_fixture_modules_stays_cheap(module: str, absent: list[str]):

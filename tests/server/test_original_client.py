@@ -17,9 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from anonapi_cli.server_main import cli as server_cli
-from anonapi_core.demo_data import write_study
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.cli import cli as server_cli
+from anonapi_server.sample_studies import write_study
+from anonapi_server.testing import EmbeddedServer, running_server
 from tests.support.original import original_anon, original_python
 
 USER = "z123"

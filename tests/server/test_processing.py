@@ -8,9 +8,9 @@ from pathlib import Path
 import pydicom
 import yaml
 
-from anonapi_core.server.admin import add_opt_out
-from anonapi_core.server.config import ServerHome
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.admin import add_opt_out
+from anonapi_server.config import ServerHome
+from anonapi_server.testing import EmbeddedServer
 from tests.server.conftest import (
     PROJECT,
     call,

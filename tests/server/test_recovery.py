@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from anonapi_core.server.worker import Worker
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.testing import EmbeddedServer, running_server
+from anonapi_server.worker import Worker
 from tests.server.conftest import call, create_path_job, wait_until_started, write_small_study
 
 FILES = 300  # enough that the job is still running when the test interrupts it

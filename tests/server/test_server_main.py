@@ -12,9 +12,9 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from anonapi_cli.server_main import cli
-from anonapi_core.server.config import ServerHome
-from anonapi_core.server.store import Store
+from anonapi_server.cli import cli
+from anonapi_server.config import ServerHome
+from anonapi_server.store import Store
 
 
 def anon_server(*args: str, env: dict | None = None) -> Result:
@@ -145,7 +145,7 @@ def test_run_serves_the_api_and_sees_users_added_while_running(home: Path):
         [
             sys.executable,
             "-c",
-            "from anonapi_cli.server_main import cli; cli()",
+            "from anonapi_server.cli import cli; cli()",
             "run",
             "--home",
             str(home),

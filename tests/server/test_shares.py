@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from anonapi_core.server.shares import PathRefused, ShareTable, parse_unc
-from anonapi_core.server.store import Share
+from anonapi_server.shares import PathRefused, ShareTable, parse_unc
+from anonapi_server.store import Share
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.models import JobStatus
-from anonapi_core.server.store import Store
+from anonapi_server.store import Store
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pydicom.filereader
 import pytest
 
-from anonapi_core.server.admin import add_opt_out
-from anonapi_core.server.config import ServerHome
-from anonapi_core.server.deid import engine
-from anonapi_core.server.worker import Worker
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.admin import add_opt_out
+from anonapi_server.config import ServerHome
+from anonapi_server.deid import engine
+from anonapi_server.testing import EmbeddedServer, running_server
+from anonapi_server.worker import Worker
 from tests.server.conftest import call, create_path_job, write_small_study
 
 

@@ -19,10 +19,10 @@ from textual.pilot import Pilot
 
 from anonapi_core.batch import add_to_batch
 from anonapi_core.client import AnonClient
-from anonapi_core.demo_data import write_study
 from anonapi_core.models import JobStatus
 from anonapi_core.settings import Settings, save_settings
-from anonapi_core.testing import EmbeddedServer, running_server
+from anonapi_server.sample_studies import write_study
+from anonapi_server.testing import EmbeddedServer, running_server
 
 PROJECT = "Wetenschap-Algemeen"
 SIZE = (120, 34)

@@ -14,11 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import get_current_worker
 
-from anonapi_core.demo import sample_jobs
-from anonapi_core.demo_data import write_study
 from anonapi_core.mapping import Mapping, save_mapping
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, save_settings
+from anonapi_server.demo import sample_jobs
+from anonapi_server.sample_studies import write_study
 from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.jobs import JobsScreen

@@ -2,7 +2,7 @@
 
 import pytest
 
-from anonapi_core.server.deid import Deidentifier, ProjectProfile
+from anonapi_server.deid import Deidentifier, ProjectProfile
 
 PROJECT = "Wetenschap-Algemeen"
 SECRET = b"0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
-from anonapi_core.server.deid.uids import CLASS_UID_TAGS, STANDARD_UID_ROOT
+from anonapi_server.deid.uids import CLASS_UID_TAGS, STANDARD_UID_ROOT
 
 
 def walk(ds: Dataset) -> Iterator[DataElement]:

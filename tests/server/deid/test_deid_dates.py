@@ -2,7 +2,7 @@
 
 import pytest
 
-from anonapi_core.server.deid.dates import shift_days_for, shift_encoded
+from anonapi_server.deid.dates import shift_days_for, shift_encoded
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from pydicom.encaps import encapsulate
 from pydicom.tag import Tag
 from pydicom.uid import UID, JPEGBaseline8Bit
 
-from anonapi_core.demo_data import write_study
-from anonapi_core.server.deid import KNOWN_OPTIONS, Deidentifier, FileOutcome, ProjectProfile
-from anonapi_core.server.deid.part10 import write_part10
+from anonapi_server.deid import KNOWN_OPTIONS, Deidentifier, FileOutcome, ProjectProfile
+from anonapi_server.deid.part10 import write_part10
+from anonapi_server.sample_studies import write_study
 from tests.server.deid.conftest import PROJECT, SECRET
 
 

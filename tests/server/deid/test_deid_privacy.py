@@ -10,8 +10,8 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from anonapi_core.demo_data import write_study
-from anonapi_core.server.deid import Deidentifier
+from anonapi_server.deid import Deidentifier
+from anonapi_server.sample_studies import write_study
 from tests.server.deid.dicom_walk import identifiers, string_values, walk
 
 COMPAT_DICOM = [

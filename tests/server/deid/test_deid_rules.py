@@ -2,7 +2,7 @@
 
 from dicomanonymizer.dicomfields_selector import dicom_anonymization_database_selector
 
-from anonapi_core.server.deid.rules import Action, compile_rules, newest_table_version
+from anonapi_server.deid.rules import Action, compile_rules, newest_table_version
 
 
 def test_every_tag_of_the_packaged_table_gets_a_rule():

@@ -8,11 +8,11 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-import anonapi_core.server.deid.engine as engine_module
-from anonapi_core.demo_data import write_study
-from anonapi_core.server.deid import Deidentifier
-from anonapi_core.server.deid.sequences import rewrite_items
-from anonapi_core.server.deid.steps import StepPlanner
+import anonapi_server.deid.engine as engine_module
+from anonapi_server.deid import Deidentifier
+from anonapi_server.deid.sequences import rewrite_items
+from anonapi_server.deid.steps import StepPlanner
+from anonapi_server.sample_studies import write_study
 
 
 def _reference(uid: str) -> Dataset:

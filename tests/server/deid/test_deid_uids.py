@@ -2,7 +2,7 @@
 
 from pydicom.uid import UID
 
-from anonapi_core.server.deid.uids import UidMapper
+from anonapi_server.deid.uids import UidMapper
 
 STUDY = "1.3.6.1.4.1.14519.5.2.1.9999.9999.349145790969277297409761382211"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from anonapi_core.demo_data import write_study
 from anonapi_core.mapping import load_mapping
 from anonapi_core.selection import load_selection
 from anonapi_core.settings import Settings
+from anonapi_server.sample_studies import write_study
 from anonapi_tui.main import build_app
 from tests.tui.conftest import running, settle
 

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
 from anonapi_core.actions.jobs import cancel_jobs
-from anonapi_core.demo import sample_jobs
+from anonapi_server.demo import sample_jobs
 from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.job_details import JobDetails, other_fields, user_fields

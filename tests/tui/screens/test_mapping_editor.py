@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.batch import load_batch
-from anonapi_core.demo import share_mapping
 from anonapi_core.mapping import load_mapping
 from anonapi_core.settings import Settings
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.demo import share_mapping
+from anonapi_server.testing import EmbeddedServer
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.confirmation import Confirmation

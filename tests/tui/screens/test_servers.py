@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anonapi_core.settings import Settings, load_settings
-from anonapi_core.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer
 from anonapi_tui.app import AnonApp
 from anonapi_tui.main import build_app
 from tests.tui.conftest import running, settings_for, settle

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from anonapi_core.demo import sample_jobs
 from anonapi_core.models import JobInfo
+from anonapi_server.demo import sample_jobs
 from anonapi_tui.widgets.jobs_table import JobsTable, job_row, row_matches
 
 

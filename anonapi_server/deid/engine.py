@@ -18,14 +18,14 @@ from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
-from anonapi_core.server.deid.dates import shift_days_for, shift_encoded
-from anonapi_core.server.deid.part10 import encode_items, write_part10
-from anonapi_core.server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
-from anonapi_core.server.deid.rules import RuleTable, compile_rules
-from anonapi_core.server.deid.sequences import rewrite_items
-from anonapi_core.server.deid.steps import Step, StepPlanner
-from anonapi_core.server.deid.uids import UidMapper
-from anonapi_core.server.deid.values import (
+from anonapi_server.deid.dates import shift_days_for, shift_encoded
+from anonapi_server.deid.part10 import encode_items, write_part10
+from anonapi_server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
+from anonapi_server.deid.rules import RuleTable, compile_rules
+from anonapi_server.deid.sequences import rewrite_items
+from anonapi_server.deid.steps import Step, StepPlanner
+from anonapi_server.deid.uids import UidMapper
+from anonapi_server.deid.values import (
     encoded,
     is_raw_explicit_le,
     pad,

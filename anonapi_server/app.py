@@ -18,10 +18,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from anonapi_core.models import JobStatus
-from anonapi_core.server.params import BadRequest, Params
-from anonapi_core.server.shares import PathRefused, ShareTable
-from anonapi_core.server.sources import normalise_source
-from anonapi_core.server.store import Store
+from anonapi_server.ext import ext_routes
+from anonapi_server.params import BadRequest, Params
+from anonapi_server.shares import PathRefused, ShareTable
+from anonapi_server.sources import normalise_source
+from anonapi_server.store import Store
 
 NOT_DEFINED = "This API function does not exist; the documentation lists the ones that do"
 WADO_SOURCE = "IDC_WADO"
@@ -320,6 +321,7 @@ def create_app(store: Store) -> Starlette:
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes = [
+        *ext_routes(store),
         Route("/", endpoint, methods=methods),
         Route("/{path:path}", endpoint, methods=methods),
     ]

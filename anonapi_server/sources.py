@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from anonapi_core.server.shares import (
+from anonapi_server.shares import (
     PathRefused,
     ShareTable,
     UNCPath,

@@ -30,9 +30,9 @@ import pydicom.filereader
 from pydicom.errors import InvalidDicomError
 
 from anonapi_core.models import JobStatus
-from anonapi_core.server.shares import PathRefused, ShareTable, UNCPath, parse_unc
-from anonapi_core.server.sources import SourceFile, list_source_files
-from anonapi_core.server.store import Claim, Project, Store
+from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
+from anonapi_server.sources import SourceFile, list_source_files
+from anonapi_server.store import Claim, Project, Store
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class Worker:
     def _engine(self, project: Project) -> Any:
         key = (project.name, project.secret, project.options)
         if key not in self._engines:
-            from anonapi_core.server.deid import Deidentifier, ProjectProfile
+            from anonapi_server.deid import Deidentifier, ProjectProfile
 
             profile = ProjectProfile(
                 name=project.name, secret=project.secret, options=project.options

@@ -1,7 +1,7 @@
 r"""Pytest fixtures for library users: a real embedded server instead of a mock.
 
 The modern counterpart of the original's `testresources`. Loaded as a pytest plugin by every
-pytest run, so it imports nothing heavy; outside pytest use `anonapi_core.server.embedded`
+pytest run, so it imports nothing heavy; outside pytest use `anonapi_server.embedded`
 (re-exported here), which does not need pytest.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from anonapi_core.server.embedded import FINAL_STATUSES, EmbeddedServer, running_server
+from anonapi_server.embedded import FINAL_STATUSES, EmbeddedServer, running_server
 
 __all__ = [
     "FINAL_STATUSES",

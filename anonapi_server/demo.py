@@ -1,8 +1,8 @@
 """Demo material: generated jobs for screenshots and benchmarks, and the `anon-tui --demo` setup.
 
 Headless (no textual): the dashboard imports it, and so can a benchmark or a notebook. The demo
-starts its server with `anonapi_core.server.embedded.running_server`, which (unlike the pytest
-plugin `anonapi_core.testing`) works on a plain install without pytest.
+starts its server with `anonapi_server.embedded.running_server`, which (unlike the pytest
+plugin `anonapi_server.testing`) works on a plain install without pytest.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from anonapi_core.mapping import DEFAULT_MAPPING_NAME, Mapping, new_job_row, save_mapping
 from anonapi_core.models import JobInfo, JobStatus
 from anonapi_core.parameters import SourceIdentifier
-from anonapi_core.server.embedded import EmbeddedServer, running_server
 from anonapi_core.settings import Settings, save_settings
+from anonapi_server.embedded import EmbeddedServer, running_server
 
 DEMO_SERVER_NAME = "demo"
 DEMO_USER = "demo"
@@ -119,7 +119,7 @@ def demo_settings(server: EmbeddedServer, path: Path) -> Settings:
 
 def write_extra_studies(share_root: Path, count: int) -> list[Path]:
     """Plain CT studies of 60 full-size slices: big enough to watch them move through ACTIVE."""
-    from anonapi_core.demo_data import write_study
+    from anonapi_server.sample_studies import write_study
 
     folders = []
     for n in range(count):
@@ -194,9 +194,9 @@ def demo_session(
     are never read or written by the demo.
     """
     from anonapi_core.batch import init_batch
-    from anonapi_core.demo_data import write_demo_tree
-    from anonapi_core.server.admin import add_opt_out
-    from anonapi_core.server.config import ServerHome
+    from anonapi_server.admin import add_opt_out
+    from anonapi_server.config import ServerHome
+    from anonapi_server.sample_studies import write_demo_tree
 
     with ExitStack() as stack:
         if root is None:

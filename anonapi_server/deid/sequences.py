@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from pydicom.valuerep import VR
 
-from anonapi_core.server.deid.part10 import (
+from anonapi_server.deid.part10 import (
     ITEM_END,
     ITEM_START,
     LONG_VRS,
@@ -20,7 +20,7 @@ from anonapi_core.server.deid.part10 import (
     UNDEFINED,
     element_header,
 )
-from anonapi_core.server.deid.steps import Step, StepPlanner
+from anonapi_server.deid.steps import Step, StepPlanner
 
 NewValue = Callable[[Step, str, bytes], bytes]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
-from anonapi_core.server.store import Share
+from anonapi_server.store import Share
 
 
 class PathRefused(ValueError):

@@ -4,8 +4,8 @@ from enum import Enum
 
 from pydicom.datadict import dictionary_VR
 
-from anonapi_core.server.deid.rules import Action, RuleTable
-from anonapi_core.server.deid.uids import CLASS_UID_TAGS
+from anonapi_server.deid.rules import Action, RuleTable
+from anonapi_server.deid.uids import CLASS_UID_TAGS
 
 # A birth date or time pins a person down more than any other date; the Basic Profile's Z/X for
 # them stands even when other dates are shifted.

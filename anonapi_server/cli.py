@@ -1,6 +1,6 @@
 """The `anon-server` command: create a server home, administer it, and run the embedded server.
 
-Thin: each command parses its arguments, calls one function of `anonapi_core.server.admin` or
+Thin: each command parses its arguments, calls one function of `anonapi_server.admin` or
 `runner`, and prints the result. The server stack is imported inside the commands so that
 `anon-server --help` stays fast.
 """
@@ -29,8 +29,8 @@ def _friendly(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from anonapi_core.server.admin import AdminError
-        from anonapi_core.server.config import ConfigError
+        from anonapi_server.admin import AdminError
+        from anonapi_server.config import ConfigError
 
         try:
             return fn(*args, **kwargs)
@@ -41,7 +41,7 @@ def _friendly(fn: F) -> F:
 
 
 def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
-    from anonapi_core.server.config import resolve_home
+    from anonapi_server.config import resolve_home
 
     return resolve_home(home)
 
@@ -56,8 +56,8 @@ def cli() -> None:
 @_friendly
 def init(home: Path) -> None:
     """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
-    from anonapi_core.server.admin import init_home
-    from anonapi_core.server.config import ServerHome
+    from anonapi_server.admin import init_home
+    from anonapi_server.config import ServerHome
 
     server_home = ServerHome(home.expanduser().absolute())
     if init_home(server_home):
@@ -82,7 +82,7 @@ def init(home: Path) -> None:
 @_friendly
 def run(home: Path | None, host: str, port: int, workers: int) -> None:
     """Serve the API and run jobs until Ctrl-C."""
-    from anonapi_core.server.runner import run as run_server
+    from anonapi_server.runner import run as run_server
 
     server_home = _home(home)
     server_home.load_config()  # a missing home fails here, before anything starts
@@ -108,7 +108,7 @@ def user() -> None:
 @_friendly
 def user_add(name: str, token: str | None, projects: tuple[str, ...], home: Path | None) -> None:
     """Register a user (or give it a new token) and print the token."""
-    from anonapi_core.server.admin import add_user
+    from anonapi_server.admin import add_user
 
     click.echo(add_user(_home(home), name, token=token, projects=projects))
 
@@ -126,7 +126,7 @@ def share() -> None:
 @_friendly
 def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
     """Serve the local folder PATH as \\\\HOST\\NAME."""
-    from anonapi_core.server.admin import add_share
+    from anonapi_server.admin import add_share
 
     unc = add_share(_home(home), name, path, host=host)
     click.echo(f"{unc} is {path.resolve()}")
@@ -147,7 +147,7 @@ def project_add(
     name: str, options: tuple[str, ...], users: tuple[str, ...], home: Path | None
 ) -> None:
     """Create a project with its own pseudonymisation secret."""
-    from anonapi_core.server.admin import add_project
+    from anonapi_server.admin import add_project
 
     add_project(_home(home), name, options=options, users=users)
     click.echo(f"Added project {name}")
@@ -164,7 +164,7 @@ def opt_out() -> None:
 @_friendly
 def opt_out_add(patient_id: str, home: Path | None) -> None:
     """Put PATIENT_ID on the opt-out list."""
-    from anonapi_core.server.admin import add_opt_out
+    from anonapi_server.admin import add_opt_out
 
     add_opt_out(_home(home), patient_id)
     click.echo(f"Patient {patient_id} is on the opt-out list")

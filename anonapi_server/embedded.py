@@ -2,7 +2,7 @@ r"""A whole embedded server in one call: `running_server()`, for tests, the demo
 
 A real server on a free loopback port, in a temporary (or given) home, with a registered user and
 token and the share `\\localhost\data`. Cheap to import (no pytest, no server stack until a
-server starts): `anonapi_core.testing` re-exports it as a pytest plugin.
+server starts): `anonapi_server.testing` re-exports it as a pytest plugin.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class EmbeddedServer:
 
     @property
     def store(self) -> Any:
-        """The server's job store (anonapi_core.server.store.Store), for inspection."""
+        """The server's job store (anonapi_server.store.Store), for inspection."""
         return self._handle.store
 
     @property
@@ -83,9 +83,9 @@ def running_server(
     Without `home` a temporary home is created and removed afterwards; a given home is
     initialised when it is not one yet and kept.
     """
-    from anonapi_core.server.admin import add_user, init_home
-    from anonapi_core.server.config import DEFAULT_LEASE_SECONDS, DEFAULT_SHARE, ServerHome
-    from anonapi_core.server.runner import start_in_background
+    from anonapi_server.admin import add_user, init_home
+    from anonapi_server.config import DEFAULT_LEASE_SECONDS, DEFAULT_SHARE, ServerHome
+    from anonapi_server.runner import start_in_background
 
     with tempfile.TemporaryDirectory(prefix="anon-server-", ignore_cleanup_errors=True) as tmp:
         server_home = ServerHome((home or Path(tmp) / "home").absolute())

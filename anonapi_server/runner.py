@@ -19,9 +19,9 @@ from typing import Any
 
 import uvicorn
 
-from anonapi_core.server.app import create_app
-from anonapi_core.server.config import ServerConfig, ServerHome
-from anonapi_core.server.store import Store
+from anonapi_server.app import create_app
+from anonapi_server.config import ServerConfig, ServerHome
+from anonapi_server.store import Store
 
 STOP_TIMEOUT = 10.0
 
@@ -51,7 +51,7 @@ class Workers:
 
 
 def _start_workers(config: ServerConfig, count: int) -> Workers:
-    from anonapi_core.server.worker import worker_main
+    from anonapi_server.worker import worker_main
 
     context = multiprocessing.get_context("spawn")
     workers = Workers()

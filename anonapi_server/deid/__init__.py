@@ -8,7 +8,7 @@ One engine per project and process (it compiles the rule table once). UIDs becom
 pseudo_id), private tags go, and files that may show burned-in text are quarantined, not written.
 """
 
-from anonapi_core.server.deid.engine import Deidentifier, FileOutcome, burned_in_reason
-from anonapi_core.server.deid.profile import KNOWN_OPTIONS, ProjectProfile
+from anonapi_server.deid.engine import Deidentifier, FileOutcome, burned_in_reason
+from anonapi_server.deid.profile import KNOWN_OPTIONS, ProjectProfile
 
 __all__ = ["KNOWN_OPTIONS", "Deidentifier", "FileOutcome", "ProjectProfile", "burned_in_reason"]

@@ -17,7 +17,7 @@ from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from anonapi_core.server.deid.values import is_raw_explicit_le, text
+from anonapi_server.deid.values import is_raw_explicit_le, text
 
 # VRs whose explicit-VR header has two reserved bytes and a 32-bit length (PS3.5 7.1.2).
 LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})

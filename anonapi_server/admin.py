@@ -10,14 +10,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from anonapi_core.server.config import (
+from anonapi_server.config import (
     DEFAULT_HOST,
     DEFAULT_LEASE_SECONDS,
     DEFAULT_PROJECT,
     DEFAULT_SHARE,
     ServerHome,
 )
-from anonapi_core.server.store import Store, StoreError
+from anonapi_server.store import Store, StoreError
 
 
 class AdminError(Exception):
@@ -83,7 +83,7 @@ def add_share(home: ServerHome, name: str, path: Path, *, host: str = DEFAULT_HO
 
 def known_options() -> frozenset[str]:
     """De-identification options a project may enable (from the engine)."""
-    from anonapi_core.server.deid import KNOWN_OPTIONS
+    from anonapi_server.deid import KNOWN_OPTIONS
 
     return frozenset(KNOWN_OPTIONS)
 
