@@ -143,9 +143,9 @@ def test_add_accession_numbers_from_arguments(anon: Anon, mapped: Path) -> None:
 
 @pytest.mark.parametrize("name", ["test_comma_sep.csv", "test_colon_sep.csv"])
 def test_add_accession_numbers_from_an_input_file_keeps_pseudonyms(
-    anon: Anon, mapped: Path, compat_dir: Path, name: str
+    anon: Anon, mapped: Path, corpus: Path, name: str
 ) -> None:
-    path = compat_dir / "original-fixtures" / "test_inputfile" / "formats" / name
+    path = corpus / "original-fixtures" / "test_inputfile" / "formats" / name
 
     result = anon("map", "add-accession-numbers", "-f", str(path))
 

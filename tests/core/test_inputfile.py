@@ -19,8 +19,8 @@ TWO_PATIENTS = [
 
 
 @pytest.fixture(scope="module")
-def inputs(compat_dir: Path) -> Path:
-    return compat_dir / "original-fixtures" / "test_inputfile"
+def inputs(corpus: Path) -> Path:
+    return corpus / "original-fixtures" / "test_inputfile"
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,8 @@ def test_folder_names_with_pseudonyms_from_excel(inputs):
     ]
 
 
-def test_numeric_accession_numbers_in_excel_keep_their_digits(compat_dir):
-    path = compat_dir / "original-fixtures/test_mapper/inputfile/some_accession_numbers.xlsx"
+def test_numeric_accession_numbers_in_excel_keep_their_digits(corpus):
+    path = corpus / "original-fixtures/test_mapper/inputfile/some_accession_numbers.xlsx"
     assert [row["accession_number"] for row in read_input_file(path, "accession_number")] == [
         "DVD123456.12321312",
         "123456.12321314",

@@ -27,8 +27,8 @@ FIXTURES = "original-fixtures"
 
 
 @pytest.fixture(scope="module")
-def fixtures(compat_dir: Path) -> Path:
-    return compat_dir / FIXTURES
+def fixtures(corpus: Path) -> Path:
+    return corpus / FIXTURES
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ GOOD_KEES_FILES = ["settings.yml", "settings_old.yml", "settings_post_1_4_style.
 
 
 @pytest.fixture
-def fixtures(compat_dir: Path) -> Path:
-    return compat_dir / "original-fixtures" / "test_settings"
+def fixtures(corpus: Path) -> Path:
+    return corpus / "original-fixtures" / "test_settings"
 
 
 @pytest.fixture
