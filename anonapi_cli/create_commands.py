@@ -68,7 +68,7 @@ def from_mapping(
     from anonapi_cli.map_commands import mapping_path_for
     from anonapi_core.actions.create import MappingValidationError, execute_plan, plan_jobs
 
-    path = mapping_path_for(cli_ctx)
+    path = mapping_path_for(cli_ctx, yes)
     try:
         plan = plan_jobs(cli_ctx.settings, path, cli_ctx.cwd, filter=filters, recover=not dry_run)
     except MappingValidationError as e:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from anonapi_core.client import JobResult
     from anonapi_core.models import JobInfo
 
+
+def counted(n: int, noun: str) -> str:
+    """`1 job`, `2 jobs`: counts in messages agree with their noun."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 JOB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "job_id"),
     ("date", "date"),

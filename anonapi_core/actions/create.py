@@ -32,7 +32,7 @@ from anonapi_core.exceptions import (
     MapperError,
     PersistenceError,
 )
-from anonapi_core.jobrequests import JobRequest, filter_jobs, resolve_jobs
+from anonapi_core.jobrequests import JobRequest, filter_jobs, mapping_problems, resolve_jobs
 from anonapi_core.mapping import load_mapping
 from anonapi_core.models import JobInfo, Server
 from anonapi_core.settings import Settings, normalise_url
@@ -135,10 +135,10 @@ def plan_jobs(
     """
     server = settings.active_server()
     mapping = load_mapping(mapping_path)
-    try:
-        requests = resolve_jobs(mapping, settings.job_default_parameters)
-    except JobSetValidationError as e:
-        raise MappingValidationError(mapping_path, str(e).splitlines()) from None
+    problems = mapping_problems(mapping, settings.job_default_parameters, unused_options=False)
+    if problems:
+        raise MappingValidationError(mapping_path, [str(p) for p in problems])
+    requests = resolve_jobs(mapping, settings.job_default_parameters)
     # Validation refuses duplicate rows, so the row key identifies a row within its mapping.
     keyed = [PlannedJob(r.row_key, r) for r in requests]
     wanted = list(filter)

@@ -114,10 +114,11 @@ class FolderPicker(CommandScreen):
         try:
             mapping = mapping_for(self.settings, self.folder)
             path = mapping.path if mapping.path and mapping.path.exists() else save_mapping(mapping)
-            added = add_study_folders(path, folders, progress=progress)
+            rows = add_study_folders(path, folders, progress=progress)
         except AnonAPIError as e:
             self.post_message(self.Finished(None, str(e)))
             return
+        added = [row for row in rows if row.existing is None]
         files = sum(row.dicom_files or 0 for row in added)
         summary = (
             f"Added {counted(len(added), 'folder')} ({counted(files, 'DICOM file')})"
@@ -126,6 +127,9 @@ class FolderPicker(CommandScreen):
         empty = [row.folder.name for row in added if row.folder and not row.dicom_files]
         if empty:
             summary += f"; no DICOM found in: {', '.join(empty)}"
+        already = [row.folder.name for row in rows if row.folder and row.existing]
+        if already:
+            summary += f"; already in the mapping: {', '.join(already)}"
         self.post_message(self.Finished(summary))
 
     def on_folder_picker_progress(self, message: Progress) -> None:
