@@ -100,7 +100,7 @@ def map_init(
     folder: Path,
     *,
     overwrite: bool = False,
-    options: dict[str, str] | None = None,
+    options: dict[str, str | None] | None = None,
 ) -> tuple[Path, list[str]]:
     """Write an empty mapping into `folder`, make it the active mapping, return its problems.
 

@@ -24,9 +24,9 @@ from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobStatus
 from anonapi_tui.bindings import bindings
+from anonapi_tui.job_sources import Fetched, JobSource
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.job_details import JobDetails
-from anonapi_tui.sources import Fetched, JobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary
@@ -69,7 +69,7 @@ class JobsScreen(CommandScreen):
     class ActionDone(Message):
         """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
 
-        def __init__(self, action: JobAction, results: list[JobResult], error: str | None):
+        def __init__(self, action: JobAction, results: list[JobResult[None]], error: str | None):
             super().__init__()
             self.action = action
             self.results = results
@@ -90,7 +90,7 @@ class JobsScreen(CommandScreen):
         self.title = source.title
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title, id="title", markup=False)
+        yield Static(self.title or "", id="title", markup=False)
         yield StatusSummary(id="summary")
         yield Input(
             placeholder="a status (error, done ...) or any text; enter applies, escape clears",
