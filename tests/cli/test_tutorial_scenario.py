@@ -49,7 +49,7 @@ def test_tutorial_from_server_setup_to_finished_batch(
         == 0
     )
 
-    # The mapping: empty from map init (no example rows), study folders by wildcard and by xlsx, PACS.
+    # The mapping: empty from map init (no example rows), folders by wildcard and by xlsx, PACS.
     assert anon("map", "init", "--root-source-path", server.unc(name)).exit_code == 0
     _study(project / "studyA", "PA")
     _study(project / "studyB", "PB")
