@@ -93,9 +93,7 @@ def test_status_shows_rows_and_the_problems_to_fix(anon: Anon, mapped: Path) -> 
     assert "project" in result.output
 
 
-def test_init_shows_at_once_that_its_options_are_not_usable_yet(
-    anon: Anon, workdir: Path
-) -> None:
+def test_init_shows_at_once_that_its_options_are_not_usable_yet(anon: Anon, workdir: Path) -> None:
     """A local root_source_path is no path the server can read: said at init, not at create."""
     result = anon("map", "init")
 
