@@ -156,7 +156,7 @@ def report_results(results: Sequence[JobResult[object]], done: str, where: str) 
             click.echo(f"Error: job {result.job_id} on {where}: {result.error}", err=True)
     failed = sum(not r.ok for r in results)
     if failed:
-        note(f"{failed} of {len(results)} jobs failed")
+        note(f"{failed} of {counted(len(results), 'job')} failed")
     return not failed
 
 

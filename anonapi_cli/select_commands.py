@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, json_option
+from anonapi_cli.output import counted, echo_json, json_option
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 
@@ -44,7 +44,7 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"Selection containing {len(selection.selected_paths)} files:")
+    click.echo(f"Selection containing {counted(len(selection.selected_paths), 'file')}:")
     click.echo(f"Description: {selection.description}")
 
 

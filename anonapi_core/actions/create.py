@@ -47,8 +47,8 @@ class MappingValidationError(JobSetValidationError):
     def __init__(self, mapping_path: Path, problems: list[str]):
         self.problems = problems
         super().__init__(
-            f"{len(problems)} problems in mapping {mapping_path}, no jobs created: "
-            + "; ".join(problems)
+            f"{len(problems)} problem{'' if len(problems) == 1 else 's'} in mapping "
+            f"{mapping_path}, no jobs created: " + "; ".join(problems)
         )
 
 
