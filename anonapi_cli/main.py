@@ -8,6 +8,7 @@ stays fast.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from typing import Any
@@ -37,6 +38,8 @@ class AnonGroup(click.Group):
         except AnonAPIError as e:
             raise click.ClickException(_one_line(str(e)) or type(e).__name__) from e
         except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise  # `anon ... | head`: click's main ends quietly when the reader has gone
             raise click.ClickException(_describe_os_error(e)) from e
 
 

@@ -159,23 +159,9 @@ def edit(cli_ctx: CliContext) -> None:
 
     Close it before running other map commands: editors lock the file.
     """
-    import os
-    import shlex
-    import subprocess
+    from anonapi_cli.editor import open_in_editor
 
-    path = mapping_path_for(cli_ctx)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        if click.launch(str(path)) != 0:
-            raise click.ClickException(f"Could not open an editor for {path}")
-        return
-    command = shlex.split(editor, posix=os.name != "nt")
-    try:
-        returncode = subprocess.run([*command, str(path)], check=False).returncode
-    except OSError as e:
-        raise click.ClickException(f"Could not run the editor '{editor}': {e.strerror}") from None
-    if returncode != 0:
-        raise click.ClickException(f"The editor '{editor}' exited with code {returncode}")
+    open_in_editor(mapping_path_for(cli_ctx))
 
 
 @mapping.command()

@@ -62,10 +62,10 @@ def delete(cli_ctx: CliContext, yes: bool) -> None:
 @select.command()
 @pass_cli
 def edit(cli_ctx: CliContext) -> None:
-    """Open the selection file in the default editor."""
-    path = _selection_file(cli_ctx)
-    if click.launch(str(path)) != 0:
-        raise click.ClickException(f"Could not open an editor for {path}")
+    """Open the selection file in $VISUAL, $EDITOR or the default program."""
+    from anonapi_cli.editor import open_in_editor
+
+    open_in_editor(_selection_file(cli_ctx))
 
 
 @select.command()
@@ -92,7 +92,11 @@ def add(
     exclude_pattern: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Add files matching PATTERN (e.g. '*' or '*.dcm') to the selection in the current folder."""
+    """Add files matching PATTERN to the selection here.
+
+    PATTERN is e.g. '*' or '*.dcm'. When nothing matches, nothing is written and the command
+    fails.
+    """
     from anonapi_cli.progress import progress_bar
     from anonapi_core.actions.selection import select_add
 

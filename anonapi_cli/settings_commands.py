@@ -59,8 +59,9 @@ def edit(cli_ctx: CliContext) -> None:
     if not path.exists():
         cli_ctx.save_settings()  # a first-time user gets the defaults to edit
     click.echo(f"Opening {path}")
-    if click.launch(str(path)) != 0:
-        raise click.ClickException(f"Could not open an editor for {path}; edit it by hand")
+    from anonapi_cli.editor import open_in_editor
+
+    open_in_editor(path, hint="; edit it by hand")
 
 
 @settings.command(name="set-validate-ssl")

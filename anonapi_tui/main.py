@@ -89,7 +89,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="render the start screen to an SVG file once its data is shown, then exit",
     )
-    return parser.parse_args(argv)
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as e:
+        # argparse exits 2 on bad arguments; like `anon`, a failure the user caused exits 1.
+        raise SystemExit(0 if e.code == 0 else 1) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                 interval = DEMO_POLL_INTERVAL_S
             else:
                 folder = (args.folder or Path.cwd()).resolve()
+                if not folder.is_dir():
+                    print(f"Error: folder not found: {folder}", file=sys.stderr)
+                    return 1
             settings = load_settings()
         except AnonAPIError as e:
             print(f"Error: {e}", file=sys.stderr)
-            return 2
+            return 1
         app = build_app(
             settings,
             folder,
