@@ -201,3 +201,21 @@ def test_excel_unicode_text_is_read_utf16_and_tab_separated(tmp_path):
         "Accession Number\tPseudoID\r\n1234567.12345678\tpatient1\r\n".encode("utf-16")
     )
     assert read_input_file(path, "accession_number") == TWO_PATIENTS[:1]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Accession Nr", "accession_number"),
+        ("Accession No.", "accession_number"),
+        ("Acc #", "accession_number"),
+        ("Accessionnumber", "accession_number"),
+        ("Acc. No.", "accession_number"),
+        ("acc.nr", "accession_number"),
+        ("Study UID", "study_instance_uid"),
+    ],
+)
+def test_headers_as_real_request_forms_write_them(tmp_path, header, column):
+    path = tmp_path / "request.csv"
+    path.write_text(f"MDN;{header};Pseudonym ID\n900001;1.2.3;p1\n")
+    assert read_input_file(path, column) == [{column: "1.2.3", "pseudo_name": "p1"}]
