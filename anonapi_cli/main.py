@@ -43,6 +43,18 @@ class AnonGroup(click.Group):
             raise click.ClickException(_describe_os_error(e)) from e
 
 
+def _show_core_warnings() -> None:
+    """The core's warnings (e.g. a token about to cross the network over plain http) as
+    `Warning: ...` lines on stderr; added once however often `cli` runs in one process."""
+    core = logging.getLogger("anonapi_core")
+    if not any(getattr(h, "anon_cli", False) for h in core.handlers):
+        handler = logging.StreamHandler()  # sys.stderr at the time of each message
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("Warning: %(message)s"))
+        handler.anon_cli = True  # type: ignore[attr-defined]
+        core.addHandler(handler)
+
+
 def _one_line(message: str) -> str:
     """Core messages are one line already; this guards the promise for any that is not."""
     return " ".join(message.split())
@@ -68,6 +80,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
             format="%(name)s - %(levelname)s: %(message)s",
             stream=sys.stderr,
         )
+    else:
+        _show_core_warnings()
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
         ctx.exit(0)

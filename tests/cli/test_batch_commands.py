@@ -126,6 +126,7 @@ def test_status_when_the_server_is_gone_keeps_the_cause(
     (workdir / ".anonbatch").write_text(
         "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
     )
+    anon("server", "add", "gone", "http://127.0.0.1:9")
 
     result = anon("batch", "status")
 
