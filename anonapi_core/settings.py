@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -78,8 +79,9 @@ class Settings:
         if not name:
             raise AnonClientSettingsError("A server name cannot be empty")
         url = normalise_url(url)
-        if not url.startswith(("http://", "https://")):
-            raise AnonClientSettingsError(f"Server URL '{url}' must start with http:// or https://")
+        problem = url_problem(url)
+        if problem:
+            raise AnonClientSettingsError(f"Server URL '{url}' {problem}")
         if name in self.servers and not replace and self.servers[name] != url:
             raise AnonClientSettingsError(
                 f"A server called '{name}' already exists ({self.servers[name]}). "
@@ -125,6 +127,25 @@ class Settings:
 def normalise_url(url: str) -> str:
     """`https://host/p01/` and `https://host/p01` are one server; the client appends `/fn`."""
     return url.strip().rstrip("/")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a server address (e.g. `http://[::1` or `https://`), or None."""
+    if not url.lower().startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as e:
+        return f"is not a valid URL ({e})"
+    if not parts.hostname:
+        return "has no host name"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "contains spaces or control characters"
+    return None
+
+
+MAX_TIMEOUT_S = 3600.0
 
 
 def settings_path() -> Path:
@@ -222,6 +243,9 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
     for name, url in servers.items():
         if not isinstance(url, str):
             raise fail(f"URL of server '{name}' must be text, got {_kind(url)}")
+        problem = url_problem(normalise_url(url))
+        if problem:
+            raise fail(f"URL of server '{name}' {problem}: {url!r}")
         parsed_servers[str(name)] = normalise_url(url)
 
     active = data.get("active_server_name")
@@ -238,8 +262,15 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
         raise fail(f"'validate_ssl' must be true or false, got {validate_ssl!r}")
 
     timeout = data.get("timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise fail(f"'timeout' must be a positive number of seconds, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT_S  # also false for .nan; .inf would wait forever
+    ):
+        raise fail(
+            f"'timeout' must be a positive number of seconds up to {MAX_TIMEOUT_S:.0f}, "
+            f"got {timeout!r}"
+        )
 
     keymap = data.get("keymap") or {}
     if not isinstance(keymap, Mapping) or not all(
@@ -279,12 +310,15 @@ def _default_parameters(data: Mapping, fail) -> list[tuple[str, str]]:
         return []
     value = data[key]
     if isinstance(value, Mapping):  # pre-1.4: {project_name: X, destination_path: Y}
-        return [(_LEGACY_FIELD_NAMES.get(str(k), str(k)), _scalar(v)) for k, v in value.items()]
+        return [
+            (_LEGACY_FIELD_NAMES.get(str(k), str(k)), _scalar(v, fail, key))
+            for k, v in value.items()
+        ]
     if not isinstance(value, list):
         raise fail(f"'{key}' must be a list of 'field,value' lines, got {_kind(value)}")
     parameters = []
     for item in value:
-        text = _scalar(item)
+        text = _scalar(item, fail, key)
         separator = "," if "," in text else ";"
         field_name, sep, field_value = text.partition(separator)
         if not sep or not field_name.strip():
@@ -293,7 +327,11 @@ def _default_parameters(data: Mapping, fail) -> list[tuple[str, str]]:
     return parameters
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, fail: Any, key: str) -> str:
+    """A value as text; nested lists or mappings are refused (str() of an aliased YAML structure
+    could be gigabytes)."""
+    if isinstance(value, Mapping | list):
+        raise fail(f"'{key}' entries must be text, got {_kind(value)}")
     return "" if value is None else str(value)
 
 
