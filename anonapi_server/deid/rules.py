@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import dicomanonymizer.dicom_anonymization_databases as _tables
+from pydicom.datadict import dictionary_VR
 
 
 class Action(Enum):
@@ -25,20 +26,25 @@ class Action(Enum):
     CLEAN = "C"  # keep a sequence and de-identify its items; hash a UID; empty anything else
 
 
-# How dicom-anonymizer's categories map to actions. X/Z and X/Z/D become Z rather than X so that
-# Type 2 attributes stay present (an empty value leaks nothing); X/D becomes D for the same reason
-# on Type 1 attributes. X/Z/U* (references to other instances) keeps the references, re-keyed.
+# How dicom-anonymizer's categories map to actions, so that no output breaks its IOD where the
+# input did not. X/Z becomes Z rather than X so that Type 2 attributes stay present (an empty value
+# leaks nothing). A D in a compound code means some IOD has the attribute as Type 1 (Device Serial
+# Number in Enhanced General Equipment): Z/D, X/D and X/Z/D become D, which suits every IOD.
+# X/Z/U* (references to other instances) keeps the references, re-keyed.
 _CATEGORY_ACTIONS: tuple[tuple[str, Action], ...] = (
     ("D_TAGS", Action.DUMMY),
     ("Z_TAGS", Action.EMPTY),
     ("X_TAGS", Action.REMOVE),
     ("U_TAGS", Action.UID),
-    ("Z_D_TAGS", Action.EMPTY),
+    ("Z_D_TAGS", Action.DUMMY),
     ("X_Z_TAGS", Action.EMPTY),
     ("X_D_TAGS", Action.DUMMY),
-    ("X_Z_D_TAGS", Action.EMPTY),
+    ("X_Z_D_TAGS", Action.DUMMY),
     ("X_Z_U_STAR_TAGS", Action.CLEAN),
 )
+# Sequences whose code allows X go: an emptied sequence (zero items) or one of dummy items breaks
+# modules where it is Type 1 or 3, an absent one only where it is Type 2, which a plain Z names.
+_SEQUENCES_REMOVED_FROM = frozenset({"X_Z_TAGS", "X_Z_D_TAGS"})
 
 # Tags kept by the Retain Device Identity Option (PS3.15 Table E.1-1, "Rtn. Dev. Id. Opt." = K):
 # the device attributes that the Basic Profile would otherwise remove or blank.
@@ -96,6 +102,15 @@ class MaskedRule:
         ) & self.element_mask == self.element & self.element_mask
 
 
+# Overlays (60xx) and curves (50xx) are removed as whole groups: the table names their data and
+# comments, but an overlay without its data is no overlay (Overlay Data is Type 1) and may itself
+# show burned-in text.
+_WHOLE_GROUPS_REMOVED = (
+    MaskedRule(0x6000, 0, 0xFF00, 0, Action.REMOVE),
+    MaskedRule(0x5000, 0, 0xFF00, 0, Action.REMOVE),
+)
+
+
 @dataclass(frozen=True)
 class RuleTable:
     """The compiled table: exact tags in a dict, repeating groups as a short list of masks."""
@@ -115,6 +130,13 @@ class RuleTable:
         return action
 
 
+def _is_sequence(tag: int) -> bool:
+    try:
+        return dictionary_VR(tag) == "SQ"
+    except KeyError:
+        return False
+
+
 def newest_table_version() -> str:
     """The newest edition of the standard that the installed dicom-anonymizer ships."""
     names = [
@@ -132,9 +154,12 @@ def compile_rules(options: frozenset[str] = frozenset(), version: str | None = N
     for category, action in _CATEGORY_ACTIONS:
         for entry in getattr(module, category):
             if len(entry) == 2:
-                exact[(entry[0] << 16) | entry[1]] = action
-            else:
+                tag = (entry[0] << 16) | entry[1]
+                removed = category in _SEQUENCES_REMOVED_FROM and _is_sequence(tag)
+                exact[tag] = Action.REMOVE if removed else action
+            elif not any(rule.matches(entry[0] << 16 | entry[1]) for rule in _WHOLE_GROUPS_REMOVED):
                 masked.append(MaskedRule(*entry, action=action))
+    masked.extend(_WHOLE_GROUPS_REMOVED)
     for option in sorted(options):
         for tag in OPTION_KEEPS.get(option, ()):
             exact[tag] = Action.KEEP
