@@ -60,10 +60,13 @@ def damage(ds: Dataset, warnings: list[str]) -> str | None:
 
 
 def missing_identity(ds: Dataset) -> str | None:
-    """Why this is not a storable instance: no SOP Class or Instance UID in data set or meta."""
-    meta = ds.file_meta
-    if not (text(ds, 0x00080016) or text(meta, 0x00020002)):
-        return "no SOP Class UID: not an instance any archive could store"
-    if not (text(ds, 0x00080018) or text(meta, 0x00020003)):
-        return "no SOP Instance UID: not an instance any archive could store"
+    """Why this is not a storable instance: no SOP Class or Instance UID in its data set.
+
+    Both are Type 1 in the SOP Common module of every IOD. Files without them are fragments
+    (test data, parts of other files) whose file meta, if any, a converter made up.
+    """
+    if not text(ds, 0x00080016):
+        return "no SOP Class UID in the data set: a fragment, not an instance"
+    if not text(ds, 0x00080018):
+        return "no SOP Instance UID in the data set: a fragment, not an instance"
     return None

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 import dicomanonymizer.dicom_anonymization_databases as _tables
-from pydicom.datadict import dictionary_VR
 
 
 class Action(Enum):
@@ -42,9 +41,6 @@ _CATEGORY_ACTIONS: tuple[tuple[str, Action], ...] = (
     ("X_Z_D_TAGS", Action.DUMMY),
     ("X_Z_U_STAR_TAGS", Action.CLEAN),
 )
-# Sequences whose code allows X go: an emptied sequence (zero items) or one of dummy items breaks
-# modules where it is Type 1 or 3, an absent one only where it is Type 2, which a plain Z names.
-_SEQUENCES_REMOVED_FROM = frozenset({"X_Z_TAGS", "X_Z_D_TAGS"})
 
 # Tags kept by the Retain Device Identity Option (PS3.15 Table E.1-1, "Rtn. Dev. Id. Opt." = K):
 # the device attributes that the Basic Profile would otherwise remove or blank.
@@ -130,13 +126,6 @@ class RuleTable:
         return action
 
 
-def _is_sequence(tag: int) -> bool:
-    try:
-        return dictionary_VR(tag) == "SQ"
-    except KeyError:
-        return False
-
-
 def newest_table_version() -> str:
     """The newest edition of the standard that the installed dicom-anonymizer ships."""
     names = [
@@ -154,9 +143,7 @@ def compile_rules(options: frozenset[str] = frozenset(), version: str | None = N
     for category, action in _CATEGORY_ACTIONS:
         for entry in getattr(module, category):
             if len(entry) == 2:
-                tag = (entry[0] << 16) | entry[1]
-                removed = category in _SEQUENCES_REMOVED_FROM and _is_sequence(tag)
-                exact[tag] = Action.REMOVE if removed else action
+                exact[(entry[0] << 16) | entry[1]] = action
             elif not any(rule.matches(entry[0] << 16 | entry[1]) for rule in _WHOLE_GROUPS_REMOVED):
                 masked.append(MaskedRule(*entry, action=action))
     masked.extend(_WHOLE_GROUPS_REMOVED)

@@ -26,11 +26,11 @@ def test_compound_codes_resolve_as_documented():
     assert table.action_for(0x00280010) is None  # Rows: not in the profile, kept
 
 
-def test_sequences_whose_code_allows_x_are_removed_not_emptied():
+def test_sequences_whose_code_allows_z_stay_present_and_empty():
+    # Type 2 in SR Document Series and Acquisition Context: removing them is a validator error.
     table = compile_rules()
-    assert table.action_for(0x00081110) is Action.REMOVE  # Referenced Study Sequence: X/Z
-    assert table.action_for(0x00081111) is Action.REMOVE  # Ref. Performed Proc. Step Seq.: X/Z/D
-    assert table.action_for(0x00400610) is Action.EMPTY  # Specimen Preparation Sequence: Z
+    assert table.action_for(0x00081111) is Action.DUMMY  # Ref. Performed Proc. Step Seq.: X/Z/D
+    assert table.action_for(0x00400555) is Action.EMPTY  # Acquisition Context Sequence: X/Z
 
 
 def test_overlays_and_curves_go_as_whole_groups():
