@@ -3,6 +3,7 @@
 Each returns why a file must not be written (a sentence without DICOM values), or None.
 """
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
@@ -52,7 +53,11 @@ def damage(ds: Dataset, warnings: list[str]) -> str | None:
     if not any(tag >> 16 != 0x0002 for tag in list(ds.keys())):
         return "no data set after the file meta"
     last = ds.get_item(max(ds.keys()))
-    if last.is_raw and last.length != 0xFFFFFFFF and len(last.value or b"") != last.length:
+    if (
+        isinstance(last, RawDataElement)
+        and last.length != 0xFFFFFFFF
+        and len(last.value or b"") != last.length
+    ):
         return f"truncated in element {last.tag}"
     if _ROWS in ds and not any(tag in ds for tag in _PIXEL_DATA_TAGS):
         return "image attributes without pixel data (cut short?)"

@@ -145,7 +145,8 @@ def compile_rules(options: frozenset[str] = frozenset(), version: str | None = N
             if len(entry) == 2:
                 exact[(entry[0] << 16) | entry[1]] = action
             elif not any(rule.matches(entry[0] << 16 | entry[1]) for rule in _WHOLE_GROUPS_REMOVED):
-                masked.append(MaskedRule(*entry, action=action))
+                group, element, group_mask, element_mask = entry
+                masked.append(MaskedRule(group, element, group_mask, element_mask, action))
     masked.extend(_WHOLE_GROUPS_REMOVED)
     for option in sorted(options):
         for tag in OPTION_KEEPS.get(option, ()):
