@@ -41,10 +41,8 @@ def _refuse_aliases(text: str, source: Path, error: type[PersistenceError]) -> N
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
             mark = event.start_mark
-            raise error(
-                f"{source}, line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
-                "(*name) are not allowed in this file"
-            )
+            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise error(f"{source}{where}: YAML aliases (*name) are not allowed in this file")
 
 
 def parse_yaml(text: str, source: Path, error: type[PersistenceError]) -> Any:
