@@ -17,6 +17,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 FINAL_STATUSES = frozenset({"DONE", "ERROR"})
+OUTPUT_MARKER = ".anonapi-job.json"  # in every output folder the server writes: see publish
 
 
 @dataclass
@@ -49,6 +50,12 @@ class EmbeddedServer:
         """The local path under the share of a UNC path below `unc_root`."""
         relative = PureWindowsPath(unc.replace("/", "\\")).relative_to(self.unc_root)
         return self.share_root.joinpath(*relative.parts)
+
+    def output_files(self, *parts: str) -> list[Path]:
+        """The files a job wrote below the share folder `parts` (e.g. `"out", "7"`), sorted,
+        without the marker file the server keeps in every output folder."""
+        folder = self.share_root.joinpath(*parts)
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER)
 
     def wait_for(
         self,
