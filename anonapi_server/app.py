@@ -32,7 +32,7 @@ from anonapi_server.limits import (
 from anonapi_server.params import BadRequest, Params
 from anonapi_server.privacy import internal_error
 from anonapi_server.shares import PathRefused, ShareTable
-from anonapi_server.sources import normalise_source
+from anonapi_server.sources import normalise_source, overlaps_source
 from anonapi_server.store import Store
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,25 @@ def create_job(call: Call) -> dict:
     else:
         raise BadRequest("source_type", f"Unknown source_type {source_type}; use PATH or WADO")
     values["source_type"] = source_type
+    _check_destination_outside_source(table, values.get("source_path"), values["destination_path"])
     return call.store.create_job(values)
+
+
+def _check_destination_outside_source(
+    table: ShareTable, source_path: str | None, destination_path: str | None
+) -> None:
+    if not source_path or not destination_path:
+        return
+    try:
+        inside = overlaps_source(table, source_path, destination_path)
+    except PathRefused as e:
+        raise BadRequest("destination_path", str(e)) from e
+    if inside:
+        raise BadRequest(
+            "destination_path",
+            f"{destination_path} is the source folder or inside it; each run would read its "
+            "earlier output again. Choose a destination outside the source",
+        )
 
 
 def cancel_job(call: Call) -> dict:
@@ -215,6 +233,14 @@ def modify_job(call: Call) -> dict:
     status = _status_change(call.params)
     if status is not None:
         changes["status"] = status
+    if "source_path" in changes or "destination_path" in changes:
+        job = call.store.job(job_id)
+        assert job is not None  # own_job found it
+        _check_destination_outside_source(
+            call.share_table(),
+            changes.get("source_path", job["source_path"]),
+            changes.get("destination_path", job["destination_path"]),
+        )
     if changes:
         # A status change restarts the job: the attempt running now loses its claim.
         call.store.modify_job(job_id, changes, restart=status is not None)
@@ -392,12 +418,13 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]] | None = None)
             return _errors(405, "method", f"{name} needs {function.method}, not {request.method}")
         # Who calls is settled from the header before the body is read: an unknown caller
         # cannot make the server hold its body.
+        # Refused unread, a body may still be on its way: the connection closes.
         token = _token(request)
         if token is None:
-            return _errors(401, "authorization", ASK_FOR_CREDENTIALS)
+            return _errors(401, "authorization", ASK_FOR_CREDENTIALS, connection="close")
         callers = await run_in_threadpool(store.token_users, token)
         if not callers:
-            return _errors(401, "authorization", WRONG_CREDENTIALS)
+            return _errors(401, "authorization", WRONG_CREDENTIALS, connection="close")
         params = await _parameters(request)
         if isinstance(params, JSONResponse):
             return params

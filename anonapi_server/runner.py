@@ -102,7 +102,12 @@ class BackgroundServer:
 
 
 def start_in_background(
-    home: ServerHome, *, host: str = "127.0.0.1", port: int = 0, workers: int = 1
+    home: ServerHome,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    workers: int = 1,
+    tls: dict[str, Any] | None = None,
 ) -> BackgroundServer:
     """Start the API on a thread (port 0: a free port) and the workers; return once it listens."""
     config, store = _open(home)
@@ -114,7 +119,7 @@ def start_in_background(
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     pool = _start_workers(config, workers)
-    server = _uvicorn(store, pool)
+    server = _uvicorn(store, pool, **(tls or {}))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="anon-server-api", daemon=True
     )
@@ -128,7 +133,7 @@ def start_in_background(
             raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
     return BackgroundServer(
-        url=f"http://{host}:{bound_port}",
+        url=f"{'https' if tls else 'http'}://{host}:{bound_port}",
         store=store,
         server=server,
         thread=thread,

@@ -72,6 +72,22 @@ def normalise_source(table: ShareTable, source_path: str) -> str:
     return str(unc) if kind == BARE else f"{kind}:{unc}"
 
 
+def overlaps_source(table: ShareTable, source_path: str, destination: str) -> bool:
+    """True when `destination` is the source's folder or lies inside it.
+
+    Output written there would be read back as source by the next run, and a job's output folder
+    could take the place of a source folder. A fileselection's folder, or a single file's, counts
+    as its source folder. Compared as local folders, links resolved, so two shares naming the
+    same folder are seen as one.
+    """
+    kind, unc = split_source(source_path)
+    source = table.resolve(unc)
+    if kind == FILESELECTION or (kind == BARE and source.is_file()):
+        source = source.parent
+    target = table.resolve(destination)
+    return target == source or target.is_relative_to(source)
+
+
 def list_source_files(table: ShareTable, source_path: str) -> list[SourceFile]:
     """All files of a source, sorted, each verified to lie inside its share.
 
