@@ -29,10 +29,10 @@ from anonapi_server.limits import (
     read_body,
     too_long,
 )
-from anonapi_server.params import BadRequest, Params
 from anonapi_server.privacy import internal_error
+from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
-from anonapi_server.sources import normalise_source, overlaps_source
+from anonapi_server.source_paths import normalise_source, overlaps_source
 from anonapi_server.store import Store
 
 log = logging.getLogger(__name__)

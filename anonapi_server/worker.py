@@ -35,7 +35,7 @@ from anonapi_server.layout import output_places
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
 from anonapi_server.publish import OutputConflict, partial_name, publish, start_output
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
-from anonapi_server.sources import SourceFile, list_source_files
+from anonapi_server.source_paths import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
 
 log = logging.getLogger(__name__)

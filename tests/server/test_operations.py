@@ -152,9 +152,9 @@ def test_tls_is_served_and_the_client_verifies_the_certificate(tmp_path: Path):
     with running_server(workers=0, tls={"ssl_certfile": str(cert), "ssl_keyfile": str(key)}) as s:
         assert s.url.startswith("https://")
         server = Server(name="tls", url=s.url)
-        with AnonClient(server, s.user_name, s.token, validate_ssl=True) as client:
-            with pytest.raises(Exception, match="(?i)certificate"):
-                client.ping()
+        verifying = AnonClient(server, s.user_name, s.token, validate_ssl=True)
+        with verifying, pytest.raises(Exception, match="(?i)certificate"):
+            verifying.ping()
         with AnonClient(server, s.user_name, s.token, validate_ssl=False) as client:
             assert client.ping() >= 0
 
