@@ -136,9 +136,12 @@ def _selection_files(table: ShareTable, unc: UNCPath, local: Path) -> list[Sourc
         shown = UNCPath(unc.host, unc.share, unc.parts[:-1] + parts)
         try:
             real = contained(root, folder.joinpath(*parts), shown=str(shown))
+            exists = real.is_file()
         except PathRefused as e:
             raise PathRefused(f"File selection {unc}: {e}") from e
-        if not real.is_file():
+        except OSError:  # e.g. a name too long for the file system
+            exists = False
+        if not exists:
             raise PathRefused(f"File selection {unc} names {shown}, which does not exist")
         files.append(SourceFile(real, root, shown))
     return files

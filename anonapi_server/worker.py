@@ -187,6 +187,11 @@ class Worker:
             destination_parts = table.resolve(destination).relative_to(destination_root).parts
         except PathRefused as e:
             raise JobFailed(str(e)) from e
+        except OSError as e:
+            raise JobFailed(
+                f"Source {job['source_path']} cannot be read ({e.strerror or type(e).__name__}): "
+                "check that the share is reachable"
+            ) from e
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
         headers = self._download(files, progress)
