@@ -17,7 +17,7 @@ from anonapi_server import limits
 from anonapi_server.admin import add_project, add_user
 from anonapi_server.config import ServerHome
 from anonapi_server.testing import EmbeddedServer, running_server
-from tests.server.conftest import PROJECT, call, create_path_job
+from tests.server.conftest import PROJECT, call, create_path_job, reset_job
 
 MALLORY_TOKEN = "mallory-token-0123456789"
 ADMIN_TOKEN = "admin-token-0123456789"
@@ -93,16 +93,7 @@ def test_modify_job_cannot_forge_a_jobs_outcome(server: EmbeddedServer):
         assert reply.status_code == 400
         assert "set by the server" in reply.json()["errors"][field]
     # The original client's reset sends blank values for them: still accepted.
-    reply = call(
-        server,
-        "modify_job",
-        "POST",
-        job_id=job_id,
-        status="ACTIVE",
-        files_downloaded=0,
-        files_processed=0,
-        error=" ",
-    )
+    reply = reset_job(server, job_id)
     assert reply.status_code == 200
     assert reply.json()["files_processed"] in (0, None)
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import shutil
 import struct
 import sys
-import threading
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -23,28 +21,10 @@ from anonapi_server.confined import USE_FDS, opened_folder
 from anonapi_server.privacy import MAX_ERROR_CHARS
 from anonapi_server.shares import PathRefused
 from anonapi_server.testing import EmbeddedServer, running_server
-from anonapi_server.worker import Worker
-from tests.server.conftest import call, create_path_job, write_small_study
+from tests.server.conftest import call, new_job, run_once, write_small_study
 
 needs_links = pytest.mark.skipif(not USE_FDS, reason="descriptor-relative opens (POSIX)")
 CT = "1.2.840.10008.5.1.4.1.1.2"
-
-
-@pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
-    with running_server(workers=0) as server:
-        yield server
-
-
-def run_once(server: EmbeddedServer, job_id: int) -> dict:
-    assert Worker(server.store, "in-test", 30, threading.Event()).run_one()
-    return call(server, "get_job", job_id=job_id).json()
-
-
-def new_job(server: EmbeddedServer, source_path: str, **params) -> int:
-    reply = create_path_job(server, source_path, **params)
-    assert reply.status_code == 200, reply.text
-    return reply.json()["job_id"]
 
 
 def swap_for_link(folder: Path, target: Path) -> None:
@@ -141,24 +121,29 @@ def test_an_endless_error_is_shortened(idle_server: EmbeddedServer):
     assert job["error"].endswith("(message shortened)")
 
 
-def deeply_nested(path: Path, depth: int) -> None:
-    """A CT file whose dataset ends in a sequence nested `depth` deep (undefined lengths)."""
+def small_ct(patient_id: str) -> tuple[pydicom.Dataset, bytes]:
+    """A CT header without pixels, and its explicit-VR little-endian encoding."""
     ds = pydicom.Dataset()
-    ds.PatientID = "DEEP"
+    ds.PatientID = patient_id
     ds.SOPClassUID = CT
     ds.SOPInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
     ds.Modality = "CT"
     body = DicomBytesIO()
     body.is_little_endian, body.is_implicit_VR = True, False
     write_dataset(body, ds)
+    return ds, body.getvalue()
+
+
+def deeply_nested(path: Path, depth: int) -> None:
+    """A CT file whose dataset ends in a sequence nested `depth` deep (undefined lengths)."""
+    ds, body = small_ct("DEEP")
     sequence = struct.pack("<HH", 0x0040, 0x0275) + b"SQ\0\0" + b"\xff\xff\xff\xff"
     item = b"\xfe\xff\x00\xe0\xff\xff\xff\xff"
     item_end = b"\xfe\xff\x0d\xe0\0\0\0\0"
     sequence_end = b"\xfe\xff\xdd\xe0\0\0\0\0"
     nested = (sequence + item) * depth + (item_end + sequence_end) * depth
-    write_part10_bytes(path, ExplicitVRLittleEndian, ds, body.getvalue() + nested)
+    write_part10_bytes(path, ExplicitVRLittleEndian, ds, body + nested)
 
 
 def write_part10_bytes(path: Path, syntax: str, ds: pydicom.Dataset, dataset: bytes) -> None:
@@ -185,20 +170,12 @@ def test_a_file_nested_3000_deep_is_one_skipped_file_not_a_failed_job(
 
 def deflate_bomb(path: Path, declared: int = 2**30) -> None:
     """A deflated CT file of about 1 MB declaring (and holding, once inflated) 1 GiB of pixels."""
-    ds = pydicom.Dataset()
-    ds.PatientID = "BOMB"
-    ds.SOPClassUID = CT
-    ds.SOPInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = "CT"
-    body = DicomBytesIO()
-    body.is_little_endian, body.is_implicit_VR = True, False
-    write_dataset(body, ds)
+    ds, body = small_ct("BOMB")
     pixels = struct.pack("<HH", 0x7FE0, 0x0010) + b"OB\0\0" + struct.pack("<I", declared)
     # After a full flush the deflater starts afresh, so a megabyte of zeros compresses to the
     # same bytes every time: compressed once, repeated (seconds less than deflating 1 GiB).
     deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    head = deflater.compress(body.getvalue() + pixels) + deflater.flush(zlib.Z_FULL_FLUSH)
+    head = deflater.compress(body + pixels) + deflater.flush(zlib.Z_FULL_FLUSH)
     zeros = deflater.compress(b"\0" * 2**20) + deflater.flush(zlib.Z_FULL_FLUSH)
     data = head + zeros * (declared // 2**20) + deflater.flush()
     write_part10_bytes(path, DeflatedExplicitVRLittleEndian, ds, data)

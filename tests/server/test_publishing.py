@@ -7,9 +7,7 @@ the job runs and can look at the share before and after.
 from __future__ import annotations
 
 import logging
-import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -20,32 +18,14 @@ from anonapi_server.admin import add_opt_out
 from anonapi_server.config import ServerHome
 from anonapi_server.privacy import quiet_pydicom
 from anonapi_server.publish import MARKER, remove_leftovers
-from anonapi_server.testing import EmbeddedServer, running_server
-from anonapi_server.worker import Worker
-from tests.server.conftest import call, create_path_job, write_small_study
-
-
-@pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
-    with running_server(workers=0) as server:
-        yield server
-
-
-def run_once(server: EmbeddedServer, job_id: int) -> dict:
-    assert Worker(server.store, "in-test", 30, threading.Event()).run_one()
-    return call(server, "get_job", job_id=job_id).json()
-
-
-def new_job(server: EmbeddedServer, source: str, **params) -> int:
-    reply = create_path_job(server, "folder:" + source, **params)
-    assert reply.status_code == 200, reply.text
-    return reply.json()["job_id"]
+from anonapi_server.testing import EmbeddedServer
+from tests.server.conftest import call, create_path_job, new_job, run_once, write_small_study
 
 
 def test_an_existing_folder_named_like_the_job_is_left_alone_and_the_job_errors(
     idle_server: EmbeddedServer,
 ):
-    job_id = new_job(idle_server, write_small_study(idle_server, "theirs", n_files=1))
+    job_id = new_job(idle_server, "folder:" + write_small_study(idle_server, "theirs", n_files=1))
     theirs = idle_server.share_root / "out" / str(job_id)
     theirs.mkdir(parents=True)
     (theirs / "precious.txt").write_text("a user's own work")
@@ -59,7 +39,9 @@ def test_an_existing_folder_named_like_the_job_is_left_alone_and_the_job_errors(
 def test_a_destination_that_is_the_parent_of_a_source_named_like_the_job_keeps_the_originals(
     idle_server: EmbeddedServer,
 ):
-    job_id = new_job(idle_server, write_small_study(idle_server, "placeholder", n_files=1))
+    job_id = new_job(
+        idle_server, "folder:" + write_small_study(idle_server, "placeholder", n_files=1)
+    )
     source = write_small_study(idle_server, f"parent/{job_id}", n_files=2)
     originals = sorted(p.read_bytes() for p in idle_server.local(source).iterdir())
     reply = call(
@@ -79,7 +61,7 @@ def test_a_destination_that_is_the_parent_of_a_source_named_like_the_job_keeps_t
 def test_a_rerun_replaces_its_own_output_but_not_files_somebody_added(
     idle_server: EmbeddedServer,
 ):
-    job_id = new_job(idle_server, write_small_study(idle_server, "rerun", n_files=2))
+    job_id = new_job(idle_server, "folder:" + write_small_study(idle_server, "rerun", n_files=2))
     assert run_once(idle_server, job_id)["status"] == "DONE"
     output = idle_server.share_root / "out" / str(job_id)
     assert (output / MARKER).is_file()
@@ -105,7 +87,7 @@ def test_a_destination_equal_to_or_inside_the_source_is_refused(
     reply = create_path_job(idle_server, "folder:" + source, destination_path=destination)
     assert reply.status_code == 400
     assert "inside" in reply.json()["errors"]["destination_path"]
-    job_id = new_job(idle_server, source)
+    job_id = new_job(idle_server, "folder:" + source)
     reply = call(idle_server, "modify_job", "POST", job_id=job_id, destination_path=destination)
     assert reply.status_code == 400
     assert "inside" in reply.json()["errors"]["destination_path"]
@@ -116,7 +98,7 @@ def test_the_output_names_no_source_file_or_folder(idle_server: EmbeddedServer):
     source = write_small_study(idle_server, "Doe^John_12345", n_files=2)
     for path in idle_server.local(source).iterdir():
         path.rename(path.with_name(f"DOE_JOHN_{path.name}.dcm"))
-    job = run_once(idle_server, new_job(idle_server, source))
+    job = run_once(idle_server, new_job(idle_server, "folder:" + source))
     assert job["status"] == "DONE"
     written = idle_server.output_files("out", str(job["job_id"]))
     relative = [p.relative_to(idle_server.share_root / "out").as_posix() for p in written]
@@ -126,7 +108,7 @@ def test_the_output_names_no_source_file_or_folder(idle_server: EmbeddedServer):
 def test_the_opt_out_error_names_no_patient(idle_server: EmbeddedServer):
     add_opt_out(ServerHome(idle_server.home), "SECRET-PID-77")
     source = write_small_study(idle_server, "optout", patient_id="SECRET-PID-77", n_files=1)
-    job = run_once(idle_server, new_job(idle_server, source))
+    job = run_once(idle_server, new_job(idle_server, "folder:" + source))
     assert job["status"] == "ERROR"
     assert "opt-out" in job["error"] and "SECRET-PID-77" not in job["error"]
 
@@ -138,7 +120,9 @@ def test_an_internal_error_tells_a_reference_not_a_local_path(
         raise RuntimeError(f"failed at {idle_server.share_root}/Doe" + "^John")
 
     monkeypatch.setattr(worker_module, "output_places", broken)
-    job = run_once(idle_server, new_job(idle_server, write_small_study(idle_server, "bug")))
+    job = run_once(
+        idle_server, new_job(idle_server, "folder:" + write_small_study(idle_server, "bug"))
+    )
     assert job["status"] == "ERROR"
     assert job["error"].startswith("Internal server error (reference ")
     assert str(idle_server.share_root) not in job["error"]
@@ -174,7 +158,7 @@ def test_leftover_partial_folders_are_removed_at_start_but_not_a_users(
     idle_server: EmbeddedServer,
 ):
     out = idle_server.share_root / "out"
-    job_id = new_job(idle_server, write_small_study(idle_server, "leftover", n_files=1))
+    job_id = new_job(idle_server, "folder:" + write_small_study(idle_server, "leftover", n_files=1))
     ours = out / f".{job_id}.1.partial"
     ours.mkdir(parents=True)
     (ours / MARKER).write_text(f'{{"job_id": {job_id}, "files": null}}')
