@@ -32,7 +32,7 @@ from anonapi_server.limits import (
 from anonapi_server.privacy import internal_error
 from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
-from anonapi_server.source_paths import normalise_source, overlaps_source
+from anonapi_server.source_paths import normalise_source, source_folder
 from anonapi_server.store import Store
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,20 @@ def create_job(call: Call) -> dict:
 def _check_destination_outside_source(
     table: ShareTable, source_path: str | None, destination_path: str | None
 ) -> None:
+    """Output written inside the source would be read back as source by the next run, and a
+    job's output folder could take the place of a source folder. Compared as local folders,
+    links resolved, so two shares naming the same folder are seen as one."""
     if not source_path or not destination_path:
         return
     try:
-        inside = overlaps_source(table, source_path, destination_path)
+        source = source_folder(table, source_path)
+    except PathRefused as e:
+        raise BadRequest("source_path", str(e)) from e
+    try:
+        target = table.resolve(destination_path)
     except PathRefused as e:
         raise BadRequest("destination_path", str(e)) from e
-    if inside:
+    if target == source or target.is_relative_to(source):
         raise BadRequest(
             "destination_path",
             f"{destination_path} is the source folder or inside it; each run would read its "

@@ -72,20 +72,16 @@ def normalise_source(table: ShareTable, source_path: str) -> str:
     return str(unc) if kind == BARE else f"{kind}:{unc}"
 
 
-def overlaps_source(table: ShareTable, source_path: str, destination: str) -> bool:
-    """True when `destination` is the source's folder or lies inside it.
+def source_folder(table: ShareTable, source_path: str) -> Path:
+    """The local folder a source reads from, links resolved; PathRefused when it leaves its share.
 
-    Output written there would be read back as source by the next run, and a job's output folder
-    could take the place of a source folder. A fileselection's folder, or a single file's, counts
-    as its source folder. Compared as local folders, links resolved, so two shares naming the
-    same folder are seen as one.
+    A fileselection's folder, or a single file's, counts as its source folder.
     """
     kind, unc = split_source(source_path)
     source = table.resolve(unc)
     if kind == FILESELECTION or (kind == BARE and source.is_file()):
-        source = source.parent
-    target = table.resolve(destination)
-    return target == source or target.is_relative_to(source)
+        return source.parent
+    return source
 
 
 def list_source_files(table: ShareTable, source_path: str) -> list[SourceFile]:
