@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import stat
-from pathlib import Path
+from collections.abc import Sequence
 
 from anonapi_server.confined import Folder, opened_folder
 from anonapi_server.embedded import OUTPUT_MARKER
@@ -39,7 +39,7 @@ def partial_name(job_id: int, attempt: int) -> str:
     return f".{job_id}.{attempt}.partial"
 
 
-def _marker(job_id: int, files: list[Parts] | None) -> bytes:
+def _marker(job_id: int, files: Sequence[Parts] | None) -> bytes:
     listed = None if files is None else ["/".join(parts) for parts in files]
     return json.dumps({"job_id": job_id, "files": listed}).encode()
 
@@ -85,7 +85,7 @@ def start_output(destination: Folder, job_id: int, attempt: int) -> Folder:
     return folder
 
 
-def publish(destination: Folder, job_id: int, attempt: int, files: list[Parts]) -> None:
+def publish(destination: Folder, job_id: int, attempt: int, files: Sequence[Parts]) -> None:
     """Rename the attempt's folder to `<job_id>`, replacing only this job's earlier output."""
     partial = partial_name(job_id, attempt)
     with destination.sub(partial) as folder:
@@ -186,8 +186,3 @@ def _remove_leftovers_in(folder: Folder, live: set[tuple[int, int]]) -> None:
         else:
             remove_own_output(folder, name)
         log.info("removed unfinished output of job %s (attempt %s)", job_id, attempt)
-
-
-def local_parts(root: Path, local: Path) -> Parts:
-    """The parts of a resolved local path below its share's resolved root."""
-    return local.relative_to(root).parts
