@@ -17,13 +17,19 @@ from pydicom.errors import InvalidDicomError
 from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
+from anonapi_server.deid.outcome import Cause
+
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # deflated DICOM is rare and small (reports, waveforms)
 _CHUNK = 64 * 1024
 _TAGS = ["PatientID", "SeriesInstanceUID", "SeriesNumber", "InstanceNumber"]
 
 
 class Unusable(Exception):
-    """This file is skipped; the message (no DICOM value in it) says why."""
+    """This file is skipped; the message (no DICOM value in it) says why, `cause` in one word."""
+
+    def __init__(self, cause: Cause, message: str):
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,13 @@ def read_header(name: str) -> Header:
     try:
         ds = pydicom.dcmread(name, stop_before_pixels=True, specific_tags=_TAGS)
     except InvalidDicomError as e:
-        raise Unusable("not a DICOM file") from e
+        raise Unusable(Cause.NOT_DICOM, "not a DICOM file") from e
     except OSError:
         raise
     except RecursionError as e:
-        raise Unusable("nested too deeply to read") from e
+        raise Unusable(Cause.UNREADABLE, "nested too deeply to read") from e
     except Exception as e:  # pydicom's parse errors share no base class
-        raise Unusable(f"unreadable DICOM file ({type(e).__name__})") from e
+        raise Unusable(Cause.UNREADABLE, f"unreadable DICOM file ({type(e).__name__})") from e
     return Header(
         patient_id=str(ds.get("PatientID", "") or ""),
         series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
@@ -85,9 +91,10 @@ def _check_inflated_size(name: str) -> None:
                 try:
                     size += len(inflater.decompress(chunk, _CHUNK))
                 except zlib.error as e:
-                    raise Unusable("damaged deflated DICOM file") from e
+                    raise Unusable(Cause.DAMAGED, "damaged deflated DICOM file") from e
                 if size > MAX_INFLATED_BYTES:
                     raise Unusable(
-                        f"deflated DICOM file inflating beyond {MAX_INFLATED_BYTES // 2**20} MB"
+                        Cause.TOO_LARGE,
+                        f"deflated DICOM file inflating beyond {MAX_INFLATED_BYTES // 2**20} MB",
                     )
                 chunk = inflater.unconsumed_tail

@@ -15,13 +15,12 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import pydicom.filereader
 
 from anonapi_core.models import JobStatus
 from anonapi_server.confined import Folder, opened_folder
+from anonapi_server.deid.outcome import Cause, FileOutcome, summary
 from anonapi_server.headers import Header, Unusable, read_header
 from anonapi_server.layout import output_places
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
@@ -58,7 +58,6 @@ OPT_OUT_MESSAGE = (
     "A patient in this job's source is on the opt-out list: he or she does not want his or her "
     "data to be used for research"
 )
-MAX_REASONS_SHOWN = 5
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:
@@ -99,15 +98,10 @@ class Progress:
     heartbeat: Heartbeat
     shutdown: threading.Event
     counts: dict[str, int] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)  # why files were skipped, in order
     _last: float = 0.0
 
     def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
-
-    def skip(self, file: UNCPath, reason: str) -> None:
-        self.count("files_skipped")
-        self.reasons.append(f"{file}: {reason}")
 
     def add(self, name: str) -> None:
         """Count one file and write the counters if the last write is long enough ago."""
@@ -194,7 +188,7 @@ class Worker:
             ) from e
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
-        headers = self._download(files, progress)
+        headers, outcomes = self._download(files, progress)
         if not headers:
             raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
         patient_ids = (h.patient_id for _, h in headers if h.patient_id)
@@ -209,33 +203,36 @@ class Worker:
                 destination_root, destination_parts, destination.root, create=True
             ) as folder:
                 output = destination.joinpath(str(claim.job_id))
-                self._write_output(claim, project, headers, folder, output, progress)
+                outcomes += self._write_output(claim, project, headers, folder, output, progress)
         except (OutputConflict, PathRefused) as e:
             raise JobFailed(str(e)) from e
         except OSError as e:
             raise JobFailed(write_failed(destination.joinpath(str(claim.job_id)), e)) from e
-        return outcome_note(progress)
+        return truncated(summary(outcomes))  # what was held back or skipped, and why, grouped
 
     def _download(
         self, files: list[SourceFile], progress: Progress
-    ) -> list[tuple[SourceFile, Header]]:
+    ) -> tuple[list[tuple[SourceFile, Header]], list[FileOutcome]]:
         """Read each source file's header (patient id for the opt-out check, series and
         instance for the layout), counting files; unusable files are skipped with a reason."""
         usable = []
+        skipped = []
         with SourceReader() as reader:
             for file in files:
                 try:
                     with reader.opened(file) as name:
                         usable.append((file, read_header(name)))
                 except Unusable as e:
-                    progress.skip(file.unc, str(e))
+                    progress.count("files_skipped")
+                    progress.count("files_processed")  # decided: nothing to write
+                    skipped.append(FileOutcome.skipped(e.cause, str(e)))
                 except PathRefused as e:
                     raise JobFailed(str(e)) from e
                 except OSError as e:
                     raise JobFailed(read_failed(file.unc, e)) from e
                 progress.add("files_downloaded")
         progress.flush()
-        return usable
+        return usable, skipped
 
     def _engine(self, project: Project) -> Any:
         key = (project.name, project.secret, project.options)
@@ -256,15 +253,19 @@ class Worker:
         destination: Folder,
         output: UNCPath,
         progress: Progress,
-    ) -> None:
-        """De-identify into the attempt's own folder, then publish it as `<job_id>`."""
+    ) -> list[FileOutcome]:
+        """De-identify into the attempt's own folder, then publish it as `<job_id>`; returns
+        what happened to each file."""
         partial = start_output(destination, claim.job_id, claim.attempt)
         try:
             with partial:
-                written = self._write_files(claim.row, project, headers, partial, output, progress)
+                written, outcomes = self._write_files(
+                    claim.row, project, headers, partial, output, progress
+                )
             if not written and not progress.counts.get("files_quarantined"):
                 raise JobFailed(f"Source {claim.row['source_path']} holds no DICOM files")
             publish(destination, claim.job_id, claim.attempt, written)
+            return outcomes
         finally:
             name = partial_name(claim.job_id, claim.attempt)
             if destination.entry(name) is not None:
@@ -278,8 +279,9 @@ class Worker:
         partial: Folder,
         output: UNCPath,
         progress: Progress,
-    ) -> list[tuple[str, str]]:
-        """De-identify each file into `partial`; returns the (series, name) of those written.
+    ) -> tuple[list[tuple[str, str]], list[FileOutcome]]:
+        """De-identify each file into `partial`; returns the (series, name) of those written
+        and every file's outcome.
 
         A file the engine cannot handle is skipped with its reason; only the share itself
         (unreadable source, unwritable destination) ends the job.
@@ -287,6 +289,7 @@ class Worker:
         engine = self._engine(project)
         places = output_places(h for _, h in headers)
         written: list[tuple[str, str]] = []
+        outcomes: list[FileOutcome] = []
         series: dict[str, Folder] = {}
         try:
             with SourceReader() as reader:
@@ -309,8 +312,7 @@ class Worker:
                     else:
                         folder.remove_file(name)
                         progress.count(f"files_{outcome.kind}")
-                        if outcome.kind == "skipped":
-                            progress.reasons.append(f"{file.unc}: {outcome.reason}")
+                    outcomes.append(outcome)
                     progress.add("files_processed")
         finally:
             for folder in series.values():
@@ -318,7 +320,7 @@ class Worker:
         for series_name in set(series) - {s for s, _ in written}:
             partial.remove_folder(series_name)  # every file of it was skipped or held back
         progress.flush()
-        return written
+        return written, outcomes
 
 
 def _deidentify_one(
@@ -329,10 +331,8 @@ def _deidentify_one(
     name: str,
     pseudo_id: str,
     pseudo_name: str,
-) -> Any:
+) -> FileOutcome:
     """De-identify one file into the new file `name` of `folder`, both opened confined."""
-    from anonapi_server.deid import FileOutcome
-
     dst_fd = folder.open_file(name, create=True)
     try:
         with reader.opened(file) as source:
@@ -345,8 +345,8 @@ def _deidentify_one(
                 if isinstance(error, OSError):
                     raise error from e
                 reason = f"could not be de-identified ({type(error).__name__})"
-                return FileOutcome("skipped", reason)
-        return replace(outcome, reason=_without_descriptor(outcome.reason, source))
+                return FileOutcome.skipped(Cause.FAILED, reason)
+        return outcome
     except PathRefused as e:
         raise JobFailed(str(e)) from e
     except OSError as e:
@@ -370,29 +370,6 @@ def _real_error(error: BaseException) -> BaseException:
     ):
         return error.__context__
     return error
-
-
-def _without_descriptor(reason: str | None, source: str) -> str | None:
-    """The engine names a file by its path's last part: for a descriptor that is a number."""
-    if reason is None:
-        return None
-    return re.sub(rf" {re.escape(Path(source).name)}(?=:|$)", " (this file)", reason)
-
-
-def outcome_note(progress: Progress) -> str | None:
-    """The note a DONE job carries: files held back and files skipped, with the first reasons."""
-    notes = []
-    quarantined = progress.counts.get("files_quarantined", 0)
-    if quarantined:
-        notes.append(f"{quarantined} file(s) quarantined (burned-in annotations), not written")
-    skipped = progress.counts.get("files_skipped", 0)
-    if skipped:
-        shown = "; ".join(progress.reasons[:MAX_REASONS_SHOWN])
-        more = len(progress.reasons) - MAX_REASONS_SHOWN
-        notes.append(
-            f"{skipped} file(s) skipped: {shown}" + (f"; and {more} more" if more > 0 else "")
-        )
-    return truncated(". ".join(notes)) if notes else None
 
 
 class SourceReader:
