@@ -93,6 +93,7 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                     "ok": c.ok,
                     "latency_s": c.latency_s,
                     "error": c.error,
+                    "warning": c.warning,
                 }
                 for c in checks
             ]
@@ -106,6 +107,8 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                     f"OK: {check.server} is online and responsive "
                     f"({1000 * (check.latency_s or 0):.0f} ms)"
                 )
+                if check.warning:
+                    click.echo(f"Warning: {check.server}: {check.warning}", err=True)
             elif check.online:
                 click.echo(f"Error: {check.server} is online, but {check.error}", err=True)
             elif check.online is None:

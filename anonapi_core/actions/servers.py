@@ -29,6 +29,7 @@ class ServerCheck:
     latency_s: float | None
     error: str | None
     online: bool | None = False
+    warning: str | None = None  # answering, but e.g. its workers are down
 
 
 def known_servers(settings: Settings) -> list[Server]:
@@ -45,7 +46,7 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
         return ServerCheck(server, active, False, None, str(e), online=None)
     with client:
         try:
-            latency = client.ping()
+            latency, warning = client.check()
         except AnonAPIError as e:
             return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
         try:
@@ -55,7 +56,7 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
             return ServerCheck(server, active, False, latency, refused, online=True)
         except AnonAPIError as e:
             return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, ok=True, latency_s=latency, error=None, online=True)
+    return ServerCheck(server, active, True, latency, None, online=True, warning=warning)
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:
