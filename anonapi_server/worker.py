@@ -16,6 +16,7 @@ import hmac
 import logging
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,6 +31,7 @@ import pydicom.filereader
 from pydicom.errors import InvalidDicomError
 
 from anonapi_core.models import JobStatus
+from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, retrieve_job_study
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
 from anonapi_server.sources import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
@@ -37,7 +39,6 @@ from anonapi_server.store import Claim, Project, Store
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes: live counters without a write per file
-NO_PACS = "no PACS configured for IDC_WADO"
 
 
 class AttemptLost(Exception):
@@ -167,24 +168,39 @@ class Worker:
         return True
 
     def _process(self, claim: Claim, progress: Progress) -> str | None:
-        """Run one attempt; returns the note a DONE job carries (None: nothing to say).
+        """Run one attempt; returns the note a DONE job carries (None: nothing to say)."""
+        job = claim.row
+        table = ShareTable(self.store.shares())
+        try:
+            destination = parse_unc(job["destination_path"] or "")
+            destination_local = table.resolve(destination)
+            if job["source_type"] != "WADO":
+                files = list_source_files(table, job["source_path"] or "")
+        except PathRefused as e:
+            raise JobFailed(str(e)) from e
+        if job["source_type"] == "WADO":
+            with tempfile.TemporaryDirectory(prefix="anon-pacs-") as folder:
+                sources = self._retrieve(job, Path(folder), progress)
+                return self._publish_job(claim, sources, destination, destination_local, progress)
+        if not files:
+            raise JobFailed(f"Source {job['source_path']} holds no files")
+        sources = self._download(files, progress)
+        return self._publish_job(claim, sources, destination, destination_local, progress)
+
+    def _publish_job(
+        self,
+        claim: Claim,
+        sources: list[tuple[SourceFile, str | None]],
+        destination: UNCPath,
+        destination_local: Path,
+        progress: Progress,
+    ) -> str | None:
+        """Check opt-outs, de-identify and publish the job's sources, whatever they came from.
 
         Every source file is read for its patient id before anything is written, so that no
         output exists, not even partial, for a patient who opted out.
         """
         job = claim.row
-        if job["source_type"] == "WADO":
-            raise JobFailed(NO_PACS)
-        table = ShareTable(self.store.shares())
-        try:
-            files = list_source_files(table, job["source_path"] or "")
-            destination = parse_unc(job["destination_path"] or "")
-            destination_local = table.resolve(destination)
-        except PathRefused as e:
-            raise JobFailed(str(e)) from e
-        if not files:
-            raise JobFailed(f"Source {job['source_path']} holds no files")
-        sources = self._download(files, progress)
         if not job["source_ignore_opt_out"]:
             opted_out = self.store.opted_out(p for _, p in sources if p)
             if opted_out:
@@ -200,6 +216,25 @@ class Worker:
         if quarantined:
             return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
         return None
+
+    def _retrieve(
+        self, job: Mapping[str, Any], folder: Path, progress: Progress
+    ) -> list[tuple[SourceFile, str | None]]:
+        """Stream the job's study from its PACS into `folder`, counting files as they land."""
+        sources: list[tuple[SourceFile, str | None]] = []
+
+        def on_file(path: Path, label: InstanceLabel, patient_id: str) -> None:
+            # The label stands in for a UNC path in messages: the worker's own temporary
+            # file name means nothing to the job's owner.
+            sources.append((SourceFile(path, label, (path.name,)), patient_id))  # type: ignore[arg-type]
+            progress.add("files_downloaded")
+
+        try:
+            retrieve_job_study(self.store, job, folder, on_file)
+        except PacsError as e:
+            raise JobFailed(str(e)) from e
+        progress.flush()
+        return sources
 
     def _download(
         self, files: list[SourceFile], progress: Progress
