@@ -168,17 +168,27 @@ class Count:
 
 
 def count_studies(node: PacsNode, identifiers: Iterable[str]) -> list[Count]:
-    """Studies and instances per identifier; errors per identifier, not for the whole list."""
+    """Studies and instances per identifier, one query each on one client.
+
+    A malformed identifier is that identifier's error; PACS trouble (unreachable, refused,
+    timed out) is every remaining identifier's error, so a dead PACS costs one timeout, not one
+    per row.
+    """
     client = connect(node)
-    counts = []
+    counts: list[Count] = []
+    trouble: str | None = None
     for identifier in identifiers:
+        if trouble is not None:
+            counts.append(Count(identifier, 0, None, trouble))
+            continue
         try:
             found = client.find(StudyQuery.parse(identifier))
         except ValueError as e:
             counts.append(Count(identifier, 0, None, str(e)))
             continue
         except PacsError as e:
-            counts.append(Count(identifier, 0, None, str(e)))
+            trouble = str(e)
+            counts.append(Count(identifier, 0, None, trouble))
             continue
         sizes = [m.instances for m in found]
         total = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
