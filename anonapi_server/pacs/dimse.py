@@ -12,13 +12,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, StoragePresentationContexts, build_role, evt
+from pynetdicom import (
+    AE,
+    ALL_TRANSFER_SYNTAXES,
+    DEFAULT_TRANSFER_SYNTAXES,
+    StoragePresentationContexts,
+    build_role,
+    evt,
+)
 from pynetdicom.association import Association
-from pynetdicom.presentation import AllStoragePresentationContexts
+from pynetdicom.presentation import (
+    AllStoragePresentationContexts,
+    PresentationContext,
+    build_context,
+)
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
@@ -40,6 +52,20 @@ _OUT_OF_RESOURCES = 0xA702
 # An association has at most 128 presentation contexts: query/retrieve takes one, the storage
 # classes a C-GET may bring in take the rest.
 _GET_STORAGE_CONTEXTS = StoragePresentationContexts[:126]
+# What a C-GET offers to receive: the uncompressed syntaxes and the compressed ones PACS keep
+# studies in. Fewer than all: each one costs negotiation time on both sides, per context.
+_GET_TRANSFER_SYNTAXES = [
+    *DEFAULT_TRANSFER_SYNTAXES,
+    "1.2.840.10008.1.2.4.50",  # JPEG Baseline
+    "1.2.840.10008.1.2.4.51",  # JPEG Extended
+    "1.2.840.10008.1.2.4.57",  # JPEG Lossless
+    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.81",  # JPEG-LS Near-lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+    "1.2.840.10008.1.2.4.91",  # JPEG 2000
+    "1.2.840.10008.1.2.5",  # RLE Lossless
+]
 
 
 class _Receiver:
@@ -79,6 +105,7 @@ class DimsePacs:
         self.node = node
 
     def _ae(self) -> AE:
+        """A fresh AE with this node's AE title and timeouts (contexts added by the caller)."""
         ae = AE(ae_title=self.node.calling_aet)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = self.node.timeout
         ae.connection_timeout = self.node.timeout
@@ -162,11 +189,8 @@ class DimsePacs:
 
     def _get(self, identifier: Dataset, receiver: _Receiver) -> Dataset:
         ae = self._ae()
-        ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
-        roles = []
-        for context in _GET_STORAGE_CONTEXTS:
-            ae.add_requested_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
-            roles.append(build_role(context.abstract_syntax, scp_role=True))
+        ae.requested_contexts = _get_contexts()
+        roles = [build_role(c.abstract_syntax, scp_role=True) for c in _GET_STORAGE_CONTEXTS]
         handlers = [(evt.EVT_C_STORE, receiver)]
         with self._association(ae, ext_neg=roles, evt_handlers=handlers) as assoc:
             return self._last_status(
@@ -221,6 +245,16 @@ class DimsePacs:
         if "Status" not in last:
             raise self.timed_out()
         return last
+
+
+@cache
+def _get_contexts() -> list[PresentationContext]:
+    """The C-GET association's contexts, built once per process (building them costs ~1 s)."""
+    contexts = [build_context(StudyRootQueryRetrieveInformationModelGet)]
+    contexts += [
+        build_context(c.abstract_syntax, _GET_TRANSFER_SYNTAXES) for c in _GET_STORAGE_CONTEXTS
+    ]
+    return contexts
 
 
 _FIELD = {ACCESSION_NUMBER: "accession_number", "StudyInstanceUID": "study_uid"}
