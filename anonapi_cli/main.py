@@ -20,8 +20,8 @@ from anonapi_cli.create_commands import create
 from anonapi_cli.job_commands import job
 from anonapi_cli.map_commands import mapping
 from anonapi_cli.output import echo_json, echo_servers, json_option
+from anonapi_cli.remote_server_commands import server
 from anonapi_cli.select_commands import select
-from anonapi_cli.server_commands import server
 from anonapi_cli.settings_commands import settings
 from anonapi_core.exceptions import AnonAPIError
 
