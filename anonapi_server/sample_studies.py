@@ -213,3 +213,34 @@ def write_demo_tree(share_root: Path) -> list[DemoStudy]:
         )
         studies.append(DemoStudy(folder, pid, pname, accession, n, burned, opt_out))
     return studies
+
+
+_DEMO_PACS_STUDIES = (
+    # folder name, patient id, patient name, accession, files, modality
+    ("pacs_vandijk", "DEMO0101", "van Dijk^Sanne", "8002000001", 3, "CT"),
+    ("pacs_smit", "DEMO0102", "Smit^Lars", "8002000002", 2, "MR"),
+)
+
+
+def write_demo_pacs_studies(folder: Path) -> list[tuple[DemoStudy, str]]:
+    """The studies the demo's local PACS holds, each with its StudyInstanceUID.
+
+    Written outside the share: the demo's PACS rows (`accession_number:`, `study_instance_uid:`)
+    reach them only through the PACS, as a hospital's would.
+    """
+    studies = []
+    for seed, (name, pid, pname, accession, n, modality) in enumerate(_DEMO_PACS_STUDIES, 20):
+        paths = write_study(
+            folder / name,
+            patient_id=pid,
+            patient_name=pname,
+            n_files=n,
+            modality=modality,
+            seed=seed,
+            rows=128,
+            columns=128,
+            accession_number=accession,
+        )
+        study_uid = _uid(seed, pid, accession, "study")
+        studies.append((DemoStudy(folder / name, pid, pname, accession, len(paths)), study_uid))
+    return studies
