@@ -240,7 +240,8 @@ def pacs_list(as_json: bool, home: Path | None) -> None:
     known = list_pacs(_home(home))
     if as_json:
         click.echo(json.dumps([asdict(n) for n in known], indent=2))
-    elif not known:
+        return
+    if not known:
         click.echo("No PACS configured; add one with 'anon-server pacs add NAME ...'")
     for node in known:
         click.echo(node.describe())

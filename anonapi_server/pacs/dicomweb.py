@@ -7,6 +7,7 @@ instance. HTTP trouble becomes one PacsError sentence.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,9 @@ from dicomweb_client.api import DICOMwebClient
 
 from anonapi_server.pacs.config import PacsNode
 from anonapi_server.pacs.retrieve import OnFile, PacsError, StudyMatch, StudyQuery
+
+# dicomweb-client logs request URLs, which hold study UIDs and accession numbers, at DEBUG.
+logging.getLogger("dicomweb_client").setLevel(logging.WARNING)
 
 _STUDY_UID = "0020000D"
 _ACCESSION = "00080050"

@@ -8,6 +8,7 @@ timed out (with the timeout), or unreachable.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -45,6 +46,10 @@ from anonapi_server.pacs.retrieve import (
     StudyMatch,
     StudyQuery,
 )
+
+# pynetdicom logs UIDs and patient attributes of every request at INFO and DEBUG; none of that
+# may reach the server's logs.
+logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 
 _PENDING = (0xFF00, 0xFF01)
 _SUCCESS = 0x0000
