@@ -292,7 +292,8 @@ class Worker:
             progress.add("files_processed")
         progress.flush()
         if progress.counts.get("files_skipped", 0) == len(sources):
-            raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+            source = job["source_path"] or job["source_instance_id"]
+            raise JobFailed(f"Source {source} holds no DICOM files")
 
 
 @contextmanager

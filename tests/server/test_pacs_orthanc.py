@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pydicom
 import pytest
 
@@ -100,3 +101,22 @@ def test_orthanc_refuses_a_wrong_called_ae_title(server: EmbeddedServer):
     job = run_pacs_job(server, "accession_number:A1001", source_name="ORTHANCWRONG")
     assert job["status"] == "ERROR"
     assert job["error"].startswith("PACS ORTHANCWRONG refused association: called AE title 'WRONG'")
+
+
+@pytest.mark.parametrize("source_name", ["ORTHANCWEB", "ORTHANCGET"])
+def test_pacs_count_asks_orthanc_over_each_protocol(
+    server: EmbeddedServer, studies: dict[str, PacsStudy], source_name: str
+):
+    reply = httpx.post(
+        f"{server.url}/ext/pacs/count",
+        params={"user_name": server.user_name},
+        headers={"Authorization": f"Token {server.token}"},
+        json={
+            "source_name": source_name,
+            "identifiers": ["accession_number:A2002", studies["single"].study_uid],
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    counts = [(c["studies"], c["instances"], c["error"]) for c in reply.json()["counts"]]
+    assert counts == [(2, 4, None), (1, 4, None)]
