@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from anonapi_server.store import Store
 
 DEFAULT_SOURCE_NAME = "IDC_WADO"
 DEFAULT_CALLING_AET = "ANONAPI"
 DEFAULT_TIMEOUT = 30.0
-DICOMWEB = "dicomweb"
-DIMSE = "dimse"
+DICOMWEB: Final = "dicomweb"
+DIMSE: Final = "dimse"
 RETRIEVE_METHODS = ("get", "move")
 
 

@@ -195,7 +195,7 @@ class DimsePacs:
     def _get(self, identifier: Dataset, receiver: _Receiver) -> Dataset:
         ae = self._ae()
         ae.requested_contexts = _get_contexts()
-        roles = [build_role(c.abstract_syntax, scp_role=True) for c in _GET_STORAGE_CONTEXTS]
+        roles = [build_role(uid, scp_role=True) for uid in abstract_syntaxes(_GET_STORAGE_CONTEXTS)]
         handlers = [(evt.EVT_C_STORE, receiver)]
         with self._association(ae, ext_neg=roles, evt_handlers=handlers) as assoc:
             return self._last_status(
@@ -205,8 +205,8 @@ class DimsePacs:
     def _move(self, identifier: Dataset, receiver: _Receiver) -> Dataset:
         """C-MOVE to our calling AE title, received by a storage SCP open only meanwhile."""
         store_ae = self._ae()
-        for context in AllStoragePresentationContexts:
-            store_ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+        for uid in abstract_syntaxes(AllStoragePresentationContexts):
+            store_ae.add_supported_context(uid, ALL_TRANSFER_SYNTAXES)
         store_ae.require_calling_aet = [self.node.called_aet]
         server = self._listen(store_ae, receiver)
         try:
@@ -257,9 +257,15 @@ def _get_contexts() -> list[PresentationContext]:
     """The C-GET association's contexts, built once per process (building them costs ~1 s)."""
     contexts = [build_context(StudyRootQueryRetrieveInformationModelGet)]
     contexts += [
-        build_context(c.abstract_syntax, _GET_TRANSFER_SYNTAXES) for c in _GET_STORAGE_CONTEXTS
+        build_context(uid, _GET_TRANSFER_SYNTAXES)
+        for uid in abstract_syntaxes(_GET_STORAGE_CONTEXTS)
     ]
     return contexts
+
+
+def abstract_syntaxes(contexts: list[PresentationContext]) -> list[str]:
+    """The SOP class UIDs of pynetdicom's predefined contexts (each has one)."""
+    return [str(c.abstract_syntax) for c in contexts if c.abstract_syntax]
 
 
 _FIELD = {ACCESSION_NUMBER: "accession_number", "StudyInstanceUID": "study_uid"}

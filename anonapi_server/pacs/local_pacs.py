@@ -30,6 +30,8 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     Verification,
 )
 
+from anonapi_server.pacs.dimse import abstract_syntaxes
+
 LOCAL_PACS_AET = "LOCALPACS"
 
 
@@ -143,10 +145,8 @@ def running_local_pacs(
     ae.require_called_aet = True
     # Storage for C-STORE requests; the role settings accept a C-GET requestor's offer to be
     # the storage SCP for the instances sent back on its own association.
-    for context in AllStoragePresentationContexts:
-        ae.add_supported_context(
-            context.abstract_syntax, ALL_TRANSFER_SYNTAXES, scu_role=False, scp_role=True
-        )
+    for uid in abstract_syntaxes(AllStoragePresentationContexts):
+        ae.add_supported_context(uid, ALL_TRANSFER_SYNTAXES, scu_role=False, scp_role=True)
     for model in (
         StudyRootQueryRetrieveInformationModelFind,
         StudyRootQueryRetrieveInformationModelGet,
@@ -155,18 +155,19 @@ def running_local_pacs(
     ):
         ae.add_supported_context(model)
     # C-MOVE sub-associations request these from the destination.
-    for context in StoragePresentationContexts[:127]:
-        ae.add_requested_context(context.abstract_syntax)
+    for uid in abstract_syntaxes(StoragePresentationContexts[:127]):
+        ae.add_requested_context(uid)
     pacs = LocalPacs(host, port, ae_title, folder, dict(move_destinations or {}))
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         pacs.add_file(path)
-    handlers = [
+    handlers: list[Any] = [
         (evt.EVT_C_STORE, pacs._on_store),
         (evt.EVT_C_FIND, pacs._on_find),
         (evt.EVT_C_GET, pacs._on_get),
         (evt.EVT_C_MOVE, pacs._on_move),
     ]
     server = ae.start_server((host, port), block=False, evt_handlers=handlers)
+    assert server is not None  # non-blocking: the running server
     pacs.port = server.server_address[1]
     try:
         yield pacs
