@@ -82,7 +82,7 @@ def run_pacs_job(server: EmbeddedServer, instance_id: str, **params: str) -> dic
 
 def output_files(server: EmbeddedServer, job_id: int) -> list[Path]:
     folder = server.share_root / "out" / str(job_id)
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    return sorted(folder.rglob("*.dcm"))
 
 
 @contextmanager

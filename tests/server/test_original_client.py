@@ -247,6 +247,7 @@ def test_original_cli_follows_the_pacs_tutorial_to_deidentified_studies_on_the_s
     status = anon(user_home, project_folder, "batch", "status")
     assert status.count("DONE") == 4, status  # three rows and the summary
     for job_id in job_ids:
-        written = sorted((server.share_root / "myoutput" / str(job_id)).iterdir())
+        folder = server.share_root / "myoutput" / str(job_id)
+        written = sorted(p for p in folder.rglob("*.dcm"))
         assert len(written) == 2
         assert pydicom.dcmread(written[0]).PatientName in ("Patient2", "Patient3")

@@ -19,6 +19,7 @@ from anonapi_server.config import ServerHome
 from anonapi_server.pacs.config import new_node
 from anonapi_server.pacs.local_pacs import LOCAL_PACS_AET, LocalPacs, running_local_pacs
 from anonapi_server.testing import EmbeddedServer, running_server
+from anonapi_server.worker import OPT_OUT_MESSAGE
 from tests.server.pacs_support import (
     PacsStudy,
     configure,
@@ -164,8 +165,8 @@ def test_a_pacs_nobody_listens_on_says_it_cannot_connect(server: EmbeddedServer)
 def test_the_opt_out_list_applies_to_pacs_jobs_like_share_jobs(server: EmbeddedServer):
     add_opt_out(ServerHome(server.home), "PACSP2")
     job = run_pacs_job(server, "accession_number:A1002")
-    assert job["status"] == "ERROR"
-    assert "PACSP2" in job["error"] and "does not want" in job["error"]
+    assert (job["status"], job["error"]) == ("ERROR", OPT_OUT_MESSAGE)
+    assert job["files_downloaded"] == 2
     assert output_files(server, job["job_id"]) == []
 
 
