@@ -53,7 +53,7 @@ def damage(ds: Dataset, warnings: list[str], size: int) -> str | None:
         return "file ends before its last sequence or pixel data does"
     if not any(tag >> 16 != 0x0002 for tag in list(ds.keys())):
         return "no data set after the file meta"
-    last = ds.get_item(max(ds.keys()))
+    last = ds.get_item(max(ds.keys()), keep_deferred=True)
     if isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF:
         if last.value is None:
             end = last.value_tell + last.length

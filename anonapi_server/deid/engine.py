@@ -218,7 +218,7 @@ class Deidentifier:
         old = getattr(ds, "file_meta", None) or FileMetaDataset()
 
         def value_of(dataset: Dataset, tag: int) -> bytes:
-            elem = dataset.get_item(tag)
+            elem = dataset.get_item(tag, keep_deferred=True)
             return b"" if elem is None else encoded(elem)
 
         instance = value_of(ds, 0x00080018) or self._uids.map_value(value_of(old, 0x00020003))
@@ -255,7 +255,7 @@ class Deidentifier:
             if tag >> 16 & 1 or not tag & 0xFFFF or tag < 0x00030000:
                 del ds[tag]
                 continue
-            elem = ds.get_item(tag)
+            elem = ds.get_item(tag, keep_deferred=True)
             step, vr = planner.step(tag, elem.VR, inside_dummy)
             if step is Step.LEAVE or (step is Step.SHIFT and shift is None):
                 continue

@@ -116,7 +116,7 @@ def _write_dataset(
     for tag in sorted(ds.keys()):
         if not tag & 0xFFFF:
             continue  # group lengths: retired outside the meta group, which gets its own
-        elem = ds.get_item(tag)
+        elem = ds.get_item(tag, keep_deferred=True)
         if isinstance(elem, RawDataElement) and _copyable(elem, implicit):
             _write_raw(fp, elem, implicit, source)
             continue

@@ -45,5 +45,5 @@ def encoded(elem: DataElement | RawDataElement) -> bytes:
 
 def text(ds: Dataset, tag: int) -> str:
     """A short text value, read from the encoded bytes without decoding the element."""
-    elem = ds.get_item(tag)
+    elem = ds.get_item(tag, keep_deferred=True)
     return "" if elem is None else encoded(elem).decode("ascii", "replace").strip("\0 ")
