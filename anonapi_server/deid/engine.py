@@ -24,9 +24,10 @@ from anonapi_server.deid.dates import shift_days_for, shift_encoded
 from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import encode_items, write_part10, writes_itself
 from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
+from anonapi_server.deid.reader import read_little_endian
 from anonapi_server.deid.rules import RuleTable, compile_rules
 from anonapi_server.deid.sequences import rewrite_items
-from anonapi_server.deid.source import DEFER_BYTES, too_large
+from anonapi_server.deid.source import DEFER_BYTES, TooLarge, too_large
 from anonapi_server.deid.steps import Step, StepPlanner
 from anonapi_server.deid.uids import UidMapper
 from anonapi_server.deid.values import (
@@ -134,17 +135,15 @@ class Deidentifier:
         self, fp: BinaryIO, dst: Path, pseudo_id: str, pseudo_name: str, release: bool
     ) -> FileOutcome:
         size = os.fstat(fp.fileno()).st_size if hasattr(fp, "fileno") else fp.seek(0, 2)
-        oversized = too_large(fp, size)
-        if oversized:
-            return FileOutcome.skipped(Cause.TOO_LARGE, f"too large to de-identify: {oversized}")
-        fp.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             # pydicom warns about what it tolerates, quoting values; recorded, never shown.
             warnings.simplefilter("always")
             try:
-                ds = dcmread(fp, defer_size=DEFER_BYTES if self._byte_paths else None)
+                ds = self._read(fp, size)
             except InvalidDicomError:
                 return FileOutcome.skipped(Cause.NOT_DICOM, "not a DICOM Part-10 file")
+            except TooLarge as exc:
+                return FileOutcome.skipped(Cause.TOO_LARGE, f"too large to de-identify: {exc}")
             except OSError:
                 raise  # the share, not the file: the caller decides
             except Exception as exc:  # pydicom's parse errors have no common base class
@@ -164,6 +163,17 @@ class Deidentifier:
                     Cause.FAILED, f"could not be de-identified ({type(exc).__name__})"
                 )
         return WRITTEN
+
+    def _read(self, fp: BinaryIO, size: int) -> Dataset:
+        """The engine's own reader for little endian files it can hold, pydicom's otherwise."""
+        ds = read_little_endian(fp, size) if self._byte_paths else None
+        if ds is None:
+            oversized = too_large(fp, size)
+            if oversized:
+                raise TooLarge(oversized)
+            fp.seek(0)
+            ds = dcmread(fp, defer_size=DEFER_BYTES if self._byte_paths else None)
+        return ds
 
     def check(
         self, ds: Dataset, warned: list[str], size: int, *, release: bool = False

@@ -31,6 +31,10 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
+class TooLarge(ValueError):
+    """The file may not go through pydicom's in-memory path (the message says why)."""
+
+
 class SourceShort(ValueError):
     """The source ends before a value it declares: the file is truncated."""
 
