@@ -33,6 +33,8 @@ class JobBatch:
 
     job_ids: list[str] = field(default_factory=list)
     server: Server = field(default_factory=lambda: Server(name="", url=""))
+    journal_ids: list[str] = field(default_factory=list, compare=False, repr=False)
+    """Ids merged in from the creation journal at load; saving the batch marks them folded."""
 
     def __post_init__(self) -> None:
         self.job_ids = sort_job_ids(self.job_ids)
@@ -85,12 +87,11 @@ def load_batch(folder: Path) -> JobBatch:
 
 def _fold_pending(folder: Path, batch: JobBatch | None) -> JobBatch | None:
     """`batch` plus the journalled ids not folded into it yet (of the batch's server; without
-    a batch, of the server of the newest entry). Saved when possible: a read-only folder still
-    shows them."""
+    a batch, of the server of the newest entry), in memory only: loading never writes, so a
+    dashboard polling the batch cannot race a run that is saving it. Saving folds them."""
     if not (folder / JOURNAL_FILE_NAME).is_file():
         return batch
-    journal = CreationJournal(folder, batch.server if batch else None)
-    pending = journal.pending()
+    pending = CreationJournal(folder, batch.server if batch else None).pending()
     if not pending:
         return batch
     if batch is None:
@@ -98,12 +99,8 @@ def _fold_pending(folder: Path, batch: JobBatch | None) -> JobBatch | None:
         server = Server(name=newest.server_name, url=newest.server_url)
         pending = [e for e in pending if e.server_url == newest.server_url]
         batch = JobBatch(job_ids=[], server=server)
-    batch.add(e.job_id for e in pending)
-    try:
-        save_batch(folder, batch)
-        CreationJournal(folder, batch.server).mark_folded()
-    except PersistenceError:
-        pass
+    batch.journal_ids = [e.job_id for e in pending]
+    batch.add(batch.journal_ids)
     return batch
 
 
@@ -127,8 +124,12 @@ def batch_from_dict(data: Any, *, source: Path) -> JobBatch:
 
 
 def save_batch(folder: Path, batch: JobBatch) -> None:
-    """Write `.anonbatch` atomically, ids in numeric order, in the original's shape."""
+    """Write `.anonbatch` atomically, ids in numeric order, in the original's shape; the
+    journal ids the batch was loaded with are marked folded (ids removed since stay removed)."""
     write_yaml(batch_file(folder), batch.to_dict())
+    if batch.journal_ids:
+        CreationJournal(folder, batch.server).mark_folded(batch.journal_ids)
+        batch.journal_ids = []
 
 
 def init_batch(folder: Path, server: Server) -> JobBatch:
@@ -206,14 +207,14 @@ class CreationJournal:
             }
         )
 
-    def mark_folded(self) -> None:
-        """Note that every entry so far of this journal's server is in the batch, so a later
-        load does not add back ids the user removed from the batch since."""
+    def mark_folded(self, job_ids: Iterable[str]) -> None:
+        """Note that these ids of this journal's server went into the batch, so a later load
+        does not add back ids the user removed from the batch since."""
         if self.server_url is None:
             raise PersistenceError("A journal needs a server to mark its entries folded")
-        self._append({"folded": self.server_url})
+        self._append({"folded": self.server_url, "ids": sort_job_ids(job_ids)})
 
-    def _append(self, entry: dict[str, str]) -> None:
+    def _append(self, entry: dict[str, Any]) -> None:
         """One JSON line, synced to disk before returning."""
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         try:
@@ -250,8 +251,8 @@ class CreationJournal:
             try:
                 item = json.loads(raw)
                 if "folded" in item:
-                    folded = str(item["folded"])
-                    pending = [e for e in pending if e.server_url != folded]
+                    folded, ids = str(item["folded"]), {str(i) for i in item["ids"]}
+                    pending = [e for e in pending if e.server_url != folded or e.job_id not in ids]
                     continue
                 entry = JournalEntry(
                     row_key=str(item["row"]),
@@ -280,8 +281,9 @@ class CreationJournal:
         if self.server is None:
             raise PersistenceError("A journal needs a server to fold its ids into a batch")
         target = self.path.parent if folder is None else Path(folder)
-        batch = add_to_batch(target, self.server, [e.job_id for e in self.pending()])
-        self.mark_folded()
+        ids = [e.job_id for e in self.pending()]
+        batch = add_to_batch(target, self.server, ids)
+        self.mark_folded(ids)
         return batch
 
 
