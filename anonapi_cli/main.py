@@ -23,7 +23,7 @@ from anonapi_cli.output import echo_json, echo_servers, json_option
 from anonapi_cli.remote_server_commands import server
 from anonapi_cli.select_commands import select
 from anonapi_cli.settings_commands import settings
-from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.exceptions import AnonAPIError, one_line_message
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -34,21 +34,8 @@ class AnonGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except AnonAPIError as e:
-            raise click.ClickException(_one_line(str(e)) or type(e).__name__) from e
-        except OSError as e:
-            raise click.ClickException(_describe_os_error(e)) from e
-
-
-def _one_line(message: str) -> str:
-    """Core messages are one line already; this guards the promise for any that is not."""
-    return " ".join(message.split())
-
-
-def _describe_os_error(e: OSError) -> str:
-    """`[Errno 13] Permission denied: 'x'` -> `Permission denied (x)`: the cause and the place."""
-    reason = e.strerror or str(e) or type(e).__name__
-    return f"{reason} ({e.filename})" if e.filename else reason
+        except (AnonAPIError, OSError) as e:
+            raise click.ClickException(one_line_message(e)) from e
 
 
 @click.group(cls=AnonGroup, context_settings=CONTEXT_SETTINGS, invoke_without_command=True)

@@ -17,10 +17,11 @@ from anonapi_server.config import (
     DEFAULT_SHARE,
     ServerHome,
 )
+from anonapi_server.errors import ServerError
 from anonapi_server.store import Store, StoreError
 
 
-class AdminError(Exception):
+class AdminError(ServerError):
     """An admin command cannot do what was asked; the message says why."""
 
 

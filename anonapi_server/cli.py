@@ -8,11 +8,12 @@ Thin: each command parses its arguments, calls one function of `anonapi_server.a
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from anonapi_server.errors import ServerError, describe_os_error
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 HOME_HELP = "Server home (default: $ANON_SERVER_HOME)."
@@ -24,20 +25,17 @@ def _home_option(fn: F) -> F:
     return click.option("--home", type=click.Path(path_type=Path), help=HOME_HELP)(fn)
 
 
-def _friendly(fn: F) -> F:
-    """Turn the server's own refusals into one `Error:` line (exit code 1)."""
+class ServerGroup(click.Group):
+    """Root group: the one place that turns failures a user can cause into one `Error:` line
+    and exit code 1 (a refusal of the server's own, or a folder or file the OS refuses)."""
 
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from anonapi_server.admin import AdminError
-        from anonapi_server.config import ConfigError
-
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return fn(*args, **kwargs)
-        except (AdminError, ConfigError) as e:
-            raise click.ClickException(str(e)) from e
-
-    return wrapper  # type: ignore[return-value]
+            return super().invoke(ctx)
+        except ServerError as e:
+            raise click.ClickException(" ".join(str(e).split()) or type(e).__name__) from e
+        except OSError as e:
+            raise click.ClickException(describe_os_error(e)) from e
 
 
 def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
@@ -46,14 +44,13 @@ def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
     return resolve_home(home)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=ServerGroup, context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """Run and administer the embedded IDIS-compatible anonymization server."""
 
 
 @cli.command()
 @click.argument("home", type=click.Path(path_type=Path))
-@_friendly
 def init(home: Path) -> None:
     """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
     from anonapi_server.admin import init_home
@@ -79,7 +76,6 @@ def init(home: Path) -> None:
     type=click.IntRange(0, 64),
     help="Worker processes that run jobs.",
 )
-@_friendly
 def run(home: Path | None, host: str, port: int, workers: int) -> None:
     """Serve the API and run jobs until Ctrl-C."""
     from anonapi_server.runner import run as run_server
@@ -105,7 +101,6 @@ def user() -> None:
     help="Connect to this project (repeatable; default: every project).",
 )
 @_home_option
-@_friendly
 def user_add(name: str, token: str | None, projects: tuple[str, ...], home: Path | None) -> None:
     """Register a user (or give it a new token) and print the token."""
     from anonapi_server.admin import add_user
@@ -123,7 +118,6 @@ def share() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--host", default="localhost", show_default=True, help="Host part of the UNC path.")
 @_home_option
-@_friendly
 def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
     """Serve the local folder PATH as \\\\HOST\\NAME."""
     from anonapi_server.admin import add_share
@@ -142,7 +136,6 @@ def project() -> None:
 @click.option("--option", "options", multiple=True, help="Enable a de-identification option.")
 @click.option("--user", "users", multiple=True, help="Connect an existing user (repeatable).")
 @_home_option
-@_friendly
 def project_add(
     name: str, options: tuple[str, ...], users: tuple[str, ...], home: Path | None
 ) -> None:
@@ -161,7 +154,6 @@ def opt_out() -> None:
 @opt_out.command("add")
 @click.argument("patient_id")
 @_home_option
-@_friendly
 def opt_out_add(patient_id: str, home: Path | None) -> None:
     """Put PATIENT_ID on the opt-out list."""
     from anonapi_server.admin import add_opt_out

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from anonapi_server.errors import ServerError
+
 HOME_ENV = "ANON_SERVER_HOME"
 CONFIG_NAME = "anon-server.yml"
 DATABASE_NAME = "anon-server.db"
@@ -22,7 +24,7 @@ DEFAULT_PROJECT = "Wetenschap-Algemeen"
 DEFAULT_LEASE_SECONDS = 30.0
 
 
-class ConfigError(Exception):
+class ConfigError(ServerError):
     """The server home is missing or its config file cannot be used."""
 
 
