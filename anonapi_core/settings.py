@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from anonapi_core.exceptions import AnonClientSettingsError, PersistenceError
 from anonapi_core.server_address import Server
 from anonapi_core.yaml_files import read_yaml, write_yaml
@@ -132,6 +130,8 @@ def settings_path() -> Path:
     override = os.environ.get(SETTINGS_ENV_VAR)
     if override:
         return Path(override).expanduser()
+    import platformdirs  # only without $ANONAPI_SETTINGS: a few ms of every command's start-up
+
     return platformdirs.user_config_path("anonapi", appauthor=False) / "settings.yml"
 
 
