@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import anonapi_server
 from anonapi_server.admin import AdminError
 from anonapi_server.cli import cli
 from anonapi_server.config import ConfigError
@@ -35,6 +37,25 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_server_refusal_has_one_root() -> None:
     for error in (AdminError, ConfigError, StoreError, PathRefused):
         assert issubclass(error, ServerError)
+
+
+BUILTIN_ROOTS = {"Exception", "ValueError", "RuntimeError", "OSError", "LookupError", "TypeError"}
+
+
+def test_no_public_server_exception_bypasses_the_root() -> None:
+    """A new exception class in the server derives from ServerError, not straight from Python's."""
+    root = Path(anonapi_server.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}: {node.name}"
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+        and not node.name.startswith("_")
+        and node.name != "ServerError"
+        and any(isinstance(base, ast.Name) and base.id in BUILTIN_ROOTS for base in node.bases)
+        and not any(isinstance(base, ast.Name) and base.id == "ServerError" for base in node.bases)
+    ]
+    assert offenders == []
 
 
 def test_init_below_a_file_names_the_path(tmp_path: Path) -> None:
