@@ -1,11 +1,14 @@
-"""Fixtures shared by every test package: our own corpus of files in the original's formats, and
-the compatibility corpus `../shared/compat` as an extra cross-check wherever it is present."""
+"""Fixtures shared by every test package: our own corpus of files in the original's formats,
+the compatibility corpus `../shared/compat` as an extra cross-check wherever it is present,
+an idle server."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from anonapi_server.testing import EmbeddedServer, running_server
 from tests.support.corpus import build_corpus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -43,3 +46,13 @@ def corpus(request: pytest.FixtureRequest) -> Path:
     """Each corpus test runs on our own files and again on the compatibility corpus."""
     name = "own_corpus" if request.param == "own" else "compat_dir"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="module")
+def idle_server() -> Iterator[EmbeddedServer]:
+    """A real server without workers, one per test module: jobs stay where the test puts them.
+
+    A module that needs files on its shares overrides this fixture, asking for it by name.
+    """
+    with running_server(workers=0) as server:
+        yield server

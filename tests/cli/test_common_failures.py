@@ -193,3 +193,15 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     process.wait(timeout=60)
     assert "Broken pipe" not in stderr and "Traceback" not in stderr
     assert process.returncode in (0, 1)
+
+
+def test_a_folder_where_the_settings_file_should_be_is_one_line(
+    anon: Anon, settings_file: Path
+) -> None:
+    settings_file.mkdir(parents=True)
+
+    result = anon("status")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert settings_file.name in result.output
