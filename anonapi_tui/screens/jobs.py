@@ -71,7 +71,7 @@ class JobsScreen(CommandScreen):
     class ActionDone(Message):
         """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
 
-        def __init__(self, action: JobAction, results: list[JobResult], error: str | None):
+        def __init__(self, action: JobAction, results: list[JobResult[None]], error: str | None):
             super().__init__()
             self.action = action
             self.results = results
@@ -96,7 +96,7 @@ class JobsScreen(CommandScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="title-row"):
-            yield Static(self.title, id="title", markup=False)
+            yield Static(self.title or "", id="title", markup=False)
             yield Static("", id="shown", markup=False)
             yield Static("", id="poll-state", markup=False)
         yield StatusSummary(id="summary")
