@@ -49,8 +49,10 @@ class GatedSource(StaticJobSource):
 
 
 def jobs_app(source=None, *, read_only: bool = False) -> AnonApp:
+    """A jobs screen whose next poll comes long after the snapshot: on a busy machine a 2 s
+    poll could land between a key press and the picture and replace the note it showed."""
     source = source or StaticJobSource(sample_jobs(40), title="Batch in study_2026")
-    return AnonApp({"batch": lambda: JobsScreen(source)}, read_only=read_only)
+    return AnonApp({"batch": lambda: JobsScreen(source, interval=30)}, read_only=read_only)
 
 
 @pytest.fixture
