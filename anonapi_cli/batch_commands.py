@@ -134,6 +134,12 @@ def _status_json(result: BatchStatus) -> dict:
 )
 @click.option("--watch", is_flag=True, help="Refresh until no job is ACTIVE or UPLOADED.")
 @click.option(
+    "--until-done",
+    is_flag=True,
+    help="Watch, then exit 0 if every job ended DONE and 1 if any did not (ERROR, cancelled, "
+    "not found).",
+)
+@click.option(
     "--interval",
     type=click.FloatRange(min=0.1),
     default=5.0,
@@ -143,7 +149,12 @@ def _status_json(result: BatchStatus) -> dict:
 @json_option
 @pass_cli
 def status(
-    cli_ctx: CliContext, patient_name: bool, watch: bool, interval: float, as_json: bool
+    cli_ctx: CliContext,
+    patient_name: bool,
+    watch: bool,
+    until_done: bool,
+    interval: float,
+    as_json: bool,
 ) -> None:
     """Print status of all jobs in the batch, with a summary.
 
@@ -151,6 +162,7 @@ def status(
     """
     from anonapi_core.actions.batch import batch_status
 
+    watch = watch or until_done
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
         if as_json:
@@ -162,6 +174,9 @@ def status(
         if not watch or not result.is_running:
             break
         time.sleep(interval)
+    if until_done and (result.not_found or any(j.status != "DONE" for j in result.jobs)):
+        note("Not every job ended DONE")
+        click.get_current_context().exit(1)
 
 
 def _act_on_batch(
@@ -171,7 +186,16 @@ def _act_on_batch(
     from anonapi_core.actions.batch import batch_job_ids
 
     ids, server = batch_job_ids(cli_ctx.settings, cli_ctx.cwd, *statuses)
-    reset_or_cancel(cli_ctx, verb, server, ids, on=str(server), yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        verb,
+        server,
+        ids,
+        on=str(server),
+        yes=yes,
+        as_json=as_json,
+        batch_folder=cli_ctx.cwd,
+    )
 
 
 @batch.command()
@@ -258,7 +282,16 @@ def errors(
         group, server = error_group(cli_ctx.settings, cli_ctx.cwd, wanted)
         verb: Literal["reset", "cancel"] = "reset" if reset_group else "cancel"
         on = f"{server} (group {group.id}: {group.signature})"
-        reset_or_cancel(cli_ctx, verb, server, group.job_ids, on=on, yes=yes, as_json=as_json)
+        reset_or_cancel(
+            cli_ctx,
+            verb,
+            server,
+            group.job_ids,
+            on=on,
+            yes=yes,
+            as_json=as_json,
+            batch_folder=cli_ctx.cwd,
+        )
         return
     groups, status = batch_errors(cli_ctx.settings, cli_ctx.cwd)
     if as_json:

@@ -191,7 +191,7 @@ def bindings(prefix: str) -> list[BindingType]:
     return [c.binding() for c in COMMANDS if c.id.startswith(prefix + ".")]
 
 
-def everywhere() -> list[Binding]:
+def everywhere() -> list[BindingType]:
     """Help and quit, bound again on each main screen so the footer lists them first.
 
     The footer lists the focused widget's keys, then the screen's, then the app's, and cuts what

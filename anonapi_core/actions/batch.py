@@ -6,9 +6,10 @@ server, not the active one, because the jobs exist nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from anonapi_core.batch import JobBatch, load_batch
 from anonapi_core.exceptions import AnonAPIError
@@ -17,6 +18,7 @@ from anonapi_core.settings import Settings
 
 # The wire models and the client cost ~150 ms to import; an empty batch needs neither.
 if TYPE_CHECKING:
+    from anonapi_core.client import JobResult
     from anonapi_core.models import JobInfo, JobStatus
     from anonapi_core.triage import ErrorGroup
 
@@ -102,3 +104,22 @@ def error_group(settings: Settings, folder: Path, wanted: str) -> tuple[ErrorGro
         there = ", ".join(g.id for g in groups) or "none: no job of the batch is in ERROR"
         raise NoSuchGroup(f"No error group '{wanted}' in the batch in {folder} (groups: {there})")
     return group, status.batch.server
+
+
+def act_on_batch(
+    settings: Settings,
+    folder: Path,
+    verb: Literal["reset", "cancel"],
+    server: Server,
+    job_ids: Sequence[str],
+) -> list[JobResult[None]]:
+    """Reset or cancel jobs of the batch in `folder` and add what happened to its action log.
+
+    Recorded after the server answered, so the log says what happened, not what was asked.
+    """
+    from anonapi_core.action_log import record_action
+    from anonapi_core.actions.jobs import cancel_jobs, reset_jobs
+
+    results = (reset_jobs if verb == "reset" else cancel_jobs)(settings, server, job_ids)
+    record_action(folder, settings.user_name, verb, server.name, results)
+    return results

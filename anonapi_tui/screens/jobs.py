@@ -34,6 +34,7 @@ from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary
 
 MAX_BACKOFF_S = 60.0
+NOTE_SECONDS = 5.0
 
 
 def plural(count: int, word: str = "job") -> str:
@@ -90,6 +91,7 @@ class JobsScreen(CommandScreen):
         self._due_while_away = False
         self._failures = 0
         self._not_found = 0
+        self._note_until = 0.0
         self.group_label = ""
         """What the open error group is (`group 3f9a1c`), while one limits the table."""
         self.title = source.title
@@ -131,8 +133,18 @@ class JobsScreen(CommandScreen):
         return self.query_one(StatusSummary)
 
     def show_poll_state(self, state: str) -> None:
-        """A short note right of the title: `next refresh in 2 s`, `paused`, `retrying` ..."""
-        self.query_one("#poll-state", Static).update(state)
+        """What the poller does, right of the title: `next refresh in 2 s`, `retrying` ...
+
+        A note the user caused (`sorted by ...`, `paused`) is left up for NOTE_SECONDS first:
+        a poll ending just after the key press would otherwise replace it before it is read.
+        """
+        if time.monotonic() >= self._note_until:
+            self.query_one("#poll-state", Static).update(state)
+
+    def announce(self, note: str) -> None:
+        """Answer a key press in the poll-state line, kept there for NOTE_SECONDS."""
+        self.query_one("#poll-state", Static).update(note)
+        self._note_until = time.monotonic() + NOTE_SECONDS
 
     def _show_counts(self) -> None:
         """The counts of all jobs, and beside the title how many of them a filter shows."""
@@ -362,7 +374,7 @@ class JobsScreen(CommandScreen):
     def _announce_sort(self) -> None:
         order = "descending" if self.table.sort_reverse else "ascending"
         heading = next(c.label for c in COLUMNS if c.key == self.table.sort_column)
-        self.show_poll_state(f"sorted by {heading} {order}")
+        self.announce(f"sorted by {heading} {order}")
 
     def action_details(self) -> None:
         job_id = self.table.cursor_job_id
@@ -379,8 +391,9 @@ class JobsScreen(CommandScreen):
             if self._timer is not None:
                 self._timer.stop()
                 self._timer = None
-            self.show_poll_state("paused (p resumes)")
+            self.announce("paused (p resumes)")
         else:
+            self._note_until = 0.0
             self.poll_now()
 
     def action_refresh_now(self) -> None:

@@ -71,3 +71,16 @@ def test_an_unknown_group_is_one_line_and_changes_nothing(anon: Anon, idle: Embe
     assert "No error group 'nosuch'" in result.output
     assert "Traceback" not in result.output
     assert statuses(idle, ids)[ids[0]] == "ERROR"
+
+
+def test_a_group_reset_is_kept_in_the_batch_action_log(
+    anon: Anon, idle: EmbeddedServer, workdir
+) -> None:
+    from anonapi_core.action_log import read_actions
+
+    ids = _failed_batch(anon, idle)
+    assert anon("batch", "errors", "--reset", "1", "--yes").exit_code == 0
+
+    (entry,) = read_actions(workdir)
+    assert (entry.action, entry.user, entry.done) == ("reset", idle.user_name, 3)
+    assert [o.job_id for o in entry.outcomes] == ids[:3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anonapi_core.action_log import read_actions
 from anonapi_tui.screens.triage import TriageScreen
 from anonapi_tui.widgets.confirmation import Confirmation
 from tests.tui.conftest import Batch, create_jobs, fail_jobs, settle, until
@@ -55,3 +56,5 @@ async def test_r_on_a_group_resets_exactly_its_jobs_after_a_preview(batch: Batch
         await pilot.press("y")
         await until(pilot, lambda: all(batch.statuses()[i] == "ACTIVE" for i in share))
         assert all(batch.statuses()[i] == "ERROR" for i in batch.ids["ERROR"])
+        (entry,) = read_actions(batch.folder)
+        assert entry.action == "reset" and [o.job_id for o in entry.outcomes] == share
