@@ -87,3 +87,7 @@ def ext_routes(store: Store) -> list[BaseRoute]:
     for extension in EXTENSIONS:
         routes += extension.routes(store)
     return [Route(PREFIX, document, methods=["GET"]), Mount(PREFIX, routes=routes)]
+
+
+# Each extension module registers itself on import.
+from anonapi_server.ext import pacs_count  # noqa: E402, F401
