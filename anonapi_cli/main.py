@@ -20,6 +20,8 @@ from anonapi_cli.create_commands import create
 from anonapi_cli.job_commands import job
 from anonapi_cli.map_commands import mapping
 from anonapi_cli.output import echo_json, echo_servers, json_option
+from anonapi_cli.preflight_commands import check as map_check
+from anonapi_cli.pseudonym_commands import pseudonyms
 from anonapi_cli.select_commands import select
 from anonapi_cli.server_commands import server
 from anonapi_cli.settings_commands import settings
@@ -95,7 +97,9 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
 cli.add_command(server)
 cli.add_command(job)
 cli.add_command(batch)
+mapping.add_command(map_check)
 cli.add_command(mapping)
+cli.add_command(pseudonyms)
 cli.add_command(select)
 cli.add_command(create)
 cli.add_command(settings)

@@ -152,23 +152,34 @@ class WebAPIClient(_PooledConnection):
 
     def _call(self, method: str, function_name: str, params: dict[str, Any]) -> Any:
         params.setdefault("user_name", self.username)
-        url = self.url_for(function_name)
+        response = self._send(method, self.url_for(function_name), data=encode_form(params))
+        return self.parse_response(response, function_name)
+
+    def send_json(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One call beside the IDIS API (the `/ext` extensions): user_name in the query, JSON body.
+
+        The reply is returned as it came: what a status code means is the caller's business.
+        """
+        return self._send(
+            method, self.url_for(path), params={"user_name": self.username}, json=body
+        )
+
+    def _send(self, method: str, url: str, **request: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, url, data=encode_form(params))
+            return self._http.request(method, url, **request)
         except httpx.TimeoutException as e:
             raise ServerNotResponding(
                 f"Cannot reach {self.hostname}: no answer within {self.timeout:g} s (timed out)"
             ) from e
         except httpx.HTTPError as e:
             raise ServerNotResponding(f"Cannot reach {self.hostname} ({_connect_reason(e)})") from e
-        return self.parse_response(response, function_name)
 
     def parse_response(self, response: httpx.Response, function_name: str = "") -> Any:
         """Map status codes as IDIS uses them (reference §2.2), keeping the server's own text."""
         code = response.status_code
         where = f"{self.username}@{self.hostname}"
         if code == 401:
-            detail = self._error_text(response)
+            detail = self.error_text(response)
             raise APIClientAuthorizationFailedException(
                 f"Server {self.hostname} answered 401 Unauthorized: user '{self.username}' and "
                 f"the token in your settings are not accepted" + (f" ({detail})" if detail else "")
@@ -180,7 +191,7 @@ class WebAPIClient(_PooledConnection):
         if code not in (200, 400, 404):
             raise APIClientError(
                 f"Unexpected response from {where}: HTTP {code} {response.reason_phrase}"
-                + (f" ({self._error_text(response)})" if self._error_text(response) else "")
+                + (f" ({self.error_text(response)})" if self.error_text(response) else "")
             )
         try:
             body = response.json()
@@ -204,7 +215,7 @@ class WebAPIClient(_PooledConnection):
         return body
 
     @staticmethod
-    def _error_text(response: httpx.Response) -> str:
+    def error_text(response: httpx.Response) -> str:
         """The server's own explanation, if it sent one in JSON."""
         try:
             body = response.json()

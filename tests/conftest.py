@@ -13,3 +13,9 @@ def compat_dir() -> Path:
     """The compatibility corpus (`../shared/compat`), read in place and never copied."""
     assert COMPAT_DIR.is_dir(), f"compatibility corpus not found at {COMPAT_DIR}"
     return COMPAT_DIR
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The pseudonym registry of every test lives in a temp folder, never the developer's own."""
+    monkeypatch.setenv("ANONAPI_DATA_DIR", str(tmp_path_factory.mktemp("anonapi-data")))
