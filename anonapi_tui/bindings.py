@@ -124,6 +124,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "mapping.delete_row", "d", "delete_row", "Delete row", "Delete the row under the cursor"
     ),
+    Command(
+        "mapping.check",
+        "k",
+        "check",
+        "Check",
+        "Pre-flight check of every row: duplicates, Excel damage, shares, PACS, registry",
+    ),
     Command("mapping.save", "ctrl+s", "save", "Save", "Write the mapping file", destructive=True),
     Command(
         "mapping.create",

@@ -244,3 +244,39 @@ async def mark_and_scan(pilot: Pilot) -> None:
 def test_folder_picker_after_scan(snap_compare, settings: Settings, study_tree: Path) -> None:
     app = build_app(settings, study_tree, start="folders")
     assert snap_compare(app, terminal_size=SIZE, run_before=mark_and_scan)
+
+
+@pytest.fixture
+def faulty_mapping_folder(tmp_path: Path) -> Path:
+    """A mapping with one of each pre-flight finding a spreadsheet typically brings."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    rows = [
+        ("folder:patient1", "PSEUDO001"),
+        ("folder:patient1", "PSEUDO002"),
+        ("accession_number:1.23457E+11", "PSEUDO003"),
+        ("accession_number:0012345", "PSEUDO004"),
+        ("accession_number:12346", "PSEUDO005"),
+        ("study_instance_uid:1.2.840 1", "PSEUDO006"),
+        ("folder:patient7", "PSEUDO001"),
+    ]
+    save_mapping(
+        Mapping(
+            description="Mapping back from Excel",
+            options={
+                "root_source_path": r"\\server\share\studies",
+                "project": "Wetenschap-Algemeen",
+                "destination_path": r"\\server\share\output",
+            },
+            rows=[{"source": source, "pseudo_name": name} for source, name in rows],
+            path=folder / "anon_mapping.csv",
+        )
+    )
+    return folder
+
+
+def test_mapping_preflight_panel(
+    snap_compare, settings: Settings, faulty_mapping_folder: Path
+) -> None:
+    app = build_app(settings, faulty_mapping_folder, start="mapping")
+    assert snap_compare(app, press=["k"], terminal_size=SIZE, run_before=settle)
