@@ -13,7 +13,7 @@ from anonapi_cli.prompts import confirm_or_stop
 
 if TYPE_CHECKING:
     from anonapi_core.client import JobResult
-    from anonapi_core.remote_server import Server
+    from anonapi_core.server_address import Server
     from anonapi_core.settings import Settings
 
 BulkAction = Callable[["Settings", "Server", Sequence[str]], "list[JobResult]"]

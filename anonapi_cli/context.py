@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from anonapi_core.remote_server import Server
+    from anonapi_core.server_address import Server
     from anonapi_core.settings import Settings
 
 

@@ -22,8 +22,8 @@ from anonapi_cli.map_commands import mapping
 from anonapi_cli.output import echo_json, echo_servers, json_option
 from anonapi_cli.preflight_commands import check as map_check
 from anonapi_cli.pseudonym_commands import pseudonyms
+from anonapi_cli.remote_server_commands import server
 from anonapi_cli.select_commands import select
-from anonapi_cli.server_commands import server
 from anonapi_cli.settings_commands import settings
 from anonapi_core.exceptions import AnonAPIError
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from anonapi_core.exceptions import NoBatchDefinedError, PersistenceError
 from anonapi_core.jobids import sort_job_ids
-from anonapi_core.remote_server import Server
+from anonapi_core.server_address import Server
 from anonapi_core.settings import normalise_url
 from anonapi_core.yaml_files import read_yaml, write_yaml
 

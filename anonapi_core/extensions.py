@@ -10,7 +10,7 @@ call to one then raises `NotAvailable`, which the CLI and the dashboard show as 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anonapi_core.client import AnonClient
 from anonapi_core.exceptions import (
@@ -18,6 +18,9 @@ from anonapi_core.exceptions import (
     APIClientAuthorizationFailedException,
     APIClientError,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 EXT_API = "anonapi-ext"
 PREFIX = "ext"
@@ -74,7 +77,7 @@ def call(client: AnonClient, extension: str, method: str, path: str, body: Any =
     return _reply(client, response, full)
 
 
-def _has_errors(response: Any) -> bool:
+def _has_errors(response: httpx.Response) -> bool:
     try:
         body = response.json()
     except ValueError:
@@ -82,7 +85,7 @@ def _has_errors(response: Any) -> bool:
     return isinstance(body, dict) and "errors" in body
 
 
-def _reply(client: AnonClient, response: Any, path: str) -> Any:
+def _reply(client: AnonClient, response: httpx.Response, path: str) -> Any:
     """The JSON of a 2xx reply; an error with the server's own reason otherwise."""
     code = response.status_code
     detail = client.api.error_text(response)

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from anonapi_core.exceptions import APIParseResponseError
-from anonapi_core.remote_server import RemoteAnonServer, Server
+from anonapi_core.server_address import RemoteAnonServer, Server
 
 __all__ = [
     "CORE_FIELDS",

@@ -18,7 +18,7 @@ from typing import Any
 import platformdirs
 
 from anonapi_core.exceptions import AnonClientSettingsError, PersistenceError
-from anonapi_core.remote_server import Server
+from anonapi_core.server_address import Server
 from anonapi_core.yaml_files import read_yaml, write_yaml
 
 SETTINGS_ENV_VAR = "ANONAPI_SETTINGS"

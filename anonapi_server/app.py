@@ -19,9 +19,9 @@ from starlette.routing import Route
 
 from anonapi_core.models import JobStatus
 from anonapi_server.ext import ext_routes
-from anonapi_server.params import BadRequest, Params
+from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
-from anonapi_server.sources import normalise_source
+from anonapi_server.source_paths import normalise_source
 from anonapi_server.store import Store
 
 NOT_DEFINED = "This API function does not exist; the documentation lists the ones that do"

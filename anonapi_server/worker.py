@@ -31,7 +31,7 @@ from pydicom.errors import InvalidDicomError
 
 from anonapi_core.models import JobStatus
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
-from anonapi_server.sources import SourceFile, list_source_files
+from anonapi_server.source_paths import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
 
 log = logging.getLogger(__name__)

@@ -25,12 +25,12 @@ def screens_for(
 ) -> dict[str, Callable[[], Screen]]:
     """The main screens, one per mode, built lazily when first shown; jobs polled every
     `interval` seconds (or slower, when the server is slow)."""
+    from anonapi_tui.job_sources import BatchJobSource, ServerJobSource
     from anonapi_tui.screens.folder_picker import FolderPicker
     from anonapi_tui.screens.jobs import JobsScreen
     from anonapi_tui.screens.mapping_editor import MappingEditor
     from anonapi_tui.screens.servers import ServersScreen
     from anonapi_tui.screens.settings import SettingsScreen
-    from anonapi_tui.sources import BatchJobSource, ServerJobSource
 
     return {
         "servers": lambda: ServersScreen(settings),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from anchors import original_anon
 from common import Report, Row, at_most_ratio, measure_command, ours_anon, parse_args, runs_for
-from scratch import server_unavailable, server_with_batch
+from live_fixtures import server_unavailable, server_with_batch
 
 
 def main() -> None:

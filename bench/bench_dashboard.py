@@ -22,8 +22,8 @@ from common import Report, Row, Timing, at_most_seconds, parse_args, runs_for
 from anonapi_core.models import JobInfo, JobStatus
 from anonapi_server.demo import sample_jobs
 from anonapi_tui.app import AnonApp
+from anonapi_tui.job_sources import Fetched, StaticJobSource
 from anonapi_tui.screens.jobs import JobsScreen
-from anonapi_tui.sources import Fetched, StaticJobSource
 
 SIZE = (120, 34)
 CHANGED_SHARE = 0.01

@@ -19,7 +19,7 @@ from pathlib import Path
 from anchors import DEID, anchor_task
 from common import Report, Row, Timing, at_least_faster, data_dir, measure, parse_args, runs_for
 from datagen import ct_study
-from scratch import SERVER_NAME, embedded_server, server_unavailable
+from live_fixtures import SERVER_NAME, embedded_server, server_unavailable
 
 PSEUDO_ID, PSEUDO_NAME = "PSEUDO1", "Pseudo^One"
 PROJECT = "Wetenschap-Algemeen"

@@ -27,7 +27,7 @@ from common import (
     runs_for,
 )
 from datagen import MARKER, scan_tree
-from scratch import client_homes
+from live_fixtures import client_homes
 
 EMPTY_MAPPING = (
     "## Description ##\r\nbench\r\n## Options ##\r\nroot_source_path,\\\\localhost\\data\r\n"

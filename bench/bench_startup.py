@@ -22,7 +22,7 @@ from common import (
     parse_args,
     runs_for,
 )
-from scratch import client_homes, embedded_server, server_unavailable, write_batch
+from live_fixtures import client_homes, embedded_server, server_unavailable, write_batch
 
 TARGET = at_most_ratio(0.3)
 

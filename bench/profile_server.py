@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from common import ours_anon, run_command
-from scratch import client_homes, create_jobs, embedded_server, write_batch
+from live_fixtures import client_homes, create_jobs, embedded_server, write_batch
 
 API_THREAD = "anon-server-api"
 

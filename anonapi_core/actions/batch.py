@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anonapi_core.batch import JobBatch, load_batch
-from anonapi_core.remote_server import Server
+from anonapi_core.server_address import Server
 from anonapi_core.settings import Settings
 
 # The wire models and the client cost ~150 ms to import; an empty batch needs neither.

@@ -21,8 +21,8 @@ from textual.widgets import Static
 
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobInfo
+from anonapi_tui.job_sources import JobSource
 from anonapi_tui.messages import Outcome
-from anonapi_tui.sources import JobSource
 from anonapi_tui.widgets.jobs_table import STATUS_STYLES
 
 # Field -> label, in the order a user reads them after the error.

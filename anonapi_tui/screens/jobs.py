@@ -24,9 +24,9 @@ from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobStatus
 from anonapi_tui.bindings import bindings
+from anonapi_tui.job_sources import Fetched, JobSource
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.job_details import JobDetails
-from anonapi_tui.sources import Fetched, JobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary

@@ -20,9 +20,9 @@ from anonapi_core.settings import Settings, save_settings
 from anonapi_server.demo import sample_jobs
 from anonapi_server.sample_studies import write_study
 from anonapi_tui.app import AnonApp
+from anonapi_tui.job_sources import Fetched, ServerJobSource, StaticJobSource
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.jobs import JobsScreen
-from anonapi_tui.sources import Fetched, ServerJobSource, StaticJobSource
 from tests.tui.conftest import settle
 
 SIZE = (120, 34)

@@ -16,10 +16,10 @@ from textual.widgets._footer import FooterKey
 from anonapi_core.actions.jobs import cancel_jobs
 from anonapi_server.demo import sample_jobs
 from anonapi_tui.app import AnonApp
+from anonapi_tui.job_sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.job_details import JobDetails, other_fields, user_fields
 from anonapi_tui.screens.jobs import JobsScreen
-from anonapi_tui.sources import BatchJobSource, Fetched, StaticJobSource
 from anonapi_tui.widgets.confirmation import Confirmation
 from tests.tui.conftest import SIZE, Batch, running, settle, until
 from tests.tui.test_main import svg_text
