@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydicom import dcmread
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
@@ -105,7 +105,11 @@ def _damage(ds: Dataset) -> str | None:
         return "no transfer syntax in the file meta"
     if ds:
         last = ds.get_item(max(ds.keys()))
-        if last.is_raw and last.length != 0xFFFFFFFF and len(last.value or b"") != last.length:
+        if (
+            isinstance(last, RawDataElement)
+            and last.length != 0xFFFFFFFF
+            and len(last.value or b"") != last.length
+        ):
             return f"truncated in element {last.tag}"
     return None
 

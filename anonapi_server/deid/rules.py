@@ -134,7 +134,8 @@ def compile_rules(options: frozenset[str] = frozenset(), version: str | None = N
             if len(entry) == 2:
                 exact[(entry[0] << 16) | entry[1]] = action
             else:
-                masked.append(MaskedRule(*entry, action=action))
+                group, element, group_mask, element_mask = entry
+                masked.append(MaskedRule(group, element, group_mask, element_mask, action))
     for option in sorted(options):
         for tag in OPTION_KEEPS.get(option, ()):
             exact[tag] = Action.KEEP
