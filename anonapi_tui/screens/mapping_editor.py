@@ -26,6 +26,7 @@ from anonapi_core.mapping import (
     save_mapping,
 )
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
+from anonapi_core.preflight import PreflightReport
 from anonapi_core.settings import Settings
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
@@ -82,7 +83,7 @@ class MappingEditor(CommandScreen):
     class Created(Outcome["CreationReport"]):
         """Which jobs were created and which failed, or why none could be."""
 
-    class Checked(Outcome["PreflightReport"]):
+    class Checked(Outcome[PreflightReport]):
         """A pre-flight of the mapping; with `plan`, the one run before creating its jobs."""
 
         plan: CreationPlan | None = None
