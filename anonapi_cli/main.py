@@ -15,6 +15,8 @@ from typing import Any
 import click
 
 from anonapi_cli.batch_commands import batch
+from anonapi_cli.completeness_commands import report as batch_report
+from anonapi_cli.completeness_commands import verify as batch_verify
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.create_commands import create
 from anonapi_cli.job_commands import job
@@ -96,6 +98,8 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
 
 cli.add_command(server)
 cli.add_command(job)
+batch.add_command(batch_verify)
+batch.add_command(batch_report)
 cli.add_command(batch)
 mapping.add_command(map_check)
 cli.add_command(mapping)

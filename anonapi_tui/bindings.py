@@ -95,6 +95,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "jobs.details", "enter", "details", "Details", "The job's full error and all its fields"
     ),
+    Command("jobs.export", "e", "export", "Report", "Write the report of these jobs (xlsx)"),
+    Command(
+        "jobs.verify",
+        "v",
+        "verify",
+        "Verify",
+        "Check every finished job's files against what it should have had; mark mismatches",
+    ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
     Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),
     # Servers.
