@@ -23,6 +23,7 @@ from anonapi_cli.job_commands import job
 from anonapi_cli.map_commands import mapping
 from anonapi_cli.output import echo_json, echo_servers, json_option
 from anonapi_cli.preflight_commands import check as map_check
+from anonapi_cli.preview_commands import preview
 from anonapi_cli.pseudonym_commands import pseudonyms
 from anonapi_cli.remote_server_commands import server
 from anonapi_cli.select_commands import select
@@ -104,6 +105,7 @@ cli.add_command(batch)
 mapping.add_command(map_check)
 cli.add_command(mapping)
 cli.add_command(pseudonyms)
+cli.add_command(preview)
 cli.add_command(select)
 cli.add_command(create)
 cli.add_command(settings)
