@@ -95,13 +95,22 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "jobs.details", "enter", "details", "Details", "The job's full error and all its fields"
     ),
-    Command("jobs.export", "e", "export", "Report", "Write the report of these jobs (xlsx)"),
+    # Shown in help and the palette, not the footer: the job keys above fill it already.
+    Command(
+        "jobs.export",
+        "e",
+        "export",
+        "Report",
+        "Write the report of these jobs (xlsx)",
+        show=False,
+    ),
     Command(
         "jobs.verify",
         "v",
         "verify",
         "Verify",
         "Check every finished job's files against what it should have had; mark mismatches",
+        show=False,
     ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
     Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),
@@ -151,6 +160,13 @@ COMMANDS: tuple[Command, ...] = (
     # Folder picker.
     Command(
         "folders.mark", "m", "toggle_mark", "Mark", "Mark or unmark the folder under the cursor"
+    ),
+    Command(
+        "folders.preview",
+        "p",
+        "preview",
+        "Preview",
+        "What de-identification will do to the file under the cursor",
     ),
     Command(
         "folders.scan",

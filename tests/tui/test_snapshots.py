@@ -280,3 +280,14 @@ def test_mapping_preflight_panel(
 ) -> None:
     app = build_app(settings, faulty_mapping_folder, start="mapping")
     assert snap_compare(app, press=["k"], terminal_size=SIZE, run_before=settle)
+
+
+async def preview_first_file(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("down", "down", "enter", "down", "p")  # patient1/, its first file
+    await settle(pilot, rounds=6)
+
+
+def test_folder_picker_preview(snap_compare, settings: Settings, study_tree: Path) -> None:
+    app = build_app(settings, study_tree, start="folders")
+    assert snap_compare(app, terminal_size=SIZE, run_before=preview_first_file)
