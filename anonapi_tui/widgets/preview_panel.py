@@ -41,7 +41,9 @@ class PreviewPanel(ModalScreen[None]):
         preview = self.preview
         with Vertical(id="dialog"):
             yield Static(verdict_text(preview), id="preview-verdict")
-            table = DataTable(id="preview-rows", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="preview-rows", cursor_type="row", zebra_stripes=True
+            )
             table.add_column("element", key="path", width=13)
             table.add_column("name", key="keyword", width=18)
             table.add_column("before", key="before", width=18)
