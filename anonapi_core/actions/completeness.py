@@ -111,3 +111,8 @@ def export_jobs(
     rows += [missing_row(job_id, NOT_FOUND) for job_id in not_found]
     write_report(rows, path, fmt, delimiter=delimiter)
     return rows
+
+
+def job_completeness(job: JobInfo) -> Completeness:
+    """One job's completeness from its own record (job details; no PACS count asked)."""
+    return reconcile(job, share_roots())

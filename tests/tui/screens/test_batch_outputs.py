@@ -80,3 +80,20 @@ async def test_e_writes_the_report_next_to_the_batch(done_batch) -> None:
     [report] = folder.glob("jobs-report-*.xlsx")
     sheet = load_workbook(report).active
     assert sorted(str(row[0].value) for row in sheet.iter_rows(min_row=2)) == sorted(ids)
+
+
+async def test_job_details_of_the_short_job_say_what_is_missing(done_batch) -> None:
+    from anonapi_tui.screens.job_details import JobDetails
+
+    settings, folder, ids = done_batch
+    app = build_app(settings, folder, start="batch")
+    async with running(app, SMALL) as pilot:
+        await until(pilot, lambda: len(app.screen.table.jobs) == 2)
+        app.screen.table.move_cursor(row=app.screen.table.get_row_index(ids[1]))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, JobDetails))
+        line = app.screen.query_one("#completeness")
+        await until(pilot, lambda: line.display)
+        text = str(line.render())
+        assert "Completeness: output folder holds 1 files, 2 were written" in text
+        assert line.has_class("invalid")
