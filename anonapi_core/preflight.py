@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from anonapi_core.exceptions import JobSetValidationError, ParameterError
 from anonapi_core.jobrequests import JobRequest, resolve_jobs, validate_jobs
-from anonapi_core.mapping import Mapping
+from anonapi_core.mapping import Mapping, RowProblem
 from anonapi_core.parameters import PSEUDO_ID, PSEUDO_NAME, SOURCE, SourceIdentifier, SourceType
 
 Severity = Literal["error", "warning", "info"]
@@ -43,14 +43,8 @@ class Finding:
     column: str | None = None
 
     def __str__(self) -> str:
-        where = [self.file]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        elif self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        return f"{', '.join(where)}: {self.message}"
+        """Located like a validation problem: `file, line 12, column 'source': message`."""
+        return str(RowProblem(self.file, self.line, self.column, self.message, self.row))
 
     def to_dict(self) -> dict[str, Any]:
         return {
