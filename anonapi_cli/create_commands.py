@@ -131,7 +131,9 @@ def from_mapping(
     _show_report(report, as_json)
     from anonapi_core.actions.pseudonyms import record_created
 
-    record_created(report)
+    warning = record_created(report)
+    if warning:
+        note(warning)
     if not report.ok:
         click.get_current_context().exit(1)
 

@@ -229,4 +229,10 @@ def _load_or_create_key(path: Path) -> bytes:
 
 def open_registry(folder: Path | None = None) -> PseudonymRegistry:
     """The user's registry (created on first use) in `folder` or the user data folder."""
-    return PseudonymRegistry(folder or data_dir())
+    folder = folder or data_dir()
+    try:
+        return PseudonymRegistry(folder)
+    except OSError as e:
+        raise PersistenceError(
+            f"Cannot open the pseudonym registry in {folder}: {e.strerror or e}"
+        ) from e

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anonapi_core.actions.preflight import batch_name
+from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.preflight import source_identity
 from anonapi_core.pseudonym_registry import Given, PseudonymRegistry, open_registry
 
@@ -17,8 +18,12 @@ if TYPE_CHECKING:
     from anonapi_core.actions.create import CreationReport
 
 
-def record_created(report: CreationReport, registry: PseudonymRegistry | None = None) -> int:
-    """Record the pseudonym of every job a creation run made; returns how many were new."""
+def record_created(report: CreationReport, registry: PseudonymRegistry | None = None) -> str | None:
+    """Record the pseudonym of every job a creation run made.
+
+    Returns None, or a warning when the registry could not be written: the jobs exist either
+    way, so a registry problem must not turn their creation into a failure.
+    """
     entries = [
         (
             source_identity(job.request.source),
@@ -29,8 +34,12 @@ def record_created(report: CreationReport, registry: PseudonymRegistry | None = 
         if job.request.pseudo_id or job.request.pseudo_name
     ]
     if not entries:
-        return 0
-    return (registry or open_registry()).record(entries, batch_name(report.plan.folder))
+        return None
+    try:
+        (registry or open_registry()).record(entries, batch_name(report.plan.folder))
+    except AnonAPIError as e:
+        return f"The pseudonyms of the new jobs were not recorded in the registry: {e}"
+    return None
 
 
 def list_pseudonyms(

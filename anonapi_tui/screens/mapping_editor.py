@@ -402,7 +402,9 @@ class MappingEditor(CommandScreen):
 
         try:
             report = execute_plan(self.settings, plan)
-            record_created(report)
+            warning = record_created(report)
+            if warning:
+                self.app.call_from_thread(self.notify, warning, severity="warning", markup=False)
             self.post_message(self.Created(report))
         except AnonAPIError as e:
             self.post_message(self.Created(None, str(e)))

@@ -100,3 +100,16 @@ def test_forget_a_batch_after_confirmation(anon: Anon, idle: EmbeddedServer, wor
     result = anon("pseudonyms", "forget", "--batch", str(workdir), "--yes")
     assert result.exit_code == 0 and "Forgot 1 entries" in result.output
     assert anon("pseudonyms", "forget", "P1", "--yes").exit_code == 1
+
+
+def test_a_registry_that_cannot_be_written_does_not_fail_the_creation(
+    anon: Anon, idle: EmbeddedServer, workdir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the data folder should be")
+    monkeypatch.setenv("ANONAPI_DATA_DIR", str(blocked))
+    write_mapping(workdir, idle, CLEAN)
+    result = anon("create", "from-mapping", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "were not recorded in the registry: Cannot " in result.output
+    assert "Pseudonym registry not checked" in anon("map", "check").output
