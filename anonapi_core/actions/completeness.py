@@ -52,25 +52,23 @@ def pacs_counts(
     identifiers = sorted({i for job in jobs if (i := pacs_identifier(job))})
     if not identifiers:
         return {}
-    from anonapi_core.actions.preflight import PACS_COUNT, PACS_SOURCE_NAME
     from anonapi_core.client import AnonClient
-    from anonapi_core.extensions import NotAvailable, call
+    from anonapi_core.extensions import NotAvailable
+    from anonapi_core.pacs_counts import count_instances
 
-    body = {"source_name": PACS_SOURCE_NAME, "identifiers": identifiers}
     try:
         with AnonClient.from_settings(settings, server) as client:
-            reply = call(client, PACS_COUNT, "POST", "pacs/count", body)
+            counts = count_instances(client, identifiers)
     except NotAvailable:
         notes.append("PACS instance counts are not available on this server")
         return {}
     except AnonAPIError as e:
         notes.append(f"PACS instance counts not fetched: {e}")
         return {}
-    counts = reply.get("counts", []) if isinstance(reply, dict) else []
     return {
-        c["identifier"]: c["instances"]
-        for c in counts
-        if isinstance(c, dict) and not c.get("error") and isinstance(c.get("instances"), int)
+        identifier: c["instances"]
+        for identifier, c in counts.items()
+        if not c.get("error") and isinstance(c.get("instances"), int)
     }
 
 

@@ -18,8 +18,6 @@ from anonapi_core.pseudonym_registry import PseudonymRegistry, open_registry
 from anonapi_core.settings import Settings
 
 SHARES = "shares"
-PACS_COUNT = "pacs-count"
-PACS_SOURCE_NAME = "IDC_WADO"
 
 if TYPE_CHECKING:
     from anonapi_core.client import AnonClient
@@ -135,25 +133,26 @@ def _check_shares(
 def _check_pacs(
     client: AnonClient, report: PreflightReport, rows: list[ResolvedRow], mapping: Mapping
 ) -> None:
-    from anonapi_core.extensions import NotAvailable, call
+    from anonapi_core.exceptions import APIClientAPIException
+    from anonapi_core.extensions import NotAvailable
+    from anonapi_core.pacs_counts import count_instances
 
     pacs_rows = [row for row in rows if not row.job.source.is_path]
     if not pacs_rows:
         return
-    identifiers = list(dict.fromkeys(str(row.job.source) for row in pacs_rows))
-    body = {"source_name": PACS_SOURCE_NAME, "identifiers": identifiers}
     try:
-        reply = call(client, PACS_COUNT, "POST", "pacs/count", body)
+        counts = count_instances(client, [str(row.job.source) for row in pacs_rows])
     except NotAvailable:
         report.notes.append(
             f"{len(pacs_rows)} PACS rows not counted: instance counts are not available on "
             "this server"
         )
         return
-    counts = {c.get("identifier"): c for c in _list(reply, "counts")}
+    except APIClientAPIException as e:  # e.g. no PACS configured under that name
+        report.notes.append(f"{len(pacs_rows)} PACS rows not counted: {e}")
+        return
     for row in pacs_rows:
-        count = counts.get(str(row.job.source))
-        severity, check, message = pacs_verdict(count)
+        severity, check, message = pacs_verdict(counts.get(str(row.job.source)))
         report.findings.append(_finding(mapping, row, severity, check, SOURCE.name, message))
 
 
@@ -163,13 +162,15 @@ def pacs_verdict(count: dict | None) -> tuple[Severity, str, str]:
         return "warning", "pacs_count", "the server did not count this study"
     if count.get("error"):
         return "error", "pacs_count", f"PACS: {count['error']}"
-    studies, instances = count.get("studies") or 0, count.get("instances") or 0
-    if not studies or not instances:
+    studies, instances = count.get("studies") or 0, count.get("instances")
+    if not studies or instances == 0:
         return "error", "pacs_not_found", "0 found in the PACS: no job could fetch anything"
-    message = f"PACS holds {instances} instances"
+    held = "PACS holds " + (
+        f"{instances} instances" if instances is not None else "it (instance count unknown)"
+    )
     if studies > 1:
-        return "warning", "pacs_count", f"{message} in {studies} studies: one job gets them all"
-    return "info", "pacs_count", message
+        return "warning", "pacs_count", f"{held} in {studies} studies: one job gets them all"
+    return "info", "pacs_count", held
 
 
 def _list(reply: object, key: str) -> list[dict]:

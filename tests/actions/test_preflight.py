@@ -68,6 +68,7 @@ COUNTS = {
     "accession_number:222": {"studies": 0, "instances": 0, "error": None},
     "accession_number:333": {"studies": 0, "instances": 0, "error": "PACS timed out"},
     "accession_number:444": {"studies": 2, "instances": 10, "error": None},
+    "accession_number:555": {"studies": 1, "instances": None, "error": None},
 }
 
 
@@ -109,7 +110,7 @@ def test_pacs_counts_become_findings_and_zero_found_is_an_error(
         path=tmp_path / "settings.yml",
     )
     grid = "source,pseudo_name\n" + "".join(
-        f"accession_number:{n},P{n}\n" for n in (111, 222, 333, 444)
+        f"accession_number:{n},P{n}\n" for n in (111, 222, 333, 444, 555)
     )
     path = write_mapping(tmp_path, counting_server, grid)
     report = preflight(settings, path, tmp_path)
@@ -120,6 +121,7 @@ def test_pacs_counts_become_findings_and_zero_found_is_an_error(
     assert by_line[10][0] == "error" and "0 found" in by_line[10][1]
     assert by_line[11] == ("error", "PACS: PACS timed out")
     assert by_line[12][0] == "warning" and "2 studies" in by_line[12][1]
+    assert by_line[13] == ("info", "PACS holds it (instance count unknown)")
     assert counting_server.seen[-1]["source_name"] == "IDC_WADO"  # type: ignore[attr-defined]
 
 
