@@ -20,6 +20,7 @@ class ServerCheck:
     ok: bool
     latency_s: float | None
     error: str | None
+    warning: str | None = None  # answering, but e.g. its workers are down
 
 
 def known_servers(settings: Settings) -> list[Server]:
@@ -32,10 +33,10 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
     active = server.name == settings.active_server_name
     try:
         with AnonClient.from_settings(settings, server) as client:
-            latency = client.ping()
+            latency, warning = client.check()
     except AnonAPIError as e:
         return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, ok=True, latency_s=latency, error=None)
+    return ServerCheck(server, active, ok=True, latency_s=latency, error=None, warning=warning)
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:
