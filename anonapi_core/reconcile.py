@@ -127,9 +127,14 @@ def local_path(unc: str, roots: Mapping[str, Path]) -> Path | None:
     return local
 
 
-def count_files(folder: Path) -> int:
-    """Files below `folder`, as the server lists them (all files, recursively); streamed."""
-    return sum(len(files) for _, _, files in os.walk(folder))
+def count_files(folder: Path, *, hidden: bool = True) -> int:
+    """Files below `folder` (recursively, streamed); all of them as the server lists a source,
+    or without hidden ones for an output folder, where a server keeps its own bookkeeping (the
+    embedded server's `.anonapi-job.json` marker)."""
+    return sum(
+        sum(1 for name in files if hidden or not name.startswith("."))
+        for _, _, files in os.walk(folder)
+    )
 
 
 def pacs_identifier(job: JobInfo) -> str | None:
@@ -212,7 +217,7 @@ def reconcile(
         local_path(f"{job.destination_path}\\{job.job_id}", roots) if job.destination_path else None
     )
     if output is not None and output.is_dir():
-        result.written = count_files(output)
+        result.written = count_files(output, hidden=False)
         should = (processed or 0) - held_back
         if result.written != should:
             result.problems.append(

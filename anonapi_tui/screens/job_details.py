@@ -115,9 +115,9 @@ class JobDetails(ModalScreen[None]):
             yield Static(Text(f"Job {self.job.job_id}", style="bold"), id="details-title")
             with VerticalScroll(id="details-body"):
                 yield Static(headline(self.job), id="error-text")
-                yield Static("", id="completeness", markup=False)
                 yield Static(user_fields(self.job), id="user-fields")
                 yield Static(other_fields(self.job), id="other-fields")
+            yield Static("", id="completeness", markup=False)
             yield Static("", id="details-state", markup=False)
 
     def on_mount(self) -> None:

@@ -48,7 +48,7 @@ def done_batch(
     ids = [str(i) for i in load_batch(folder).job_ids]
     assert set(working_server.wait_for(ids).values()) == {"DONE"}
     output = working_server.share_root / "out" / ids[1]
-    next(p for p in output.rglob("*") if p.is_file()).unlink()
+    next(p for p in output.rglob("*") if p.is_file() and not p.name.startswith(".")).unlink()
     share = f"{working_server.unc_root}={working_server.share_root}"
     monkeypatch.setenv("ANONAPI_SHARE_ROOTS", share)
     return settings, folder, ids
