@@ -52,15 +52,42 @@ def test_a_destination_on_an_unknown_share_fails_every_row_using_it(
     ]
 
 
-def test_pacs_rows_against_a_server_without_counts_are_skipped_with_a_note(
+def test_pacs_rows_on_the_real_server_without_a_pacs_are_skipped_with_its_reason(
     settings: Settings, idle_server: EmbeddedServer, tmp_path: Path
 ) -> None:
     path = write_mapping(tmp_path, idle_server, "source,pseudo_name\naccession_number:123,P0")
     report = preflight(settings, path, tmp_path)
-    if "pacs-count" in ext.capability_document()["extensions"]:
-        pytest.skip("this server counts PACS studies; see the test against the real extension")
     assert report.ok
-    assert any("not available on this server" in note for note in report.notes)
+    assert any("No default PACS configured" in note for note in report.notes), report.notes
+
+
+@pytest.fixture(scope="module")
+def server_without_counts() -> Iterator[EmbeddedServer]:
+    """A server that lacks `pacs-count`, as a real IDIS server lacks every extension."""
+    original = list(ext.EXTENSIONS)
+    ext.EXTENSIONS[:] = [e for e in original if e.name != "pacs-count"]
+    try:
+        with running_server(workers=0) as server:
+            yield server
+    finally:
+        ext.EXTENSIONS[:] = original
+
+
+def test_pacs_rows_against_a_server_without_counts_are_skipped_with_a_note(
+    server_without_counts: EmbeddedServer, tmp_path: Path
+) -> None:
+    settings = Settings(
+        servers={"n": server_without_counts.url},
+        active_server_name="n",
+        user_name=server_without_counts.user_name,
+        user_token=server_without_counts.token,
+        path=tmp_path / "settings.yml",
+    )
+    grid = "source,pseudo_name\naccession_number:123,P0"
+    path = write_mapping(tmp_path, server_without_counts, grid)
+    report = preflight(settings, path, tmp_path)
+    assert report.ok
+    assert any("not available on this server" in note for note in report.notes), report.notes
 
 
 COUNTS = {
