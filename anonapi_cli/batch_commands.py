@@ -228,3 +228,14 @@ def show_error(cli_ctx: CliContext, as_json: bool) -> None:
         click.echo("error message:")
         click.echo(job.error_text)
         click.echo()
+
+
+def _add_completeness() -> None:
+    """`anon batch verify` and `anon batch report` live in their own module."""
+    from anonapi_cli.completeness_commands import report, verify
+
+    batch.add_command(verify)
+    batch.add_command(report)
+
+
+_add_completeness()

@@ -33,9 +33,11 @@ def preview(
     changed: bool,
     as_json: bool,
 ) -> None:
-    """Show each element before and after de-identification, the rule behind it, and whether
-    the file would be quarantined. Uses this program's embedded engine: another server's
-    profile may differ."""
+    """Show what de-identification does to FILE, element by element.
+
+    Each element before and after, the rule behind it, and whether the file would be
+    quarantined. Uses this program's embedded engine: another server's profile may differ.
+    """
     # The engine lives with the server; only this command needs it (and pydicom).
     from anonapi_server.deid.preview import preview_file
 

@@ -13,7 +13,7 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 @click.group()
 def pseudonyms() -> None:
-    """The registry of pseudonyms given in earlier batches (sources kept only as keyed hashes)."""
+    """Pseudonyms given in earlier batches (sources kept as keyed hashes)."""
 
 
 @pseudonyms.command(name="list")

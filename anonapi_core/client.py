@@ -85,6 +85,21 @@ def _describe_errors(errors: Any) -> str:
     return str(errors)
 
 
+def _verify_setting(url: str, validate_https: bool) -> bool:
+    """httpx's `verify` for a server: as the user asked for https, off where TLS is never used.
+
+    httpx builds its TLS context when the client is made, and a verifying one loads every CA
+    certificate: about a third of the client's start-up. A plain-http server never uses it, as
+    long as redirects are not followed (httpx's default) and no proxy, which may speak TLS, is
+    configured in the environment.
+    """
+    if not validate_https or url.lower().startswith("https:"):
+        return validate_https
+    from urllib.request import getproxies  # already imported by httpx
+
+    return bool(getproxies())
+
+
 class _PooledConnection:
     """`with` support for clients that hold a connection pool, which must be closed."""
 
@@ -119,7 +134,7 @@ class WebAPIClient(_PooledConnection):
         self.username = username
         self.timeout = timeout
         self._http = httpx.Client(
-            verify=validate_https,
+            verify=_verify_setting(hostname, validate_https),
             timeout=timeout,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections

@@ -20,6 +20,7 @@ from textual.widgets import DirectoryTree, Footer, ProgressBar, Static
 
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import Settings
+from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
@@ -27,11 +28,6 @@ from anonapi_tui.widgets.preview_panel import PreviewPanel
 
 if TYPE_CHECKING:
     from anonapi_server.deid.preview import FilePreview  # noqa: F401 (named in a string)
-
-
-def counted(n: int, noun: str) -> str:
-    """`1 folder`, `2 folders`."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 class FolderTree(DirectoryTree):
@@ -157,7 +153,7 @@ class FolderPicker(CommandScreen):
             return
         files = sum(row.dicom_files or 0 for row in added)
         summary = (
-            f"Added {counted(len(added), 'folder')} ({counted(files, 'DICOM file')})"
+            f"Added {plural(len(added), 'folder')} ({plural(files, 'DICOM file')})"
             f" to {display_path(path)}"
         )
         empty = [row.folder.name for row in added if row.folder and not row.dicom_files]

@@ -28,10 +28,11 @@ from anonapi_core.mapping import (
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
 from anonapi_core.preflight import PreflightReport
 from anonapi_core.settings import Settings
+from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
-from anonapi_tui.screens.jobs import JobsScreen, plural
+from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.cell_editor import CellEditor
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.preflight_panel import PreflightPanel

@@ -132,3 +132,15 @@ def test_commands_on_something_that_does_not_exist_fail_with_one_line(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_folder_where_the_settings_file_should_be_is_one_line(
+    anon: Anon, settings_file: Path
+) -> None:
+    settings_file.mkdir(parents=True)
+
+    result = anon("status")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert settings_file.name in result.output

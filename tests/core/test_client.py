@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anonapi_core.client import AnonClient, WebAPIClient
+from anonapi_core.client import AnonClient, WebAPIClient, _verify_setting
 from anonapi_core.exceptions import (
     APIClient404Error,
     APIClientAPIException,
@@ -169,3 +169,30 @@ def test_bulk_calls_report_each_failure_and_go_on() -> None:
         results = client.for_each(client.reset_job, ["9", "10"])
     assert [r.ok for r in results] == [False, False]
     assert "does not exist" in results[0].error
+
+
+@pytest.mark.parametrize(
+    ("url", "validate", "proxy", "verify"),
+    [
+        ("https://host/api", True, None, True),
+        ("HTTPS://host/api", True, None, True),
+        ("https://host/api", False, None, False),
+        ("http://host/api", True, None, False),  # no TLS is ever spoken: no CA bundle to load
+        ("http://host/api", True, "https://proxy:3128", True),  # the proxy may speak TLS
+    ],
+)
+def test_tls_is_verified_wherever_it_can_be_used(
+    url: str, validate: bool, proxy: str | None, verify: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    assert _verify_setting(url, validate) is verify

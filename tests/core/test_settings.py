@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import platformdirs
 import pytest
 import yaml
 
@@ -37,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(SETTINGS_ENV_VAR, raising=False)
     monkeypatch.setattr(settings_module, "legacy_settings_path", lambda: home / "legacy.yml")
     monkeypatch.setattr(
-        settings_module.platformdirs,
+        platformdirs,  # imported by settings_path() when it needs it
         "user_config_path",
         lambda *a, **k: home / "config" / "anonapi",
     )

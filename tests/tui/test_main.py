@@ -43,6 +43,6 @@ def test_a_broken_settings_file_is_one_line_without_traceback(tmp_path: Path) ->
     result = run(
         ["--screenshot", str(tmp_path / "x.svg")], {"ANONAPI_SETTINGS": str(settings)}, tmp_path
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "settings.yml" in result.stderr
     assert "Traceback" not in result.stderr
