@@ -326,3 +326,14 @@ def errors(
     for number, group in enumerate(groups, 1):
         click.echo(f"{number:>3}  {group.id}  {group.count:>{width},}  {group.signature}")
     note("Reset or cancel one group with: anon batch errors --reset GROUP (or --cancel GROUP)")
+
+
+def _add_completeness() -> None:
+    """`anon batch verify` and `anon batch report` live in their own module."""
+    from anonapi_cli.completeness_commands import report, verify
+
+    batch.add_command(verify)
+    batch.add_command(report)
+
+
+_add_completeness()

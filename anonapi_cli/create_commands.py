@@ -49,6 +49,11 @@ def _describe(job: CreatedJob | FailedJob) -> str:
     default=True,
     help="After a job the server refuses, stop (default) or go on with the other rows.",
 )
+@click.option(
+    "--ignore-check",
+    is_flag=True,
+    help="Create the jobs even when the pre-flight check (anon map check) finds errors.",
+)
 @yes_option
 @json_option
 @pass_cli
@@ -57,6 +62,7 @@ def from_mapping(
     dry_run: bool,
     filters: tuple[str, ...],
     stop_on_error: bool,
+    ignore_check: bool,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -91,6 +97,9 @@ def from_mapping(
     if not plan.jobs:
         click.echo("Nothing to create: every row already has a job")
         return
+    from anonapi_cli.preflight_commands import preflight_gate
+
+    preflight_gate(cli_ctx, path, ignore_check)
     confirm_or_stop(
         f"This will create {counted(len(plan.jobs), 'job')} on {plan.server}, for projects "
         f"{', '.join(plan.projects)}, writing data to {', '.join(plan.destinations)}. "
@@ -121,6 +130,11 @@ def from_mapping(
         )
         click.get_current_context().exit(130)
     _show_report(report, as_json)
+    from anonapi_core.actions.pseudonyms import record_created
+
+    warning = record_created(report)
+    if warning:
+        note(warning)
     if not report.ok:
         click.get_current_context().exit(1)
 

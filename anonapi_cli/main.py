@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "create": ("anonapi_cli.create_commands", "create"),
     "job": ("anonapi_cli.job_commands", "job"),
     "map": ("anonapi_cli.map_commands", "mapping"),
+    "preview": ("anonapi_cli.preview_commands", "preview"),
+    "pseudonyms": ("anonapi_cli.pseudonym_commands", "pseudonyms"),
     "select": ("anonapi_cli.select_commands", "select"),
     "server": ("anonapi_cli.remote_server_commands", "server"),
     "settings": ("anonapi_cli.settings_commands", "settings"),

@@ -293,3 +293,13 @@ def add_selection(cli_ctx: CliContext, selection: Path, as_json: bool) -> None:
 
     path = mapping_path_for(cli_ctx)
     _print_added([action(path, cli_ctx.cwd / selection)], as_json, "file selection")
+
+
+def _add_check() -> None:
+    """`anon map check` lives in its own module (the pre-flight), registered on this group."""
+    from anonapi_cli.preflight_commands import check
+
+    mapping.add_command(check)
+
+
+_add_check()

@@ -109,6 +109,23 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "jobs.details", "enter", "details", "Details", "The job's full error and all its fields"
     ),
+    # Shown in help and the palette, not the footer: the job keys above fill it already.
+    Command(
+        "jobs.export",
+        "e",
+        "export",
+        "Report",
+        "Write the report of these jobs (xlsx)",
+        show=False,
+    ),
+    Command(
+        "jobs.verify",
+        "v",
+        "verify",
+        "Verify",
+        "Check every finished job's files against what it should have had; mark mismatches",
+        show=False,
+    ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
     Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),
     # Triage (error groups of a jobs screen).
@@ -157,6 +174,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "mapping.delete_row", "d", "delete_row", "Delete row", "Delete the row under the cursor"
     ),
+    Command(
+        "mapping.check",
+        "k",
+        "check",
+        "Check",
+        "Pre-flight check of every row: duplicates, Excel damage, shares, PACS, registry",
+    ),
     Command("mapping.save", "ctrl+s", "save", "Save", "Write the mapping file", destructive=True),
     Command(
         "mapping.create",
@@ -169,6 +193,13 @@ COMMANDS: tuple[Command, ...] = (
     # Folder picker.
     Command(
         "folders.mark", "m", "toggle_mark", "Mark", "Mark or unmark the folder under the cursor"
+    ),
+    Command(
+        "folders.preview",
+        "p",
+        "preview",
+        "Preview",
+        "What de-identification will do to the file under the cursor",
     ),
     Command(
         "folders.scan",

@@ -48,6 +48,12 @@ def corpus(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue(name)
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The pseudonym registry of every test lives in a temp folder, never the developer's own."""
+    monkeypatch.setenv("ANONAPI_DATA_DIR", str(tmp_path_factory.mktemp("anonapi-data")))
+
+
 @pytest.fixture(scope="module")
 def idle_server() -> Iterator[EmbeddedServer]:
     """A real server without workers, one per test module: jobs stay where the test puts them.

@@ -90,4 +90,4 @@ def ext_routes(store: Store) -> list[BaseRoute]:
 
 
 # Each extension module registers itself on import.
-from anonapi_server.ext import pacs_count  # noqa: E402, F401
+from anonapi_server.ext import pacs_count, shares  # noqa: E402, F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -23,10 +24,14 @@ from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
+from anonapi_tui.widgets.preview_panel import PreviewPanel
+
+if TYPE_CHECKING:
+    from anonapi_server.deid.preview import FilePreview  # noqa: F401 (named in a string)
 
 
 class FolderTree(DirectoryTree):
-    """Folders only, hidden ones left out: files are the scan's business.
+    """Folders and files, hidden ones left out: folders are marked, files can be previewed.
 
     Plain triangles instead of folder emoji, which many Windows consoles show as empty boxes.
     """
@@ -36,7 +41,7 @@ class FolderTree(DirectoryTree):
     ICON_FILE = "  "
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
-        return [p for p in paths if p.is_dir() and not p.name.startswith(".")]
+        return [p for p in paths if not p.name.startswith(".")]
 
 
 class FolderPicker(CommandScreen):
@@ -52,6 +57,9 @@ class FolderPicker(CommandScreen):
 
     class Finished(Outcome[str]):
         """A one-line summary of what was added, or why nothing was."""
+
+    class Previewed(Outcome["FilePreview"]):
+        """What de-identification would do to the file under the cursor."""
 
     def __init__(self, settings: Settings, folder: Path) -> None:
         super().__init__()
@@ -90,6 +98,9 @@ class FolderPicker(CommandScreen):
         if node is None or node.data is None:
             return
         path = Path(node.data.path)
+        if not path.is_dir():
+            self.notify("m marks study folders; p previews a file.", severity="warning")
+            return
         if path in self.marked:
             self.marked.remove(path)
             node.set_label(Text(path.name))
@@ -97,6 +108,32 @@ class FolderPicker(CommandScreen):
             self.marked.append(path)
             node.set_label(Text(f"● {path.name}", style="bold yellow"))
         self._show_marked()
+
+    def action_preview(self) -> None:
+        node = self.query_one(FolderTree).cursor_node
+        if node is None or node.data is None or not Path(node.data.path).is_file():
+            self.notify("Move to a file to preview its de-identification.", severity="warning")
+            return
+        self._preview(Path(node.data.path))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def _preview(self, path: Path) -> None:
+        # The engine lives with the embedded server; the core cannot hold it (see DESIGN.md).
+        from anonapi_server.deid.preview import preview_file
+
+        try:
+            self.post_message(self.Previewed(preview_file(path, project=self._project())))
+        except (OSError, ValueError) as e:
+            self.post_message(self.Previewed(None, f"Cannot preview {path.name}: {e}"))
+
+    def _project(self) -> str:
+        return dict(self.settings.job_default_parameters).get("project") or "(no project)"
+
+    def on_folder_picker_previewed(self, message: Previewed) -> None:
+        if message.result is None:
+            self.notify(message.error or "", severity="error", markup=False)
+        else:
+            self.app.push_screen(PreviewPanel(message.result))
 
     def action_scan(self) -> None:
         if not self.marked:

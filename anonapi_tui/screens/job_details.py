@@ -102,6 +102,9 @@ class JobDetails(ModalScreen[None]):
     class Loaded(Outcome[JobInfo]):
         """The extended record, or why it could not be fetched."""
 
+    class Checked(Outcome[str]):
+        """The job's completeness in one line (files expected against its counts)."""
+
     def __init__(self, source: JobSource, job: JobInfo) -> None:
         super().__init__()
         self.source = source
@@ -114,18 +117,39 @@ class JobDetails(ModalScreen[None]):
                 yield Static(headline(self.job), id="error-text")
                 yield Static(user_fields(self.job), id="user-fields")
                 yield Static(other_fields(self.job), id="other-fields")
+            yield Static("", id="completeness", markup=False)
             yield Static("", id="details-state", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#completeness", Static).display = False
         self.query_one("#details-state", Static).update("loading extended information ...")
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="details")
     def _load(self) -> None:
         try:
-            self.post_message(self.Loaded(self.source.details(str(self.job.job_id))))
+            job = self.source.details(str(self.job.job_id))
+            self.post_message(self.Loaded(job))
         except (AnonAPIError, OSError) as e:
             self.post_message(self.Loaded(None, str(e)))
+            return
+        if job.status != "DONE":  # an error says it all; a running job has no verdict yet
+            return
+        from anonapi_core.actions.completeness import job_completeness
+
+        try:
+            self.post_message(self.Checked(job_completeness(job).summary()))
+        except (AnonAPIError, OSError) as e:
+            self.post_message(self.Checked(None, str(e)))
+
+    def on_job_details_checked(self, message: Checked) -> None:
+        line = self.query_one("#completeness", Static)
+        verdict = message.result or f"not checked ({message.error})"
+        line.display = True
+        line.update(Text(f"Completeness: {verdict}"))
+        line.set_class(
+            message.result not in ("complete", None) and "not finished" not in verdict, "invalid"
+        )
 
     def on_job_details_loaded(self, message: Loaded) -> None:
         state = self.query_one("#details-state", Static)

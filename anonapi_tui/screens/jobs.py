@@ -28,6 +28,7 @@ from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.job_sources import Fetched, JobSource
 from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.screens.batch_outputs import BatchOutputs
 from anonapi_tui.screens.job_details import JobDetails
 from anonapi_tui.screens.triage import GroupChoice, TriageScreen
 from anonapi_tui.widgets.confirmation import Confirmation
@@ -51,7 +52,7 @@ RESET = JobAction("reset", "Reset", "reset")
 CANCEL = JobAction("cancel", "Cancel", "cancelled")
 
 
-class JobsScreen(CommandScreen):
+class JobsScreen(BatchOutputs, CommandScreen):
     """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
 
     BINDINGS = bindings("jobs")

@@ -27,6 +27,7 @@ from anonapi_core.mapping import (
     save_mapping,
 )
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
+from anonapi_core.preflight import PreflightReport
 from anonapi_core.settings import Settings
 from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
@@ -35,6 +36,7 @@ from anonapi_tui.screens.base import CommandScreen, display_path
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.cell_editor import CellEditor
 from anonapi_tui.widgets.confirmation import Confirmation
+from anonapi_tui.widgets.preflight_panel import PreflightPanel
 
 if TYPE_CHECKING:
     from anonapi_core.actions.create import CreationPlan, CreationReport
@@ -71,6 +73,11 @@ class MappingEditor(CommandScreen):
 
     class Created(Outcome["CreationReport"]):
         """Which jobs were created and which failed, or why none could be."""
+
+    class Checked(Outcome[PreflightReport]):
+        """A pre-flight of the mapping; with `plan`, the one run before creating its jobs."""
+
+        plan: CreationPlan | None = None
 
     def __init__(self, settings: Settings, folder: Path) -> None:
         super().__init__()
@@ -297,6 +304,41 @@ class MappingEditor(CommandScreen):
         if self.mapping is not None and (path := self._save()):
             self.notify(f"Saved {display_path(path)}", markup=False)
 
+    # Pre-flight ------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        """Run the whole pre-flight (server and registry too) on the mapping as shown."""
+        if self.mapping is not None:
+            self._preflight(self.mapping, None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preflight")
+    def _preflight(self, mapping: Mapping, plan: CreationPlan | None) -> None:
+        from anonapi_core.actions.preflight import preflight_mapping
+
+        try:
+            message = self.Checked(preflight_mapping(self.settings, mapping, self.folder))
+        except AnonAPIError as e:
+            message = self.Checked(None, str(e))
+        message.plan = plan
+        self.post_message(message)
+
+    def on_mapping_editor_checked(self, message: Checked) -> None:
+        report, plan = message.result, message.plan
+        if report is None:
+            self.notify(f"Check failed: {message.error}", severity="error", markup=False)
+            return
+        if plan is None:
+            self.app.push_screen(PreflightPanel(report))
+        elif report.ok and not report.warnings:
+            self._confirm_create(plan)
+        else:
+
+            def answered(go_on: bool | None) -> None:
+                if go_on:
+                    self._confirm_create(plan)
+
+            self.app.push_screen(PreflightPanel(report, creating=True), answered)
+
     # Creating jobs ---------------------------------------------------------------------
 
     def action_create_jobs(self) -> None:
@@ -327,6 +369,10 @@ class MappingEditor(CommandScreen):
             done = len(plan.already_created)
             self.notify(f"All {plural(done, 'row')} were created before.", markup=False)
             return
+        assert self.mapping is not None
+        self._preflight(self.mapping, plan)
+
+    def _confirm_create(self, plan: CreationPlan) -> None:
         question = (
             f"Create {plural(len(plan.jobs))} on {plan.server.name} ({plan.server.url})?\n\n"
             f"project: {', '.join(plan.projects)}\ndestination: {', '.join(plan.destinations)}"
@@ -343,9 +389,14 @@ class MappingEditor(CommandScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="create-jobs")
     def _create(self, plan: CreationPlan) -> None:
         from anonapi_core.actions.create import execute_plan
+        from anonapi_core.actions.pseudonyms import record_created
 
         try:
-            self.post_message(self.Created(execute_plan(self.settings, plan)))
+            report = execute_plan(self.settings, plan)
+            warning = record_created(report)
+            if warning:
+                self.app.call_from_thread(self.notify, warning, severity="warning", markup=False)
+            self.post_message(self.Created(report))
         except AnonAPIError as e:
             self.post_message(self.Created(None, str(e)))
 

@@ -288,3 +288,50 @@ def test_batch_filtered_says_how_many_are_shown(snap_compare) -> None:
 def test_triage_groups_errors_largest_first(snap_compare) -> None:
     source = StaticJobSource(sample_jobs(400), title="Batch in study_2026")
     assert snap_compare(jobs_app(source), press=["t"], terminal_size=(100, 30), run_before=settle)
+
+
+@pytest.fixture
+def faulty_mapping_folder(tmp_path: Path) -> Path:
+    """A mapping with one of each pre-flight finding a spreadsheet typically brings."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    rows = [
+        ("folder:patient1", "PSEUDO001"),
+        ("folder:patient1", "PSEUDO002"),
+        ("accession_number:1.23457E+11", "PSEUDO003"),
+        ("accession_number:0012345", "PSEUDO004"),
+        ("accession_number:12346", "PSEUDO005"),
+        ("study_instance_uid:1.2.840 1", "PSEUDO006"),
+        ("folder:patient7", "PSEUDO001"),
+    ]
+    save_mapping(
+        Mapping(
+            description="Mapping back from Excel",
+            options={
+                "root_source_path": r"\\server\share\studies",
+                "project": "Wetenschap-Algemeen",
+                "destination_path": r"\\server\share\output",
+            },
+            rows=[{"source": source, "pseudo_name": name} for source, name in rows],
+            path=folder / "anon_mapping.csv",
+        )
+    )
+    return folder
+
+
+def test_mapping_preflight_panel(
+    snap_compare, settings: Settings, faulty_mapping_folder: Path
+) -> None:
+    app = build_app(settings, faulty_mapping_folder, start="mapping")
+    assert snap_compare(app, press=["k"], terminal_size=SIZE, run_before=settle)
+
+
+async def preview_first_file(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("down", "down", "enter", "down", "p")  # patient1/, its first file
+    await settle(pilot, rounds=6)
+
+
+def test_folder_picker_preview(snap_compare, settings: Settings, study_tree: Path) -> None:
+    app = build_app(settings, study_tree, start="folders")
+    assert snap_compare(app, terminal_size=SIZE, run_before=preview_first_file)
