@@ -20,6 +20,7 @@ import pytest
 from anonapi_server import limits
 from anonapi_server.pacs.config import new_node
 from anonapi_server.testing import EmbeddedServer, running_server
+from tests.server.conftest import call
 from tests.server.pacs_support import configure, create_pacs_job, silent_listener
 
 
@@ -188,3 +189,19 @@ def test_counts_against_a_hung_pacs_cannot_take_every_api_thread():
             thread.join(30)
     assert statuses.count(429) >= 12 - 4 - 1  # one may start after another finished
     assert set(statuses) <= {200, 429}
+
+
+@pytest.mark.parametrize("identifier", ["*", "accession_number:A1\\A2", NOT_A_STUDY[2]])
+def test_modify_job_checks_a_new_instance_id_as_create_job_does(
+    server: EmbeddedServer, identifier: str
+):
+    created = create_pacs_job(server, "accession_number:A1001")
+    assert created.status_code == 200, created.text
+    job_id = created.json()["job_id"]
+    reply = call(server, "modify_job", "POST", job_id=job_id, source_instance_id=identifier)
+    assert reply.status_code == 400
+    assert "source_instance_id" in reply.json()["errors"]
+    assert (
+        call(server, "get_job", job_id=job_id).json()["source_instance_id"]
+        == "accession_number:A1001"
+    )
