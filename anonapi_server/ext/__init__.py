@@ -10,6 +10,7 @@ and the header `Authorization: Token <token>`; see `authenticated`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,10 @@ from anonapi_server.limits import (
     declared_too_large,
     read_body,
 )
+from anonapi_server.privacy import internal_error
 from anonapi_server.store import Store
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/ext"
 EXT_API = "anonapi-ext"
@@ -110,7 +114,15 @@ def authenticated(store: Store, handler: Handler) -> Callable[[Request], Awaitab
         callers = await run_in_threadpool(store.token_users, token.strip())
         if user_name not in callers:
             return error(401, "authorization", "Unknown user or wrong token")
-        return await handler(request, ExtCall(store, user_name, callers[user_name]))
+        try:
+            return await handler(request, ExtCall(store, user_name, callers[user_name]))
+        except Exception as e:  # a bug: as in the IDIS API, no detail to the caller or the log
+            reference = internal_error(log, f"extension {request.url.path}", e)
+            return JSONResponse(
+                {"errors": {"server": f"Internal server error (reference {reference})"}},
+                status_code=500,
+                headers={"connection": "close"},
+            )
 
     return endpoint
 

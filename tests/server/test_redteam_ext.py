@@ -205,3 +205,19 @@ def test_modify_job_checks_a_new_instance_id_as_create_job_does(
         call(server, "get_job", job_id=job_id).json()["source_instance_id"]
         == "accession_number:A1001"
     )
+
+
+def test_a_bug_in_an_extension_is_a_500_with_a_reference_and_no_values_in_the_log(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from anonapi_server.pacs import retrieve
+
+    def broken(node: object, identifiers: list[str]) -> None:
+        raise RuntimeError(f"choked on {identifiers[0]}")
+
+    monkeypatch.setattr(retrieve, "count_studies", broken)
+    reply = count(server, json={"identifiers": ["accession_number:PATIENT123"]})
+    assert reply.status_code == 500
+    assert "reference" in reply.json()["errors"]["server"]
+    assert "PATIENT123" not in reply.text
+    assert "PATIENT123" not in caplog.text
