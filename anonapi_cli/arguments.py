@@ -9,8 +9,6 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-JOB_IDS_HELP = "Job ids separated by spaces and/or commas; N-M is a range (1-5,8 9)."
-
 
 def job_ids_argument(fn: F) -> F:
     """JOB_IDS...: one or more tokens, parsed by the single job-id grammar of the core."""

@@ -15,6 +15,7 @@ from anonapi_cli.arguments import job_ids_argument
 from anonapi_cli.bulk import reset_or_cancel
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
+    counted,
     echo_json,
     job_json,
     job_table,
@@ -90,8 +91,8 @@ def add(cli_ctx: CliContext, job_ids: list[str]) -> None:
     new = current.add(job_ids)
     save_batch(cli_ctx.cwd, current)
     click.echo(
-        f"Added {len(new)} ids to batch ({len(job_ids) - len(new)} were in it already); "
-        f"it now holds {len(current.job_ids)} jobs"
+        f"Added {counted(len(new), 'id')} to batch ({len(job_ids) - len(new)} in it already); "
+        f"it now holds {counted(len(current.job_ids), 'job')}"
     )
 
 
@@ -106,14 +107,15 @@ def remove(cli_ctx: CliContext, job_ids: list[str]) -> None:
     removed = current.remove(job_ids)
     save_batch(cli_ctx.cwd, current)
     click.echo(
-        f"Removed {len(removed)} ids from batch ({len(job_ids) - len(removed)} were not in it); "
-        f"it now holds {len(current.job_ids)} jobs"
+        f"Removed {counted(len(removed), 'id')} from batch "
+        f"({len(job_ids) - len(removed)} not in it); it now holds "
+        f"{counted(len(current.job_ids), 'job')}"
     )
 
 
 def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
     total = len(result.batch.job_ids)
-    click.echo(f"Job info for {len(result.jobs)} jobs on {result.batch.server}:")
+    click.echo(f"Job info for {counted(len(result.jobs), 'job')} on {result.batch.server}:")
     click.echo(job_table(result.jobs, pseudonym=patient_name))
     click.echo(summary_block(result.counts(), total))
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from anonapi_cli.context import CliContext
-from anonapi_cli.output import echo_json, note, report_results, results_json
+from anonapi_cli.output import counted, echo_json, note, report_results, results_json
 from anonapi_cli.prompts import confirm_or_stop
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def reset_or_cancel(
         server,
         job_ids,
         action,
-        question=f"This will {verb} {len(job_ids)} jobs on {on}. Are you sure?",
+        question=f"This will {verb} {counted(len(job_ids), 'job')} on {on}. Are you sure?",
         done=done,
         yes=yes,
         as_json=as_json,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, json_option, note
+from anonapi_cli.output import counted, echo_json, json_option, note
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
@@ -68,20 +68,21 @@ def from_mapping(
     from anonapi_cli.map_commands import mapping_path_for
     from anonapi_core.actions.create import MappingValidationError, execute_plan, plan_jobs
 
-    path = mapping_path_for(cli_ctx)
+    path = mapping_path_for(cli_ctx, yes)
     try:
         plan = plan_jobs(cli_ctx.settings, path, cli_ctx.cwd, filter=filters, recover=not dry_run)
     except MappingValidationError as e:
         for problem in e.problems:
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(
-            f"{len(e.problems)} problems in mapping {path}; no jobs were created"
+            f"{counted(len(e.problems), 'problem')} in mapping {path}; no jobs were created"
         ) from None
     if filters:
-        note(f"Only rows with pseudonym {', '.join(filters)}: {len(plan.jobs)} jobs")
+        note(f"Only rows with pseudonym {', '.join(filters)}: {counted(len(plan.jobs), 'job')}")
     if plan.already_created:
         note(
-            f"{len(plan.already_created)} rows already have a job from an earlier run "
+            f"{counted(len(plan.already_created), 'row')} already "
+            f"{'has' if len(plan.already_created) == 1 else 'have'} a job from an earlier run "
             f"(recorded in {cli_ctx.cwd}); skipping them"
         )
     if dry_run:
@@ -91,7 +92,7 @@ def from_mapping(
         click.echo("Nothing to create: every row already has a job")
         return
     confirm_or_stop(
-        f"This will create {len(plan.jobs)} jobs on {plan.server}, for projects "
+        f"This will create {counted(len(plan.jobs), 'job')} on {plan.server}, for projects "
         f"{', '.join(plan.projects)}, writing data to {', '.join(plan.destinations)}. "
         "Are you sure?",
         yes,
@@ -138,14 +139,14 @@ def _show_dry_run(plan: CreationPlan, as_json: bool) -> None:
     click.echo("** Dry run, nothing will be sent to the server **")
     for planned in plan.jobs:
         click.echo(f"Would create: {planned.request.create_job_params()}")
-    click.echo(f"{len(plan.jobs)} jobs would be created on {plan.server}")
+    click.echo(f"{counted(len(plan.jobs), 'job')} would be created on {plan.server}")
 
 
 def _show_report(report: CreationReport, as_json: bool) -> None:
-    from anonapi_core.jobids import sort_job_ids
+    from anonapi_core.jobids import format_job_ids
 
     # Creation is concurrent, so the server's ids arrive out of order; users scan them sorted.
-    ids = sort_job_ids(job.job_id for job in report.created)
+    ids = [job.job_id for job in report.created]
     if as_json:
         echo_json(
             {
@@ -156,10 +157,10 @@ def _show_report(report: CreationReport, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(f"Created {len(ids)} jobs: {', '.join(ids)}")
+        click.echo(f"Created {counted(len(ids), 'job')}: {format_job_ids(ids)}")
     if report.not_attempted:
         note(
-            f"{len(report.not_attempted)} jobs were not created because of the error above; "
+            f"{counted(len(report.not_attempted), 'job')} not created because of the error above; "
             "fix it and run the command again to create them"
         )
     if report.batch_error:

@@ -1,7 +1,8 @@
 """`anon map ...`: the mapping from original data to pseudonyms that jobs are created from.
 
-Every command says which mapping file it acts on: the active mapping of the settings, else
-`anon_mapping.csv` in the current folder.
+Every command says which mapping file it acts on, chosen by the rule of
+`anonapi_core.actions.mapping.choose_mapping` (README, "Which mapping a command uses"): a
+mapping of another folder is only used after asking, and never under --yes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, json_option, note, table
+from anonapi_cli.output import counted, echo_json, json_option, note, table
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
@@ -31,13 +32,35 @@ def mapping() -> None:
     """Map original data to anonymized name, id, etc."""
 
 
-def mapping_path_for(cli_ctx: CliContext) -> Path:
-    """The mapping a command acts on, announced on stderr so the user sees which file changes."""
-    from anonapi_core.actions.mapping import mapping_path
+def mapping_path_for(cli_ctx: CliContext, yes: bool = False) -> Path:
+    """The mapping a command acts on, announced on stderr so the user sees which file changes.
 
-    path = mapping_path(cli_ctx.settings, cli_ctx.cwd)
-    note(f"Using mapping {path}")
-    return path
+    The active mapping of another folder is used only when the user says so at the prompt;
+    under --yes (or without a terminal) the command stops instead.
+    """
+    from anonapi_core.actions.mapping import choose_mapping
+    from anonapi_core.mapping import DEFAULT_MAPPING_NAME
+
+    choice = choose_mapping(cli_ctx.settings, cli_ctx.cwd)
+    if choice.elsewhere:
+        where = f"There is no {DEFAULT_MAPPING_NAME} in {cli_ctx.cwd}"
+        if yes:
+            raise click.ClickException(
+                f"{where}; not using the active mapping {choice.path} of another folder under "
+                "--yes. Run the command in that folder, or 'anon map init' here"
+            )
+        note(f"{where}; the active mapping is in another folder: {choice.path}")
+        confirm_or_stop(f"Use {choice.path}?", False)
+    note(f"Using mapping {choice.path}")
+    return choice.path
+
+
+def print_problems(problems: list[str], path: Path) -> None:
+    """Every problem of a mapping, counted, so the user can fix them all in one go."""
+    if problems:
+        click.echo(f"\n{counted(len(problems), 'problem')} in {path} (no jobs until fixed):")
+        for problem in problems:
+            click.echo(f"  {problem}")
 
 
 @mapping.command()
@@ -67,9 +90,11 @@ def init(
         "project": project,
         "destination_path": destination_path,
     }
-    path = map_init(cli_ctx.settings, cli_ctx.cwd, overwrite=overwrite, options=options)
-    click.echo(f"Initialised example mapping in {path}")
+    path, problems = map_init(cli_ctx.settings, cli_ctx.cwd, overwrite=overwrite, options=options)
+    click.echo(f"Initialised an empty mapping in {path}")
     click.echo(f"Activated mapping at {path}")
+    click.echo("Add studies with 'anon map add-study-folders', 'add-accession-numbers' or 'edit'")
+    print_problems(problems, path)
 
 
 @mapping.command()
@@ -80,14 +105,19 @@ def init(
 )
 @pass_cli
 def activate(cli_ctx: CliContext, mapping_file: Path | None) -> None:
-    """Make a mapping (default: ./anon_mapping.csv) active."""
+    """Make a mapping (default: ./anon_mapping.csv) active and list its problems.
+
+    Commands use the active mapping in its own folder; elsewhere they ask first.
+    """
     from anonapi_core.actions.mapping import activate as activate_mapping
     from anonapi_core.mapping import DEFAULT_MAPPING_NAME
 
-    path = mapping_file or cli_ctx.cwd / DEFAULT_MAPPING_NAME
+    path = cli_ctx.cwd / (mapping_file or DEFAULT_MAPPING_NAME)
     if not path.is_file():
         raise click.ClickException(f"Could not find mapping file at {path.absolute()}")
-    click.echo(f"Activated mapping at {activate_mapping(cli_ctx.settings, path)}")
+    path, problems = activate_mapping(cli_ctx.settings, path)
+    click.echo(f"Activated mapping at {path}")
+    print_problems(problems, path)
 
 
 @mapping.command()
@@ -95,12 +125,12 @@ def activate(cli_ctx: CliContext, mapping_file: Path | None) -> None:
 @pass_cli
 def status(cli_ctx: CliContext, as_json: bool) -> None:
     """Show the mapping: options, first rows, problems."""
-    from anonapi_core.jobrequests import validate_jobs
+    from anonapi_core.actions.mapping import problems_of
     from anonapi_core.mapping import load_mapping
 
     path = mapping_path_for(cli_ctx)
     loaded = load_mapping(path)
-    problems = [str(p) for p in validate_jobs(loaded, cli_ctx.settings.job_default_parameters)]
+    problems = problems_of(loaded, cli_ctx.settings)
     if as_json:
         echo_json(
             {
@@ -116,25 +146,22 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
     click.echo(f"Description: {loaded.description}")
     for key, value in loaded.options.items():
         click.echo(f"{key}: {value}")
-    click.echo(f"Parameter grid with {len(loaded)} rows (showing at most 5):\n")
+    click.echo(f"Parameter grid with {counted(len(loaded), 'row')} (showing at most 5):\n")
     columns = [c for c in ("source", "pseudo_id", "pseudo_name") if c in loaded.columns]
     click.echo(table(columns, [[row.get(c, "") for c in columns] for row in loaded.rows[:5]]))
-    if problems:
-        click.echo(f"\n{len(problems)} problems (jobs cannot be created until fixed):")
-        for problem in problems:
-            click.echo(f"  {problem}")
+    print_problems(problems, path)
 
 
 @mapping.command()
 @pass_cli
 def edit(cli_ctx: CliContext) -> None:
-    """Open the mapping in the default editor for csv files.
+    """Open the mapping in $VISUAL or $EDITOR, else the default program for csv files.
 
     Close it before running other map commands: editors lock the file.
     """
-    path = mapping_path_for(cli_ctx)
-    if click.launch(str(path)) != 0:
-        raise click.ClickException(f"Could not open an editor for {path}")
+    from anonapi_cli.editor import open_in_editor
+
+    open_in_editor(mapping_path_for(cli_ctx))
 
 
 @mapping.command()
@@ -144,7 +171,7 @@ def delete(cli_ctx: CliContext, yes: bool) -> None:
     """Delete the mapping file."""
     from anonapi_core.actions.mapping import delete_mapping
 
-    path = mapping_path_for(cli_ctx)
+    path = mapping_path_for(cli_ctx, yes)
     confirm_or_stop(f"This will delete the mapping {path}. Are you sure?", yes)
     delete_mapping(cli_ctx.settings, path)
     click.echo(f"Removed mapping at {path}")
@@ -166,7 +193,9 @@ def _print_added(added: list[AddedRow], as_json: bool, what: str) -> None:
         )
         return
     for row in added:
-        if row.folder is not None:
+        if row.existing is not None:
+            note(f"Not added {row.source}: already in the mapping at {row.existing}")
+        elif row.folder is not None:
             click.echo(
                 f"Added '{row.folder}': {row.dicom_files} DICOM files of {row.candidates} "
                 f"found, as {row.source} ({row.pseudo_name})"
@@ -175,7 +204,10 @@ def _print_added(added: list[AddedRow], as_json: bool, what: str) -> None:
                 note(f"Warning: no DICOM files in {row.folder}; its job would have nothing to do")
         else:
             click.echo(f"Added {row.source} ({row.pseudo_name})")
-    click.echo(f"Done. Added {len(added)} {what} to mapping")
+    new = sum(1 for row in added if row.existing is None)
+    click.echo(f"Done. Added {counted(new, what)} to mapping")
+    if added and not new:
+        raise click.ClickException("Nothing added: every one is already in the mapping")
 
 
 @mapping.command(name="add-study-folders")
@@ -205,6 +237,10 @@ def add_study_folders(
     from anonapi_core.dicom_scan import expand_wildcards
 
     folders = [cli_ctx.cwd / p for p in expand_wildcards(cli_ctx.cwd, paths)]
+    if paths and not folders:
+        raise click.ClickException(
+            f"No folder in {cli_ctx.cwd} matches {' '.join(paths)}; nothing was added"
+        )
     names: list[str | None] = [None] * len(folders)
     if input_file is not None:
         note(f"Reading folders from {input_file}")
@@ -219,7 +255,7 @@ def add_study_folders(
     path = mapping_path_for(cli_ctx)
     with progress_bar("Finding DICOM files" if check_dicom else "Finding files") as progress:
         added = action(path, folders, check_dicom=check_dicom, pseudonyms=names, progress=progress)
-    _print_added(added, as_json, "study folders")
+    _print_added(added, as_json, "study folder")
 
 
 @mapping.command(name="add-accession-numbers")
@@ -244,7 +280,7 @@ def add_accession_numbers(
     if not entries:
         raise click.UsageError("Give accession numbers or --input-file")
     path = mapping_path_for(cli_ctx)
-    _print_added(action(path, entries), as_json, "accession numbers")
+    _print_added(action(path, entries), as_json, "accession number")
 
 
 @mapping.command(name="add-selection")

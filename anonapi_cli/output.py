@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from anonapi_core.client import JobResult
     from anonapi_core.models import JobInfo
 
+
+def counted(n: int, noun: str) -> str:
+    """`1 job`, `2 jobs`: counts in messages agree with their noun."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 JOB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "job_id"),
     ("date", "date"),
@@ -150,7 +156,7 @@ def report_results(results: Sequence[JobResult[object]], done: str, where: str) 
             click.echo(f"Error: job {result.job_id} on {where}: {result.error}", err=True)
     failed = sum(not r.ok for r in results)
     if failed:
-        note(f"{failed} of {len(results)} jobs failed")
+        note(f"{failed} of {counted(len(results), 'job')} failed")
     return not failed
 
 

@@ -7,6 +7,7 @@ import click
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
     NO_SERVERS,
+    counted,
     echo_json,
     echo_servers,
     job_json,
@@ -108,6 +109,10 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                 )
                 if check.warning:
                     click.echo(f"Warning: {check.server}: {check.warning}", err=True)
+            elif check.online:
+                click.echo(f"Error: {check.server} is online, but {check.error}", err=True)
+            elif check.online is None:
+                click.echo(f"Error: {check.server}: {check.error}", err=True)
             else:
                 click.echo(f"Error: {check.server} is not responding: {check.error}", err=True)
     if not all(c.ok for c in checks):
@@ -126,5 +131,5 @@ def jobs(cli_ctx: CliContext, as_json: bool) -> None:
     if as_json:
         echo_json([job_json(j) for j in found])
         return
-    click.echo(f"most recent {len(found)} jobs on {active}:\n")
+    click.echo(f"most recent {counted(len(found), 'job')} on {active}:\n")
     click.echo(job_table(found))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from anonapi_cli.context import CliContext, pass_cli
-from anonapi_cli.output import echo_json, json_option
+from anonapi_cli.output import counted, echo_json, json_option
 from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 
@@ -44,7 +44,7 @@ def status(cli_ctx: CliContext, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"Selection containing {len(selection.selected_paths)} files:")
+    click.echo(f"Selection containing {counted(len(selection.selected_paths), 'file')}:")
     click.echo(f"Description: {selection.description}")
 
 
@@ -62,10 +62,10 @@ def delete(cli_ctx: CliContext, yes: bool) -> None:
 @select.command()
 @pass_cli
 def edit(cli_ctx: CliContext) -> None:
-    """Open the selection file in the default editor."""
-    path = _selection_file(cli_ctx)
-    if click.launch(str(path)) != 0:
-        raise click.ClickException(f"Could not open an editor for {path}")
+    """Open the selection file in $VISUAL, $EDITOR or the default program."""
+    from anonapi_cli.editor import open_in_editor
+
+    open_in_editor(_selection_file(cli_ctx))
 
 
 @select.command()
@@ -92,7 +92,11 @@ def add(
     exclude_pattern: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Add files matching PATTERN (e.g. '*' or '*.dcm') to the selection in the current folder."""
+    """Add files matching PATTERN to the selection here.
+
+    PATTERN is e.g. '*' or '*.dcm'. When nothing matches, nothing is written and the command
+    fails.
+    """
     from anonapi_cli.progress import progress_bar
     from anonapi_core.actions.selection import select_add
 

@@ -59,8 +59,9 @@ def edit(cli_ctx: CliContext) -> None:
     if not path.exists():
         cli_ctx.save_settings()  # a first-time user gets the defaults to edit
     click.echo(f"Opening {path}")
-    if click.launch(str(path)) != 0:
-        raise click.ClickException(f"Could not open an editor for {path}; edit it by hand")
+    from anonapi_cli.editor import open_in_editor
+
+    open_in_editor(path, hint="; edit it by hand")
 
 
 @settings.command(name="set-validate-ssl")
@@ -127,17 +128,28 @@ def set_token(cli_ctx: CliContext) -> None:
 
 
 @user.command(name="get-token")
+@click.option("--show", is_flag=True, help="Print the new token in the command to register it.")
 @pass_cli
-def get_token(cli_ctx: CliContext) -> None:
+def get_token(cli_ctx: CliContext, show: bool) -> None:
     """Generate a new random API token and save it (as the original anonapi did).
 
-    IDIS servers accept a token only once an administrator registered it for your user name;
-    if yours gave you a token, use `anon settings user set-token` instead.
+    A server accepts it only once its administrator registered it for your user name; the
+    token is printed only with --show. If you were given a token, use `set-token` instead.
     """
     import secrets
     import string
 
     alphabet = string.ascii_letters + string.digits
-    cli_ctx.settings.user_token = "".join(secrets.choice(alphabet) for _ in range(64))
+    token = "".join(secrets.choice(alphabet) for _ in range(64))
+    cli_ctx.settings.user_token = token
     cli_ctx.save_settings()
-    click.echo(f"Generated and saved a new API token for username {cli_ctx.settings.user_name}")
+    user = cli_ctx.settings.user_name or "<your user name>"
+    click.echo(f"Generated and saved a new API token for {user} in {cli_ctx.settings_path}")
+    click.echo(
+        "Next: the server's administrator must register it for your user name before the "
+        "server accepts it. On the embedded server they run:"
+    )
+    shown = token if show else "<token>"
+    click.echo(f"  anon-server user add {user} --token {shown} --home <server home>")
+    if not show:
+        click.echo("(run `anon settings user get-token --show` for a new one printed in place)")

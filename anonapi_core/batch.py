@@ -33,6 +33,8 @@ class JobBatch:
 
     job_ids: list[str] = field(default_factory=list)
     server: Server = field(default_factory=lambda: Server(name="", url=""))
+    journal_ids: list[str] = field(default_factory=list, compare=False, repr=False)
+    """Ids merged in from the creation journal at load; saving the batch marks them folded."""
 
     def __post_init__(self) -> None:
         self.job_ids = sort_job_ids(self.job_ids)
@@ -67,15 +69,39 @@ def has_batch(folder: Path) -> bool:
 
 
 def load_batch(folder: Path) -> JobBatch:
-    """The batch in `folder`; NoBatchDefinedError (with the command that makes one) if there
-    is none, PersistenceError `<file>, line L, column C: ...` if it is damaged."""
+    """The batch in `folder`, with the ids of a creation run that was killed before it wrote
+    the batch folded in; NoBatchDefinedError (with the command that makes one) if there is
+    none, PersistenceError `<file>, line L, column C: ...` if it is damaged."""
     path = batch_file(folder)
-    if not path.is_file():
+    batch = (
+        batch_from_dict(read_yaml(path, PersistenceError), source=path) if path.is_file() else None
+    )
+    batch = _fold_pending(Path(folder), batch)
+    if batch is None:
         raise NoBatchDefinedError(
             f"No batch defined in {Path(folder).resolve()}. "
             "Run 'anon batch init' there to start one."
         )
-    return batch_from_dict(read_yaml(path, PersistenceError), source=path)
+    return batch
+
+
+def _fold_pending(folder: Path, batch: JobBatch | None) -> JobBatch | None:
+    """`batch` plus the journalled ids not folded into it yet (of the batch's server; without
+    a batch, of the server of the newest entry), in memory only: loading never writes, so a
+    dashboard polling the batch cannot race a run that is saving it. Saving folds them."""
+    if not (folder / JOURNAL_FILE_NAME).is_file():
+        return batch
+    pending = CreationJournal(folder, batch.server if batch else None).pending()
+    if not pending:
+        return batch
+    if batch is None:
+        newest = pending[-1]
+        server = Server(name=newest.server_name, url=newest.server_url)
+        pending = [e for e in pending if e.server_url == newest.server_url]
+        batch = JobBatch(job_ids=[], server=server)
+    batch.journal_ids = [e.job_id for e in pending]
+    batch.add(batch.journal_ids)
+    return batch
 
 
 def batch_from_dict(data: Any, *, source: Path) -> JobBatch:
@@ -98,8 +124,12 @@ def batch_from_dict(data: Any, *, source: Path) -> JobBatch:
 
 
 def save_batch(folder: Path, batch: JobBatch) -> None:
-    """Write `.anonbatch` atomically, ids in numeric order, in the original's shape."""
+    """Write `.anonbatch` atomically, ids in numeric order, in the original's shape; the
+    journal ids the batch was loaded with are marked folded (ids removed since stay removed)."""
     write_yaml(batch_file(folder), batch.to_dict())
+    if batch.journal_ids:
+        CreationJournal(folder, batch.server).mark_folded(batch.journal_ids)
+        batch.journal_ids = []
 
 
 def init_batch(folder: Path, server: Server) -> JobBatch:
@@ -147,6 +177,7 @@ class JournalEntry:
     job_id: str
     server_url: str
     time: str
+    server_name: str = ""
 
 
 class CreationJournal:
@@ -166,12 +197,25 @@ class CreationJournal:
     def record(self, row_key: str, job_id: str | int) -> None:
         if self.server_url is None:
             raise PersistenceError("A journal needs a server to record created jobs")
-        entry = {
-            "row": row_key,
-            "job_id": str(job_id),
-            "server": self.server_url,
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        self._append(
+            {
+                "row": row_key,
+                "job_id": str(job_id),
+                "server": self.server_url,
+                "name": self.server.name if self.server else "",
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+
+    def mark_folded(self, job_ids: Iterable[str]) -> None:
+        """Note that these ids of this journal's server went into the batch, so a later load
+        does not add back ids the user removed from the batch since."""
+        if self.server_url is None:
+            raise PersistenceError("A journal needs a server to mark its entries folded")
+        self._append({"folded": self.server_url, "ids": sort_job_ids(job_ids)})
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        """One JSON line, synced to disk before returning."""
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             with open(self.path, "ab+") as f:
@@ -188,27 +232,41 @@ class CreationJournal:
 
     def entries(self) -> list[JournalEntry]:
         """Every complete entry (of this journal's server, if it has one), oldest first."""
+        return self._read()[0]
+
+    def pending(self) -> list[JournalEntry]:
+        """The entries not yet folded into the batch (see `mark_folded`), oldest first."""
+        return self._read()[1]
+
+    def _read(self) -> tuple[list[JournalEntry], list[JournalEntry]]:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return []
+            return [], []
         except OSError as e:
             raise PersistenceError(f"Cannot read {self.path}: {e.strerror or e}") from None
-        entries = []
+        entries: list[JournalEntry] = []
+        pending: list[JournalEntry] = []
         for raw in data.splitlines():
             try:
                 item = json.loads(raw)
+                if "folded" in item:
+                    folded, ids = str(item["folded"]), {str(i) for i in item["ids"]}
+                    pending = [e for e in pending if e.server_url != folded or e.job_id not in ids]
+                    continue
                 entry = JournalEntry(
                     row_key=str(item["row"]),
                     job_id=str(item["job_id"]),
                     server_url=str(item["server"]),
                     time=str(item.get("time", "")),
+                    server_name=str(item.get("name") or ""),
                 )
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # torn by a kill mid-write: the job id never reached the caller
             if self.server_url is None or entry.server_url == self.server_url:
                 entries.append(entry)
-        return entries
+                pending.append(entry)
+        return entries, pending
 
     def created(self) -> dict[str, str]:
         """Row key -> job id of the rows that already have a job (the last one wins)."""
@@ -218,11 +276,15 @@ class CreationJournal:
         return sort_job_ids(e.job_id for e in self.entries())
 
     def fold_into_batch(self, folder: Path | None = None) -> JobBatch:
-        """Add every journalled id of this journal's server to the batch (see add_to_batch)."""
+        """Add the journalled ids of this journal's server not folded yet to the batch (see
+        add_to_batch), then mark them folded."""
         if self.server is None:
             raise PersistenceError("A journal needs a server to fold its ids into a batch")
         target = self.path.parent if folder is None else Path(folder)
-        return add_to_batch(target, self.server, self.job_ids())
+        ids = [e.job_id for e in self.pending()]
+        batch = add_to_batch(target, self.server, ids)
+        self.mark_folded(ids)
+        return batch
 
 
 def _kind(value: Any) -> str:

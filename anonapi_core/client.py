@@ -9,6 +9,7 @@ and errors that keep their cause.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import ssl
@@ -33,6 +34,7 @@ from anonapi_core.models import JobInfo, Server, parse_job_list
 # httpx imports its optional command-line tool (click, rich, pygments: ~35 ms) whenever those are
 # installed, as they are beside our CLI. The library never needs it, and start-up time counts.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 import httpx  # noqa: E402
 
 DEFAULT_TIMEOUT = 10.0
@@ -85,6 +87,21 @@ def _describe_errors(errors: Any) -> str:
     return str(errors)
 
 
+def _verify_setting(url: str, validate_https: bool) -> bool:
+    """httpx's `verify` for a server: as the user asked for https, off where TLS is never used.
+
+    httpx builds its TLS context when the client is made, and a verifying one loads every CA
+    certificate: about a third of the client's start-up. A plain-http server never uses it, as
+    long as redirects are not followed (httpx's default) and no proxy, which may speak TLS, is
+    configured in the environment.
+    """
+    if not validate_https or url.lower().startswith("https:"):
+        return validate_https
+    from urllib.request import getproxies  # already imported by httpx
+
+    return bool(getproxies())
+
+
 class _PooledConnection:
     """`with` support for clients that hold a connection pool, which must be closed."""
 
@@ -119,7 +136,7 @@ class WebAPIClient(_PooledConnection):
         self.username = username
         self.timeout = timeout
         self._http = httpx.Client(
-            verify=validate_https,
+            verify=_verify_setting(hostname, validate_https),
             timeout=timeout,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -287,9 +304,13 @@ class AnonClient(_PooledConnection):
 
     @classmethod
     def from_settings(cls, settings: SettingsLike, server: Server | None = None) -> AnonClient:
-        """A client for `server`, or for the settings' active server."""
+        """A client for `server`, or for the settings' active server; the token goes only to a
+        server in the settings (see `anonapi_core.credentials`)."""
+        from anonapi_core.credentials import check_credentials
+
         if server is None:
             server = settings.active_server()  # type: ignore[attr-defined]
+        check_credentials(settings, server)
         return cls(
             server,
             settings.user_name,
@@ -320,6 +341,15 @@ class AnonClient(_PooledConnection):
         if not isinstance(reply, Mapping) or "documentation" not in reply:
             raise APIClientError(f"{self.server.url} answered, but not like an IDIS web API")
         return elapsed, _workers_warning(reply.get("workers"))
+
+    def check_token(self) -> None:
+        """Raise APIClientAuthorizationFailedException if the server refuses the user's token.
+
+        The API root answers without a token, so a ping alone said OK while every call got 401.
+        Asking for job 0 is cheap and needs the token; "no such job" means it was accepted.
+        """
+        with contextlib.suppress(APIClientAPIException):
+            self.api.get("get_job", job_id="0")
 
     def get_jobs(self) -> list[JobInfo]:
         """The latest jobs on the server (IDIS decides how many)."""

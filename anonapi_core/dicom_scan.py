@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from anonapi_core.exceptions import SelectionError
 from anonapi_core.selection import SELECTION_FILE_NAME
@@ -225,71 +225,110 @@ def _scan(
     calling thread, so no locks are needed and `progress` runs where the caller expects it.
     FolderScan.dicom_files receives the accepted files: every matching file without `check`.
     """
-    matches = _name_filter(pattern, recurse, exclude)
-    # without recursion, only the folders a pattern such as `a/*` names are listed
-    max_depth = None if recurse else len(_pattern_parts(pattern)) - 1
-    bases = [os.fspath(f) for f in folders]
-    scans = [FolderScan(folder=f) for f in folders]
-    tasks: deque[tuple[int, Callable, object]] = deque(
-        (index, _list_dir, "") for index in range(len(folders))
+    walk = _Walk(
+        scans=[FolderScan(folder=f) for f in folders],
+        matches=_name_filter(pattern, recurse, exclude),
+        # without recursion, only the folders a pattern such as `a/*` names are listed
+        max_depth=None if recurse else len(_pattern_parts(pattern)) - 1,
+        check=check,
+        progress=progress,
+        raise_errors=raise_errors,
     )
-    latency = _Latency()
-    total = done = 0
-    probe_queued = False
+    walk.tasks.extend((index, _list_dir, "") for index in range(len(folders)))
+    bases = [os.fspath(f) for f in folders]
+    _run_here_while_fast(walk.tasks, bases, walk.handle)
+    if walk.tasks:
+        _run_in_pool(walk.tasks, bases, walk.handle, max_workers)
+    for scan in walk.scans:
+        scan.dicom_files.sort()
+        scan.errors.sort()
+    return walk.scans
 
-    def handle(index: int, fn: Callable, result) -> None:
-        nonlocal total, done, probe_queued
-        scan = scans[index]
+
+Task = tuple[int, Callable, object]
+"""(index of the folder, `_list_dir` or `_check_files`, its argument)."""
+
+
+@dataclass
+class _Walk:
+    """One scan's bookkeeping: the tasks still to do and, per folder, what was found.
+
+    Only the calling thread changes it (workers just return what they read), so it needs no
+    locks and `progress` is called where the caller expects it.
+    """
+
+    scans: list[FolderScan]
+    matches: Callable[[str], bool] | None
+    max_depth: int | None
+    check: bool
+    progress: Progress | None
+    raise_errors: bool
+    tasks: deque[Task] = field(default_factory=deque)
+    total: int = 0
+    done: int = 0
+    probe_queued: bool = False
+
+    def handle(self, index: int, fn: Callable, result: Any) -> None:
+        """Take in the result of one task, queue the work it reveals, report progress."""
         if fn is _list_dir:
-            files, subdirs, error = result
-            if error and raise_errors:
-                raise SelectionError(error)
-            if error:
-                scan.errors.append(error)
-            tasks.extend(
-                (index, _list_dir, rel)
-                for rel in subdirs
-                if max_depth is None or rel.count("/") < max_depth
-            )
-            if matches is not None:
-                files = [rel for rel in files if matches(rel)]
-            total += len(files)
-            scan.candidates += len(files)
-            if check:
-                first = 0
-                if not probe_queued and files:
-                    # a small first check, run next: judges latency before the walk goes on
-                    probe_queued = True
-                    first = MIN_SAMPLE
-                    tasks.appendleft((index, _check_files, files[:first]))
-                tasks.extend(
-                    (index, _check_files, files[start : start + CHECK_CHUNK])
-                    for start in range(first, len(files), CHECK_CHUNK)
-                )
-            else:
-                scan.dicom_files.extend(files)
-                done += len(files)
+            self._listed(index, *result)
         else:
-            checked, accepted, errors = result
-            scan.dicom_files.extend(accepted)
-            scan.errors.extend(errors)
-            done += checked
-        if progress is not None:
-            progress(done, total)
+            self._checked(index, *result)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
+    def _listed(self, index: int, files: list[str], subdirs: list[str], error: str | None) -> None:
+        scan = self.scans[index]
+        if error and self.raise_errors:
+            raise SelectionError(error)
+        if error:
+            scan.errors.append(error)
+        self.tasks.extend(
+            (index, _list_dir, rel)
+            for rel in subdirs
+            if self.max_depth is None or rel.count("/") < self.max_depth
+        )
+        if self.matches is not None:
+            files = [rel for rel in files if self.matches(rel)]
+        self.total += len(files)
+        scan.candidates += len(files)
+        if self.check:
+            self._queue_checks(index, files)
+        else:
+            scan.dicom_files.extend(files)
+            self.done += len(files)
+
+    def _queue_checks(self, index: int, files: list[str]) -> None:
+        """Check files in chunks; the scan's first few files are checked next, so the latency
+        is judged before the walk goes on."""
+        first = 0
+        if not self.probe_queued and files:
+            self.probe_queued = True
+            first = MIN_SAMPLE
+            self.tasks.appendleft((index, _check_files, files[:first]))
+        self.tasks.extend(
+            (index, _check_files, files[start : start + CHECK_CHUNK])
+            for start in range(first, len(files), CHECK_CHUNK)
+        )
+
+    def _checked(self, index: int, checked: int, accepted: list[str], errors: list[str]) -> None:
+        scan = self.scans[index]
+        scan.dicom_files.extend(accepted)
+        scan.errors.extend(errors)
+        self.done += checked
+
+
+def _run_here_while_fast(
+    tasks: deque[Task], bases: list[str], handle: Callable[[int, Callable, Any], None]
+) -> None:
+    """Run tasks on the calling thread until none are left or their timing shows a slow share."""
+    latency = _Latency()
     while tasks and not latency.slow:
         index, fn, arg = tasks.popleft()
         started = time.perf_counter()
         result = fn(bases[index], arg)
         latency.add(fn, arg, time.perf_counter() - started)
         handle(index, fn, result)
-    if tasks:
-        _run_in_pool(tasks, bases, handle, max_workers)
-
-    for scan in scans:
-        scan.dicom_files.sort()
-        scan.errors.sort()
-    return scans
 
 
 @dataclass
@@ -315,9 +354,9 @@ class _Latency:
 
 
 def _run_in_pool(
-    tasks: deque[tuple[int, Callable, object]],
+    tasks: deque[Task],
     bases: list[str],
-    handle: Callable[[int, Callable, object], None],
+    handle: Callable[[int, Callable, Any], None],
     max_workers: int,
 ) -> None:
     """Run the tasks, and those `handle` adds to `tasks`, in a thread pool until none are left."""

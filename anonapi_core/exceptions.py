@@ -111,3 +111,15 @@ class SelectionError(AnonAPIError):
 
 class UNCPathError(ParameterError, ValueError):
     """A path that must be UNC (`\\\\server\\share`) is not; a ValueError as in the original."""
+
+
+def one_line_message(e: BaseException) -> str:
+    """What `anon` and `anon-tui` print after `Error: `: the message on one line, never empty.
+
+    Core messages are one line already; this guards the promise for any that is not. An
+    `OSError` becomes `Permission denied (x)`: the cause and the place, without `[Errno 13]`.
+    """
+    if isinstance(e, OSError):
+        reason = e.strerror or str(e) or type(e).__name__
+        return f"{reason} ({e.filename})" if e.filename else reason
+    return " ".join(str(e).split()) or type(e).__name__

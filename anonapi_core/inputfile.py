@@ -18,11 +18,29 @@ from pathlib import Path
 from anonapi_core.exceptions import InputFileError, InputFileParseException
 
 # Column type -> the names a user may give it. The first name is the one messages use.
+# The original's aliases first, then the headers real request forms use ("Accession No.",
+# "Acc #", "Study UID", "Pseudonym ID").
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "accession_number": ("accession number", "acc nr"),
-    "study_instance_uid": ("study instance uid", "suid"),
+    "accession_number": (
+        "accession number",
+        "acc nr",
+        "accession nr",
+        "accession no",
+        "accession",
+        "acc no",
+        "acc #",
+        "accession #",
+    ),
+    "study_instance_uid": ("study instance uid", "suid", "study uid"),
     "folder": ("folder", "map", "path"),
-    "pseudo_name": ("pseudonym", "pseudo id", "pseudo name", "name", "patient name"),
+    "pseudo_name": (
+        "pseudonym",
+        "pseudo id",
+        "pseudo name",
+        "name",
+        "patient name",
+        "pseudonym id",
+    ),
     "pseudo_id": ("patient id",),
 }
 

@@ -78,3 +78,27 @@ def sort_job_ids(ids: Iterable[str | int]) -> list[str]:
     Integers (legacy `.anonbatch` files) are accepted and returned as strings.
     """
     return sorted({str(job_id) for job_id in ids}, key=_sort_key)
+
+
+def format_job_ids(ids: Iterable[str | int]) -> str:
+    """Sorted ids with runs written as ranges, `205-1518,1600`: the form `parse_job_ids` reads,
+    so a user can paste what `create` printed into `job cancel` or `batch add`."""
+    parts: list[str] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if run:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+            run.clear()
+
+    for job_id in sort_job_ids(ids):
+        if not is_numeric_id(job_id):
+            flush()
+            parts.append(job_id)
+        elif run and int(job_id) == run[-1] + 1:
+            run.append(int(job_id))
+        else:
+            flush()
+            run.append(int(job_id))
+    flush()
+    return ",".join(parts)

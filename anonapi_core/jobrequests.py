@@ -99,6 +99,51 @@ def validate_jobs(mapping: Mapping, defaults: Iterable[tuple[str, str]] = ()) ->
     return _resolve(mapping, defaults)[1]
 
 
+def mapping_problems(
+    mapping: Mapping, defaults: Iterable[tuple[str, str]] = (), *, unused_options: bool = True
+) -> list[RowProblem]:
+    """The one check of a mapping that `create from-mapping`, `map status`, `map activate`,
+    `map init` and the dashboard's editor share: every problem of `validate_jobs`, rows without
+    a pseudonym, and (with `unused_options`, for display) bad options no row uses yet, such as a
+    non-UNC root_source_path right after `map init`, so a user sees them at once."""
+    defaults = list(defaults)
+    resolver = _RowResolver(mapping, defaults)
+    problems = _resolve_with(resolver, mapping)[1] + _pseudonym_problems(mapping, defaults)
+    return problems + (resolver.unused_problems() if unused_options else [])
+
+
+def _pseudonym_problems(mapping: Mapping, defaults: list[tuple[str, str]]) -> list[RowProblem]:
+    """Rows that nothing gives a pseudonym: the server would keep the patient's own name and id.
+    A PIMS key counts, since PIMS makes the pseudonyms then."""
+    names = (PSEUDO_ID.name, PSEUDO_NAME.name, PIMS_KEY.name)
+    given = any(
+        canonical_name(key) in names and value.strip()
+        for key, value in [*defaults, *mapping.options.items()]
+    )
+    return [
+        RowProblem(
+            mapping.file_name,
+            mapping.line_of(index),
+            PSEUDO_NAME.name,
+            "missing pseudonym: set pseudo_name or pseudo_id",
+            index + 1,
+        )
+        for index, row in enumerate(mapping.rows)
+        if not given and not any(row.get(name, "").strip() for name in names)
+    ]
+
+
+def study_key(source: SourceIdentifier) -> tuple[str, str]:
+    """What identifies the study a source reads: a folder and the file selection inside it are
+    the same study, and UNC paths compare without case, as Windows shares do."""
+    if not source.is_path:
+        return source.type.value, source.value
+    path = source.value.replace("/", "\\").rstrip("\\")
+    if source.type is SourceType.FILESELECTION:
+        path = path.rpartition("\\")[0]
+    return "path", path.casefold()
+
+
 def filter_jobs(jobs: Iterable[JobRequest], pseudonyms: Iterable[str]) -> list[JobRequest]:
     """The jobs whose pseudo_id or pseudo_name is one of `pseudonyms` (`create --filter`)."""
     wanted = set(pseudonyms)
@@ -143,6 +188,7 @@ class _RowResolver:
         options = {key: value.strip() for key, value in mapping.options.items() if value.strip()}
         self.base: dict[str, str] = settings | options
         self.inherited: dict[str, _Inherited] = {}
+        self.studies: dict[tuple[str, str], str] = {}  # study_key -> where it was first seen
         for name in _CHECKED:
             if name in options:
                 where = RowProblem(self.name, mapping.option_lines.get(name), None, "", None, name)
@@ -158,6 +204,15 @@ class _RowResolver:
             return _Inherited(checked, None)
         message = f"{where.message}: {error}" if where.message else error
         return _Inherited(None, replace(where, message=message))
+
+    def unused_problems(self) -> list[RowProblem]:
+        """Bad options or defaults that no row uses yet: shown, but they block no job."""
+        unused = [
+            replace(i.problem, message=f"{i.problem.message} (no row uses it yet)")
+            for i in self.inherited.values()
+            if i.problem is not None and not i.users
+        ]
+        return sorted(unused, key=lambda p: (p.line is not None, p.line or 0))
 
     def shared_problems(self) -> list[RowProblem]:
         """Settings problems, then each bad option or default that some row uses, once, in file
@@ -251,10 +306,21 @@ class _RowResolver:
                 pims_key=param(PIMS_KEY.name) or None,
                 line=line,
             )
-            if job not in seen:  # equal jobs have equal row keys; comparing fields is cheaper
-                seen[job] = f"line {line}" if line is not None else f"row {number}"
+            where = f"line {line}" if line is not None else f"row {number}"
+            study = study_key(source)
+            if job in seen:  # equal jobs have equal row keys; comparing fields is cheaper
+                errors.append((None, f"the same job as {seen[job]}; remove one of them"))
+            elif study in self.studies:
+                errors.append(
+                    (
+                        SOURCE.name,
+                        f"the same study as {self.studies[study]} under another pseudonym; "
+                        "remove one of them",
+                    )
+                )
+            else:
+                seen[job] = self.studies[study] = where
                 return job, []
-            errors.append((None, f"the same job as {seen[job]}; remove one of them"))
         return None, [RowProblem(self.name, line, col, msg, number) for col, msg in errors]
 
     def _source(
@@ -291,7 +357,12 @@ class _RowResolver:
 def _resolve(
     mapping: Mapping, defaults: Iterable[tuple[str, str]]
 ) -> tuple[list[JobRequest], list[RowProblem]]:
-    resolver = _RowResolver(mapping, defaults)
+    return _resolve_with(_RowResolver(mapping, defaults), mapping)
+
+
+def _resolve_with(
+    resolver: _RowResolver, mapping: Mapping
+) -> tuple[list[JobRequest], list[RowProblem]]:
     jobs: list[JobRequest] = []
     row_problems: list[RowProblem] = []
     seen: dict[JobRequest, str] = {}

@@ -386,26 +386,13 @@ def new_mapping(
     settings_defaults: Iterable[tuple[str, str]],
     delimiter: str | None = None,
 ) -> Mapping:
-    """The example mapping `map init` writes in `folder`: options from the settings, two PACS rows.
+    """The empty mapping `map init` writes in `folder`: options from the settings, no rows.
 
-    A project or destination the settings do not give is written as `NOT_SET`, which job
-    validation reports as missing instead of silently using it.
+    No example rows: the original's PatientA/PatientB examples became two real ERROR jobs when
+    the user forgot to delete them. A project or destination the settings do not give is written
+    as `NOT_SET`, which job validation reports as missing instead of silently using it.
     """
     defaults = {canonical_name(key): value for key, value in settings_defaults}
-    rows = [
-        {
-            SOURCE.name: "study_instance_uid:123.12121212.12345678",
-            PSEUDO_NAME.name: "PatientA",
-            DESCRIPTION.name: "A study which should be retrieved from PACS, "
-            "identified by StudyInstanceUID",
-        },
-        {
-            SOURCE.name: "accession_number:12345678.1234567",
-            PSEUDO_NAME.name: "PatientB",
-            DESCRIPTION.name: "A study which should be retrieved from PACS, "
-            "identified by AccessionNumber",
-        },
-    ]
     return Mapping(
         description=f"Mapping created {date.today():%B %d %Y} by {_user_name()}",
         options={
@@ -413,10 +400,10 @@ def new_mapping(
             PROJECT.name: defaults.get(PROJECT.name) or NOT_SET,
             "destination_path": defaults.get("destination_path") or NOT_SET,
         },
-        rows=rows,
+        rows=[],
         delimiter=delimiter or local_delimiter(),
         path=Path(folder) / DEFAULT_MAPPING_NAME,
-        row_lines=[None, None],
+        row_lines=[],
     )
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import platformdirs
+from urllib.parse import urlsplit
 
 from anonapi_core.exceptions import AnonClientSettingsError, PersistenceError
 from anonapi_core.server_address import Server
@@ -78,8 +77,9 @@ class Settings:
         if not name:
             raise AnonClientSettingsError("A server name cannot be empty")
         url = normalise_url(url)
-        if not url.startswith(("http://", "https://")):
-            raise AnonClientSettingsError(f"Server URL '{url}' must start with http:// or https://")
+        problem = url_problem(url)
+        if problem:
+            raise AnonClientSettingsError(f"Server URL '{url}' {problem}")
         if name in self.servers and not replace and self.servers[name] != url:
             raise AnonClientSettingsError(
                 f"A server called '{name}' already exists ({self.servers[name]}). "
@@ -127,11 +127,32 @@ def normalise_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a server address (e.g. `http://[::1` or `https://`), or None."""
+    if not url.lower().startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as e:
+        return f"is not a valid URL ({e})"
+    if not parts.hostname:
+        return "has no host name"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "contains spaces or control characters"
+    return None
+
+
+MAX_TIMEOUT_S = 3600.0
+
+
 def settings_path() -> Path:
     """Where settings live: `$ANONAPI_SETTINGS`, else the platform's user config folder."""
     override = os.environ.get(SETTINGS_ENV_VAR)
     if override:
         return Path(override).expanduser()
+    import platformdirs  # only without $ANONAPI_SETTINGS: a few ms of every command's start-up
+
     return platformdirs.user_config_path("anonapi", appauthor=False) / "settings.yml"
 
 
@@ -215,56 +236,96 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
             f"but the file holds a {type(data).__name__}"
         )
 
-    servers = data.get("servers") or {}
-    if not isinstance(servers, Mapping):
-        raise fail(f"'servers' must map names to URLs, got {_kind(servers)}")
-    parsed_servers = {}
-    for name, url in servers.items():
-        if not isinstance(url, str):
-            raise fail(f"URL of server '{name}' must be text, got {_kind(url)}")
-        parsed_servers[str(name)] = normalise_url(url)
-
-    active = data.get("active_server_name")
-    if active is not None:
-        active = str(active)
-        if active not in parsed_servers:
-            raise fail(
-                f"active server '{active}' is not one of the servers "
-                f"{sorted(parsed_servers)}; set active_server_name to one of them"
-            )
-
-    validate_ssl = data.get("validate_ssl", True)
-    if not isinstance(validate_ssl, bool):
-        raise fail(f"'validate_ssl' must be true or false, got {validate_ssl!r}")
-
-    timeout = data.get("timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise fail(f"'timeout' must be a positive number of seconds, got {timeout!r}")
-
-    keymap = data.get("keymap") or {}
-    if not isinstance(keymap, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()
-    ):
-        raise fail("'keymap' must map binding ids to keys (text: text)")
-
-    mapping_file = data.get("active_mapping_file")
-    if mapping_file is not None and not isinstance(mapping_file, str):
-        raise fail(f"'active_mapping_file' must be a path, got {_kind(mapping_file)}")
-
+    # checked in this order, so a file with several problems always names the same one first
+    servers = _servers(data, fail)
+    active = _active_server(data, servers, fail)
+    validate_ssl = _validate_ssl(data, fail)
+    timeout = _timeout(data, fail)
+    keymap = _keymap(data, fail)
+    mapping_file = _mapping_file(data, fail)
     return Settings(
-        servers=parsed_servers,
+        servers=servers,
         active_server_name=active,
         user_name=_text(data, "user_name", fail),
         user_token=_text(data, "user_token", fail),
         validate_ssl=validate_ssl,
         job_default_parameters=_default_parameters(data, fail),
-        active_mapping_file=Path(mapping_file) if mapping_file else None,
-        keymap=dict(keymap),
-        timeout=float(timeout),
+        active_mapping_file=mapping_file,
+        keymap=keymap,
+        timeout=timeout,
     )
 
 
-def _text(data: Mapping, key: str, fail) -> str:
+Fail = Callable[[str], AnonClientSettingsError]
+"""Makes the error `<file>: <problem>` for one settings file."""
+
+
+def _servers(data: Mapping, fail: Fail) -> dict[str, str]:
+    servers = data.get("servers") or {}
+    if not isinstance(servers, Mapping):
+        raise fail(f"'servers' must map names to URLs, got {_kind(servers)}")
+    parsed = {}
+    for name, url in servers.items():
+        if not isinstance(url, str):
+            raise fail(f"URL of server '{name}' must be text, got {_kind(url)}")
+        problem = url_problem(normalise_url(url))
+        if problem:
+            raise fail(f"URL of server '{name}' {problem}: {url!r}")
+        parsed[str(name)] = normalise_url(url)
+    return parsed
+
+
+def _active_server(data: Mapping, servers: Mapping[str, str], fail: Fail) -> str | None:
+    active = data.get("active_server_name")
+    if active is None:
+        return None
+    active = str(active)
+    if active not in servers:
+        raise fail(
+            f"active server '{active}' is not one of the servers "
+            f"{sorted(servers)}; set active_server_name to one of them"
+        )
+    return active
+
+
+def _validate_ssl(data: Mapping, fail: Fail) -> bool:
+    validate_ssl = data.get("validate_ssl", True)
+    if not isinstance(validate_ssl, bool):
+        raise fail(f"'validate_ssl' must be true or false, got {validate_ssl!r}")
+    return validate_ssl
+
+
+def _timeout(data: Mapping, fail: Fail) -> float:
+    timeout = data.get("timeout", 10.0)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT_S  # also false for .nan; .inf would wait forever
+    ):
+        raise fail(
+            f"'timeout' must be a positive number of seconds up to {MAX_TIMEOUT_S:.0f}, "
+            f"got {timeout!r}"
+        )
+    return float(timeout)
+
+
+def _keymap(data: Mapping, fail: Fail) -> dict[str, str]:
+    keymap = data.get("keymap") or {}
+    if not isinstance(keymap, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()
+    ):
+        raise fail("'keymap' must map binding ids to keys (text: text)")
+    return dict(keymap)
+
+
+def _mapping_file(data: Mapping, fail: Fail) -> Path | None:
+    mapping_file = data.get("active_mapping_file")
+    if mapping_file is not None and not isinstance(mapping_file, str):
+        raise fail(f"'active_mapping_file' must be a path, got {_kind(mapping_file)}")
+    return Path(mapping_file) if mapping_file else None
+
+
+def _text(data: Mapping, key: str, fail: Fail) -> str:
     value = data.get(key)
     if value is None:
         return ""
@@ -273,18 +334,21 @@ def _text(data: Mapping, key: str, fail) -> str:
     return str(value)  # a numeric user name (z-number without z) reads as int in YAML
 
 
-def _default_parameters(data: Mapping, fail) -> list[tuple[str, str]]:
+def _default_parameters(data: Mapping, fail: Fail) -> list[tuple[str, str]]:
     key = next((k for k in _LEGACY_DEFAULT_KEYS if data.get(k) is not None), None)
     if key is None:
         return []
     value = data[key]
     if isinstance(value, Mapping):  # pre-1.4: {project_name: X, destination_path: Y}
-        return [(_LEGACY_FIELD_NAMES.get(str(k), str(k)), _scalar(v)) for k, v in value.items()]
+        return [
+            (_LEGACY_FIELD_NAMES.get(str(k), str(k)), _scalar(v, fail, key))
+            for k, v in value.items()
+        ]
     if not isinstance(value, list):
         raise fail(f"'{key}' must be a list of 'field,value' lines, got {_kind(value)}")
     parameters = []
     for item in value:
-        text = _scalar(item)
+        text = _scalar(item, fail, key)
         separator = "," if "," in text else ";"
         field_name, sep, field_value = text.partition(separator)
         if not sep or not field_name.strip():
@@ -293,7 +357,11 @@ def _default_parameters(data: Mapping, fail) -> list[tuple[str, str]]:
     return parameters
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, fail: Any, key: str) -> str:
+    """A value as text; nested lists or mappings are refused (str() of an aliased YAML structure
+    could be gigabytes)."""
+    if isinstance(value, Mapping | list):
+        raise fail(f"'{key}' entries must be text, got {_kind(value)}")
     return "" if value is None else str(value)
 
 

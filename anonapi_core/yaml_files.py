@@ -29,9 +29,26 @@ def decode_text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+# Settings and batches are a few kB; a bigger file is not one of ours and is not read into memory.
+MAX_YAML_BYTES = 1024 * 1024
+
+
+def _refuse_aliases(text: str, source: Path, error: type[PersistenceError]) -> None:
+    """Our files never use YAML anchors; refusing aliases stops "billion laughs" files whose
+    few lines expand to gigabytes once a value is turned into text."""
+    if "*" not in text:
+        return
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise error(f"{source}{where}: YAML aliases (*name) are not allowed in this file")
+
+
 def parse_yaml(text: str, source: Path, error: type[PersistenceError]) -> Any:
     """Parse YAML; a syntax error becomes `error` with the file, line and column."""
     try:
+        _refuse_aliases(text, source, error)
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -45,9 +62,12 @@ def parse_yaml(text: str, source: Path, error: type[PersistenceError]) -> Any:
 def read_yaml(path: Path, error: type[PersistenceError]) -> Any:
     """Read and parse a YAML file; unreadable or invalid -> `error` naming the file."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_YAML_BYTES + 1)
     except OSError as e:
         raise error(f"Cannot read {path}: {e.strerror or e}") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise error(f"{path}: larger than {MAX_YAML_BYTES // 1024} kB; this is not such a file")
     return parse_yaml(decode_text(data), path, error)
 
 

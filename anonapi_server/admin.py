@@ -19,13 +19,14 @@ from anonapi_server.config import (
     PRIVATE_FOLDER,
     ServerHome,
 )
+from anonapi_server.errors import ServerError
 from anonapi_server.store import Store, StoreError
 
 if TYPE_CHECKING:
     from anonapi_server.pacs.config import PacsNode
 
 
-class AdminError(Exception):
+class AdminError(ServerError):
     """An admin command cannot do what was asked; the message says why."""
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from anonapi_server.errors import ServerError, describe_os_error
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 HOME_HELP = "Server home (default: $ANON_SERVER_HOME)."
@@ -25,21 +26,17 @@ def _home_option(fn: F) -> F:
     return click.option("--home", type=click.Path(path_type=Path), help=HOME_HELP)(fn)
 
 
-def _friendly(fn: F) -> F:
-    """Turn the server's own refusals into one `Error:` line (exit code 1)."""
+class ServerGroup(click.Group):
+    """Root group: the one place that turns failures a user can cause into one `Error:` line
+    and exit code 1 (a refusal of the server's own, or a folder or file the OS refuses)."""
 
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from anonapi_server.admin import AdminError
-        from anonapi_server.config import ConfigError
-        from anonapi_server.pacs.config import PacsConfigError
-
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return fn(*args, **kwargs)
-        except (AdminError, ConfigError, PacsConfigError) as e:
-            raise click.ClickException(str(e)) from e
-
-    return wrapper  # type: ignore[return-value]
+            return super().invoke(ctx)
+        except ServerError as e:
+            raise click.ClickException(" ".join(str(e).split()) or type(e).__name__) from e
+        except OSError as e:
+            raise click.ClickException(describe_os_error(e)) from e
 
 
 def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
@@ -48,14 +45,13 @@ def _home(home: Path | None):  # noqa: ANN202 - ServerHome, imported lazily
     return resolve_home(home)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=ServerGroup, context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """Run and administer the embedded IDIS-compatible anonymization server."""
 
 
 @cli.command()
 @click.argument("home", type=click.Path(path_type=Path))
-@_friendly
 def init(home: Path) -> None:
     """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
     from anonapi_server.admin import init_home
@@ -90,7 +86,6 @@ def init(home: Path) -> None:
     is_flag=True,
     help="Serve plain HTTP beyond this machine: tokens and job data travel readable.",
 )
-@_friendly
 def run(
     home: Path | None,
     host: str,
@@ -134,7 +129,6 @@ def user() -> None:
 )
 @click.option("--admin", is_flag=True, help="May read and change every user's jobs.")
 @_home_option
-@_friendly
 def user_add(
     name: str, token: str | None, projects: tuple[str, ...], admin: bool, home: Path | None
 ) -> None:
@@ -154,7 +148,6 @@ def share() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--host", default="localhost", show_default=True, help="Host part of the UNC path.")
 @_home_option
-@_friendly
 def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
     """Serve the local folder PATH as \\\\HOST\\NAME."""
     from anonapi_server.admin import add_share
@@ -165,7 +158,6 @@ def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
 
 @share.command("list")
 @_home_option
-@_friendly
 def share_list(home: Path | None) -> None:
     """Show every share and the local folder it is served from."""
     from anonapi_server.admin import list_shares
@@ -187,7 +179,6 @@ def project() -> None:
 @click.option("--option", "options", multiple=True, help="Enable a de-identification option.")
 @click.option("--user", "users", multiple=True, help="Connect an existing user (repeatable).")
 @_home_option
-@_friendly
 def project_add(
     name: str, options: tuple[str, ...], users: tuple[str, ...], home: Path | None
 ) -> None:
@@ -200,7 +191,6 @@ def project_add(
 
 @project.command("list")
 @_home_option
-@_friendly
 def project_list(home: Path | None) -> None:
     """Show every project with its options and users."""
     from anonapi_server.admin import list_projects
@@ -222,7 +212,6 @@ def opt_out() -> None:
 @opt_out.command("add")
 @click.argument("patient_id")
 @_home_option
-@_friendly
 def opt_out_add(patient_id: str, home: Path | None) -> None:
     """Put PATIENT_ID on the opt-out list."""
     from anonapi_server.admin import add_opt_out
@@ -253,7 +242,6 @@ def pacs() -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
 @click.option("--default", "default", is_flag=True, help="Make it the PACS IDC_WADO means.")
 @_home_option
-@_friendly
 def pacs_add(
     name: str,
     dicomweb: str | None,
@@ -289,7 +277,6 @@ def pacs_add(
 @pacs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_home_option
-@_friendly
 def pacs_list(as_json: bool, home: Path | None) -> None:
     """List the PACS this server knows; IDC_WADO means the default one."""
     import json
@@ -310,7 +297,6 @@ def pacs_list(as_json: bool, home: Path | None) -> None:
 @pacs.command("remove")
 @click.argument("name")
 @_home_option
-@_friendly
 def pacs_remove(name: str, home: Path | None) -> None:
     """Remove the PACS NAME (jobs that name it then end in ERROR)."""
     from anonapi_server.admin import remove_pacs

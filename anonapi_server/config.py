@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from anonapi_server.errors import ServerError
+
 HOME_ENV = "ANON_SERVER_HOME"
 CONFIG_NAME = "anon-server.yml"
 DATABASE_NAME = "anon-server.db"
@@ -24,7 +26,7 @@ PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
 
 
-class ConfigError(Exception):
+class ConfigError(ServerError):
     """The server home is missing or its config file cannot be used."""
 
 

@@ -21,6 +21,7 @@ from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from anonapi_server.deid.outcome import Cause
+from anonapi_server.errors import ServerError
 
 MAX_INFLATED_BYTES = 64 * 1024 * 1024  # deflated DICOM is rare and small (reports, waveforms)
 _CHUNK = 64 * 1024
@@ -44,7 +45,7 @@ _LONG_VRS = {
 _TAGS = ["PatientID", "SeriesInstanceUID", "SeriesNumber", "InstanceNumber"]
 
 
-class Unusable(Exception):
+class Unusable(ServerError):
     """This file is skipped; the message (no DICOM value in it) says why, `cause` in one word."""
 
     def __init__(self, cause: Cause, message: str):

@@ -14,6 +14,8 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from anonapi_server.errors import ServerError
+
 MAX_BODY_BYTES = 1024 * 1024  # a batch of ~70,000 job ids; real calls are a few hundred bytes
 BODY_SECONDS = 30.0  # the whole body must arrive within this
 HEADER_SECONDS = 15.0  # the request line and headers must arrive within this
@@ -39,11 +41,11 @@ INT_RANGES = {
 }
 
 
-class TooLarge(Exception):
+class TooLarge(ServerError):
     """The body is larger than MAX_BODY_BYTES."""
 
 
-class TooSlow(Exception):
+class TooSlow(ServerError):
     """The body did not arrive within BODY_SECONDS."""
 
 

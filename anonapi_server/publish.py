@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from anonapi_server.confined import Folder, opened_folder
 from anonapi_server.embedded import OUTPUT_MARKER
+from anonapi_server.errors import ServerError
 from anonapi_server.shares import PathRefused, ShareTable, parse_unc
 from anonapi_server.store import Store
 
@@ -31,7 +32,7 @@ _LEFTOVER = re.compile(r"^\.(\d+)\.(\d+)\.(partial|old)$")
 Parts = tuple[str, ...]
 
 
-class OutputConflict(Exception):
+class OutputConflict(ServerError):
     """The job's output folder exists and this server did not make it (or it was added to)."""
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from anonapi_server.errors import ServerError
 from anonapi_server.limits import int_range
 
 TRUE_TEXTS = {"true", "1", "yes", "on"}
 FALSE_TEXTS = {"false", "0", "no", "off"}
 
 
-class BadRequest(Exception):
+class BadRequest(ServerError):
     """A 400 reply: `errors` maps a parameter (or IDIS's exception name) to a message."""
 
     def __init__(self, field: str, message: str):

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
+from anonapi_server.errors import ServerError
 from anonapi_server.store import Share
 
 
-class PathRefused(ValueError):
+class PathRefused(ServerError, ValueError):
     """A path the server cannot use; the message says why, for the user who sent it.
 
     Not a UNC path on a known share, leading outside its share, or, for a job's source, not there

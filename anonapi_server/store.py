@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from anonapi_core.models import CORE_FIELDS, EXTENDED_FIELDS, JobStatus
+from anonapi_server.errors import ServerError
 
 metadata = MetaData()
 
@@ -189,7 +190,7 @@ class Claim:
     row: Mapping[str, Any]
 
 
-class StoreError(Exception):
+class StoreError(ServerError):
     """A store operation was refused (e.g. a name that already exists)."""
 
 

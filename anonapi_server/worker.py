@@ -31,6 +31,7 @@ import pydicom.filereader
 from anonapi_core.models import JobStatus
 from anonapi_server.confined import Folder, opened_folder
 from anonapi_server.deid.outcome import Cause, FileOutcome, summary
+from anonapi_server.errors import ServerError
 from anonapi_server.headers import Header, Unusable, read_header
 from anonapi_server.layout import output_places
 from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, retrieve_job_study
@@ -45,11 +46,11 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes: live counters without a write per file
 
 
-class AttemptLost(Exception):
+class AttemptLost(ServerError):
     """This worker no longer owns the job's current attempt."""
 
 
-class JobFailed(Exception):
+class JobFailed(ServerError):
     """The job ends in ERROR with this message."""
 
 

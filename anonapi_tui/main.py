@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 from textual.screen import Screen
 
-from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.exceptions import AnonAPIError, one_line_message
 from anonapi_core.settings import SETTINGS_ENV_VAR, Settings, load_settings
 from anonapi_tui.app import AnonApp
 
@@ -63,10 +64,17 @@ def build_app(
     )
 
 
+class BadArguments(Exception):
+    """The command line cannot be used; raised instead of argparse's own exit with code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise BadArguments(message)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="anon-tui", description="Dashboard for anonymization jobs."
-    )
+    parser = _Parser(prog="anon-tui", description="Dashboard for anonymization jobs.")
     parser.add_argument(
         "--demo", action="store_true", help="run on a temporary embedded server with sample studies"
     )
@@ -93,24 +101,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    """`anon-tui`, and the one place that turns failures a user can cause into one `Error:` line
+    and exit code 1, as `anon` does: bad arguments, settings, folders the OS refuses."""
+    try:
+        return _run(parse_args(argv))
+    except BadArguments as e:
+        print(f"Error: {e}\nTry 'anon-tui --help' for help.", file=sys.stderr)
+    except (AnonAPIError, OSError) as e:
+        print(f"Error: {one_line_message(e)}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         startup_task, interval = None, POLL_INTERVAL_S
-        try:
-            if args.demo:
-                from anonapi_server.demo import demo_session
+        if args.demo:
+            from anonapi_server.demo import demo_session
 
-                print("Starting the demo server ...", file=sys.stderr)
-                demo = stack.enter_context(demo_session())
-                os.environ[SETTINGS_ENV_VAR] = str(demo.settings_path)
-                folder, startup_task = demo.batch_folder, demo.create_jobs
-                interval = DEMO_POLL_INTERVAL_S
-            else:
-                folder = (args.folder or Path.cwd()).resolve()
-            settings = load_settings()
-        except AnonAPIError as e:
-            print(f"Error: {e}", file=sys.stderr)
-            return 2
+            print("Starting the demo server ...", file=sys.stderr)
+            demo = stack.enter_context(demo_session())
+            os.environ[SETTINGS_ENV_VAR] = str(demo.settings_path)
+            folder, startup_task = demo.batch_folder, demo.create_jobs
+            interval = DEMO_POLL_INTERVAL_S
+        else:
+            folder = (args.folder or Path.cwd()).resolve()
+            if not folder.is_dir():
+                raise BadArguments(f"folder not found: {folder}")
+        settings = load_settings()
         app = build_app(
             settings,
             folder,

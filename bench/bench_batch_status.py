@@ -11,7 +11,7 @@ from pathlib import Path
 
 from anchors import original_anon
 from common import Report, Row, at_most_ratio, measure_command, ours_anon, parse_args, runs_for
-from live_fixtures import server_unavailable, server_with_batch
+from live_fixtures import server_with_batch
 
 
 def main() -> None:
@@ -24,22 +24,18 @@ def main() -> None:
         f"process, {runs} runs after one warm-up; both CLIs talk to the same server.",
     )
     target = at_most_ratio(0.5)
-    why_not = server_unavailable()
-    if why_not:
-        report.rows.append(Row("`anon batch status`", why_not, target=target))
-    else:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-status-") as tmp,
-            server_with_batch(Path(tmp), jobs) as world,
-        ):
-            command = ["batch", "status"]
-            anchor = measure_command(
-                original_anon() + command, runs, cwd=world.folder, env=world.homes.original_env()
-            )
-            ours = measure_command(
-                ours_anon() + command, runs, cwd=world.folder, env=world.homes.our_env()
-            )
-            report.rows.append(Row("`anon batch status`", ours, anchor, "original", target))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-status-") as tmp,
+        server_with_batch(Path(tmp), jobs) as world,
+    ):
+        command = ["batch", "status"]
+        anchor = measure_command(
+            original_anon() + command, runs, cwd=world.folder, env=world.homes.original_env()
+        )
+        ours = measure_command(
+            ours_anon() + command, runs, cwd=world.folder, env=world.homes.our_env()
+        )
+        report.rows.append(Row("`anon batch status`", ours, anchor, "original", target))
     print(report.render())
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from common import BENCH_DIR, Report, Row, Target, Timing, data_dir, measure, parse_args, runs_for
 from datagen import cached
-from live_fixtures import embedded_server, server_unavailable
+from live_fixtures import embedded_server
 
 sys.path.insert(0, str(BENCH_DIR.parent))  # tests.support.orthanc: the tests' Orthanc fixture
 
@@ -75,11 +75,8 @@ def main() -> None:
     )
     from tests.support.orthanc import dicomweb_plugin, orthanc_binary, running_orthanc
 
-    why_not = server_unavailable()
     if not (orthanc_binary() and dicomweb_plugin()):
-        why_not = "Orthanc and its DICOMweb plugin are not installed"
-    if why_not:
-        report.rows.append(Row("PACS jobs", why_not))
+        report.rows.append(Row("PACS jobs", "Orthanc and its DICOMweb plugin are not installed"))
         print(report.render())
         return
     with tempfile.TemporaryDirectory(prefix="bench-pacs-") as tmp:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from anchors import original_anon
 from common import Report, Row, at_least_faster, measure_command, ours_anon, parse_args, runs_for
-from live_fixtures import server_unavailable, server_with_batch
+from live_fixtures import server_with_batch
 
 
 def main() -> None:
@@ -25,53 +25,47 @@ def main() -> None:
         "warm-up; both CLIs talk to the same embedded server.",
     )
     target = at_least_faster(5)
-    why_not = server_unavailable()
-    if why_not:
-        report.rows.append(Row("`anon batch reset`", why_not, target=target))
-    else:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-reset-") as tmp,
-            server_with_batch(Path(tmp), jobs) as world,
-        ):
-            store = world.server.store
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-reset-") as tmp,
+        server_with_batch(Path(tmp), jobs) as world,
+    ):
+        store = world.server.store
 
-            def fail_all() -> None:
-                for job_id in world.job_ids:
-                    store.modify_job(
-                        int(job_id), {"status": "ERROR", "error": "bench"}, restart=False
-                    )
+        def fail_all() -> None:
+            for job_id in world.job_ids:
+                store.modify_job(int(job_id), {"status": "ERROR", "error": "bench"}, restart=False)
 
-            def check_all_reset(who: str) -> None:
-                statuses = set(store.job_statuses([int(j) for j in world.job_ids]).values())
-                if statuses != {"ACTIVE"}:
-                    raise RuntimeError(f"after {who}'s reset the jobs are {sorted(statuses)}")
+        def check_all_reset(who: str) -> None:
+            statuses = set(store.job_statuses([int(j) for j in world.job_ids]).values())
+            if statuses != {"ACTIVE"}:
+                raise RuntimeError(f"after {who}'s reset the jobs are {sorted(statuses)}")
 
-            anchor = measure_command(
-                original_anon() + ["batch", "reset"],
-                runs,
-                cwd=world.folder,
-                env=world.homes.original_env(),
-                stdin="y\n",
-                setup=fail_all,
+        anchor = measure_command(
+            original_anon() + ["batch", "reset"],
+            runs,
+            cwd=world.folder,
+            env=world.homes.original_env(),
+            stdin="y\n",
+            setup=fail_all,
+        )
+        check_all_reset("the original")
+        ours = measure_command(
+            ours_anon() + ["batch", "reset", "--yes"],
+            runs,
+            cwd=world.folder,
+            env=world.homes.our_env(),
+            setup=fail_all,
+        )
+        check_all_reset("our")
+        report.rows.append(
+            Row(
+                "`anon batch reset --yes` / original (`echo y`)",
+                ours,
+                anchor,
+                "original",
+                target,
             )
-            check_all_reset("the original")
-            ours = measure_command(
-                ours_anon() + ["batch", "reset", "--yes"],
-                runs,
-                cwd=world.folder,
-                env=world.homes.our_env(),
-                setup=fail_all,
-            )
-            check_all_reset("our")
-            report.rows.append(
-                Row(
-                    "`anon batch reset --yes` / original (`echo y`)",
-                    ours,
-                    anchor,
-                    "original",
-                    target,
-                )
-            )
+        )
     print(report.render())
 
 

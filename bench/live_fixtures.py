@@ -73,15 +73,6 @@ def write_batch(folder: Path, job_ids: Sequence[str], url: str) -> Path:
     return path
 
 
-def server_unavailable() -> str | None:
-    """Why the embedded server cannot be started yet, or None when it can."""
-    try:
-        from anonapi_server.embedded import running_server  # noqa: F401
-    except ImportError as e:
-        return f"the embedded server is not available yet ({e})"
-    return None
-
-
 @contextlib.contextmanager
 def embedded_server(**options: object) -> Iterator[object]:
     """The project's embedded server on a loopback port (the same one the tests use)."""

@@ -8,10 +8,13 @@ journal already has, and the journal is folded into `.anonbatch` at the end, als
 interruption.
 
 One gap is left by any client of an API without idempotency keys: a kill -9 after the server
-created a job but before its id reached the journal. A run therefore leaves a marker file while
-it creates, holding the newest job id on the server when it started; if the next run finds it,
-it looks among the server's latest jobs for newer ones of the same user with a row's exact
-parameters that no journal has, and records them instead of creating them again.
+created a job but before its id reached the journal. So every job carries its own key: its
+description ends in `[anonapi:<row key>]`. A run leaves a marker file while it creates, holding
+the newest job id on the server when it started; if the next run finds it, it reads every job
+with a newer id (in chunks: no window of "the latest 100" that more than 100 newer jobs would
+push ours out of), and records the user's jobs whose key belongs to a row not journalled yet
+instead of creating them again. A run killed after the last id was journalled but before the
+batch was written is healed too: the next command folds the journal into the batch.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from anonapi_core.exceptions import (
     MapperError,
     PersistenceError,
 )
-from anonapi_core.jobrequests import JobRequest, filter_jobs, resolve_jobs
+from anonapi_core.jobrequests import JobRequest, filter_jobs, mapping_problems, resolve_jobs
 from anonapi_core.mapping import load_mapping
-from anonapi_core.models import JobInfo, Server
+from anonapi_core.models import Server
 from anonapi_core.settings import Settings, normalise_url
 
 RUN_MARKER_NAME = ".anonbatch.creating"
@@ -47,8 +50,8 @@ class MappingValidationError(JobSetValidationError):
     def __init__(self, mapping_path: Path, problems: list[str]):
         self.problems = problems
         super().__init__(
-            f"{len(problems)} problems in mapping {mapping_path}, no jobs created: "
-            + "; ".join(problems)
+            f"{len(problems)} problem{'' if len(problems) == 1 else 's'} in mapping "
+            f"{mapping_path}, no jobs created: " + "; ".join(problems)
         )
 
 
@@ -135,10 +138,10 @@ def plan_jobs(
     """
     server = settings.active_server()
     mapping = load_mapping(mapping_path)
-    try:
-        requests = resolve_jobs(mapping, settings.job_default_parameters)
-    except JobSetValidationError as e:
-        raise MappingValidationError(mapping_path, str(e).splitlines()) from None
+    problems = mapping_problems(mapping, settings.job_default_parameters, unused_options=False)
+    if problems:
+        raise MappingValidationError(mapping_path, [str(p) for p in problems])
+    requests = resolve_jobs(mapping, settings.job_default_parameters)
     # Validation refuses duplicate rows, so the row key identifies a row within its mapping.
     keyed = [PlannedJob(r.row_key, r) for r in requests]
     wanted = list(filter)
@@ -158,8 +161,12 @@ def plan_jobs(
                 f"'{batch.server.name}'"
             )
     journal = CreationJournal(folder, server)
-    if recover and (Path(folder) / RUN_MARKER_NAME).exists():
+    marker = Path(folder) / RUN_MARKER_NAME
+    if recover and marker.exists():
         _recover_unjournalled(settings, server, journal, keyed)
+        marker.unlink(missing_ok=True)  # every job of the killed run is journalled now
+    if recover and journal.pending():
+        journal.fold_into_batch(folder)  # a run killed before it wrote the batch
     done = journal.created()
     return CreationPlan(
         mapping_path=Path(mapping_path),
@@ -170,40 +177,28 @@ def plan_jobs(
     )
 
 
-def _signature(
-    source: str | None,
-    pseudo_name: str | None,
-    pseudo_id: str | None,
-    destination: str | None,
-    project: str | None,
-    description: str | None,
-) -> tuple[str, ...]:
-    """What identifies a job's request, compared loosely (a server may normalise paths)."""
-    values = (source, pseudo_name, pseudo_id, destination, project, description)
-    return tuple((v or "").strip().replace("/", "\\").casefold() for v in values)
+MARKER_PREFIX = "[anonapi:"
+_KEY_CHARS = 16  # of the row key's hex digest: 64 bits, no collision among one user's jobs
 
 
-def _request_signature(planned: PlannedJob) -> tuple[str, ...]:
-    p = planned.request.create_job_params()
-    return _signature(
-        p.get("source_path") or p.get("source_instance_id"),
-        p.get("anonymizedpatientname"),
-        p.get("anonymizedpatientid"),
-        p.get("destination_path"),
-        p.get("project_name"),
-        p.get("description"),
-    )
+def with_idempotency_key(params: dict[str, str], key: str) -> dict[str, str]:
+    """`params` with the row's key at the end of the description, where recovery finds it."""
+    tag = f"{MARKER_PREFIX}{key[:_KEY_CHARS]}]"
+    description = params.get("description", "")
+    return {**params, "description": f"{description} {tag}" if description else tag}
 
 
-def _job_signature(job: JobInfo) -> tuple[str, ...]:
-    return _signature(
-        job.source_path or job.source_instance_id,
-        job.source_anonymizedpatientname,
-        job.source_anonymizedpatientid,
-        job.destination_path,
-        job.project_name,
-        job.description,
-    )
+def idempotency_key(description: str | None) -> str | None:
+    """The key `with_idempotency_key` put in a job's description, if any."""
+    if not description or not description.endswith("]"):
+        return None
+    _, found, key = description.rpartition(MARKER_PREFIX)
+    return key[:-1] if found else None
+
+
+# Ids fetched per get_jobs_list call while recovering; the loop ends at the newest job.
+RECOVERY_CHUNK = 200
+MAX_RECOVERY_SPAN = 200_000
 
 
 def _recover_unjournalled(
@@ -217,21 +212,22 @@ def _recover_unjournalled(
         return  # no usable marker: nothing to bound the search by, so adopt nothing
     known = set(journal.job_ids())
     done = journal.created()
-    waiting = {_request_signature(p): p for p in planned if p.key not in done}
+    waiting = {p.key[:_KEY_CHARS]: p for p in planned if p.key not in done}
     if not waiting:
         return
     with AnonClient.from_settings(settings, server) as client:
-        candidates = [
-            str(job.job_id)
-            for job in client.get_jobs()
-            if job.job_id > after
-            and job.user_name == settings.user_name
-            and str(job.job_id) not in known
-        ]
-        for job in client.get_jobs_list(candidates, extended=True) if candidates else []:
-            match = waiting.pop(_job_signature(job), None)
-            if match is not None:
-                journal.record(match.key, str(job.job_id))
+        newest = max((job.job_id for job in client.get_jobs()), default=after)
+        last = min(newest, after + MAX_RECOVERY_SPAN)
+        for start in range(after + 1, last + 1, RECOVERY_CHUNK):
+            ids = [str(i) for i in range(start, min(start + RECOVERY_CHUNK, last + 1))]
+            for job in client.get_jobs_list([i for i in ids if i not in known], extended=True):
+                if job.user_name != settings.user_name:
+                    continue
+                match = waiting.pop(idempotency_key(job.description) or "", None)
+                if match is not None:
+                    journal.record(match.key, str(job.job_id))
+            if not waiting:
+                return
 
 
 def _write_marker(client: AnonClient, folder: Path) -> Path:
@@ -268,7 +264,8 @@ def execute_plan(
         if stop.is_set():
             return None
         try:
-            info = client.create_job(planned.request.create_job_params())
+            params = planned.request.create_job_params()
+            info = client.create_job(with_idempotency_key(params, planned.key))
         except AnonAPIError as e:
             if stop_on_error:
                 stop.set()

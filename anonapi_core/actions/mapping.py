@@ -1,9 +1,11 @@
 """Mapping actions: start a mapping, find it, and add rows for study folders, accession numbers
 and file selections.
 
-Which mapping a command acts on: the active mapping of the settings (the original's global
-setting, kept for compatibility), else `anon_mapping.csv` in the current folder. Callers show
-the path they got, so the user always sees which file changes.
+Which mapping a command acts on (`choose_mapping`, the same rule for CLI and dashboard, and in
+README): the active mapping if it lies in the current folder, else the current folder's
+`anon_mapping.csv`, else the active mapping of another folder, which callers announce and ask
+about (and refuse under --yes). Before, the active mapping always won, and `create from-mapping`
+in folder B created duplicates of folder A's jobs and recorded them in B's batch.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from anonapi_core.dicom_scan import Progress, find_dicom_files
-from anonapi_core.exceptions import MapperError, SelectionError
+from anonapi_core.exceptions import MapperError, ParameterParsingError, SelectionError
+from anonapi_core.jobrequests import mapping_problems, study_key
 from anonapi_core.mapping import (
     DEFAULT_MAPPING_NAME,
     Mapping,
@@ -35,35 +38,60 @@ from anonapi_core.settings import Settings, save_settings
 
 @dataclass(frozen=True)
 class AddedRow:
-    """A row added to a mapping; for study folders also what the scan found."""
+    """A row added to a mapping; for study folders also what the scan found.
+
+    `existing` says where the mapping already holds the same study (e.g. "line 12"): such a row
+    was not added, since a second row would give the same patient a second pseudonym.
+    """
 
     source: str
     pseudo_name: str
     folder: Path | None = None
     candidates: int | None = None
     dicom_files: int | None = None
+    existing: str | None = None
 
 
-def mapping_path(settings: Settings, folder: Path) -> Path:
-    """The mapping commands act on: the active one, else `anon_mapping.csv` in `folder`.
+@dataclass(frozen=True)
+class MappingChoice:
+    """The mapping a command acts on; `elsewhere` when it is the active mapping of another
+    folder, which a caller must announce and ask about before using."""
 
-    Raises MapperError saying how to get one when there is neither, or when the active
-    mapping's file is gone (deleted or moved since it was activated).
+    path: Path
+    elsewhere: bool = False
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a.absolute() == b.absolute()
+
+
+def choose_mapping(settings: Settings, folder: Path) -> MappingChoice:
+    """The mapping for `folder`: the active mapping if it lies in `folder`, else the folder's
+    `anon_mapping.csv`, else the active mapping of another folder (flagged `elsewhere`).
+
+    Raises MapperError saying how to get one when there is none, or when the only candidate is
+    an active mapping whose file is gone.
     """
-    active = settings.active_mapping_file
-    if active is not None:
-        if not Path(active).is_file():
-            raise MapperError(
-                f"The active mapping {active} does not exist any more. Run 'anon map activate' "
-                "in the folder of the mapping to use, or 'anon map init' to start one"
-            )
-        return Path(active)
-    local = Path(folder) / DEFAULT_MAPPING_NAME
+    folder = Path(folder).absolute()
+    active = Path(settings.active_mapping_file) if settings.active_mapping_file else None
+    if active is not None and active.is_file() and _same_folder(active.parent, folder):
+        return MappingChoice(active.absolute())
+    local = folder / DEFAULT_MAPPING_NAME
     if local.is_file():
-        return local.absolute()
+        return MappingChoice(local)
+    if active is not None:
+        if not active.is_file():
+            raise MapperError(
+                f"No {DEFAULT_MAPPING_NAME} in {folder}, and the active mapping {active} does "
+                "not exist any more. Run 'anon map init' to start one here"
+            )
+        return MappingChoice(active.absolute(), elsewhere=True)
     raise MapperError(
-        f"No active mapping and no {DEFAULT_MAPPING_NAME} in {Path(folder).absolute()}. "
-        "Run 'anon map init' to start one, or 'anon map activate' in a folder with one"
+        f"No {DEFAULT_MAPPING_NAME} in {folder}. Run 'anon map init' to start one, "
+        "or 'anon map activate <file>' to use another"
     )
 
 
@@ -73,11 +101,12 @@ def map_init(
     *,
     overwrite: bool = False,
     options: dict[str, str | None] | None = None,
-) -> Path:
-    """Write the example mapping into `folder` and make it the active mapping.
+) -> tuple[Path, list[str]]:
+    """Write an empty mapping into `folder`, make it the active mapping, return its problems.
 
     An existing mapping is replaced only with `overwrite` (the original overwrote it even
-    after the user said no). `options` (e.g. a UNC root_source_path) override the defaults.
+    after the user said no). `options` (e.g. a UNC root_source_path) override the defaults;
+    the problems (a root_source_path the server cannot read, no destination) show at once.
     """
     target = (Path(folder) / DEFAULT_MAPPING_NAME).absolute()
     if target.exists() and not overwrite:
@@ -85,17 +114,31 @@ def map_init(
     mapping = new_mapping(Path(folder).absolute(), settings.job_default_parameters)
     mapping.options.update({k: v for k, v in (options or {}).items() if v})
     save_mapping(mapping, target)
-    activate(settings, target)
-    return target
+    return activate(settings, target)
 
 
-def activate(settings: Settings, path: Path) -> Path:
-    """Make `path` the active mapping (it must load) and save the settings."""
+def problems_of(mapping: Mapping, settings: Settings) -> list[str]:
+    """Every problem of `mapping` as one line each: the one check CLI and dashboard share."""
+    return [str(p) for p in mapping_problems(mapping, settings.job_default_parameters)]
+
+
+def activate(settings: Settings, path: Path) -> tuple[Path, list[str]]:
+    """Make the file the user named the active mapping and return its problems.
+
+    A mapping with problems is activated all the same (the user named it; refusing left the
+    previous mapping active without them noticing): the problems, including a file that does
+    not load, are returned for the caller to show.
+    """
     path = Path(path).absolute()
-    load_mapping(path)
+    if not path.is_file():
+        raise MapperError(f"No mapping file at {path}")
+    try:
+        problems = problems_of(load_mapping(path), settings)
+    except MapperError as e:
+        problems = [str(e)]
     settings.active_mapping_file = path
     save_settings(settings)
-    return path
+    return path, problems
 
 
 def delete_mapping(settings: Settings, path: Path) -> None:
@@ -148,9 +191,19 @@ def add_study_folders(
         _source_in_mapping(mapping_file, folder, "Folder")
     # Read every existing selection first: a damaged one stops the run before anything is written.
     selections = {folder: selection_for_folder(folder) for folder in folders}
-    scans = find_dicom_files(folders, check_dicom=check_dicom, progress=progress)
-    added = []
-    for folder, scan, name in zip(folders, scans, names, strict=True):
+    existing = _studies_in(mapping)
+    added: list[AddedRow] = []
+    new: list[tuple[Path, str | None]] = []
+    for folder, name in zip(folders, names, strict=True):
+        source = SourceIdentifier(SourceType.FOLDER, _source_in_mapping(mapping_file, folder, ""))
+        where = existing.get(study_key(source))
+        if where is None:
+            existing[study_key(source)] = "this run"
+            new.append((folder, name))
+        else:
+            added.append(AddedRow(str(source), "", folder, existing=where))
+    scans = find_dicom_files([f for f, _ in new], check_dicom=check_dicom, progress=progress)
+    for (folder, name), scan in zip(new, scans, strict=True):
         selection = selections[folder]
         selection.add(scan.dicom_files)
         written = save_selection(selection)
@@ -164,7 +217,8 @@ def add_study_folders(
                 str(source), row["pseudo_name"], folder, scan.candidates, len(scan.dicom_files)
             )
         )
-    save_mapping(mapping, mapping_file)
+    if new:
+        save_mapping(mapping, mapping_file)
     return added
 
 
@@ -191,14 +245,40 @@ def add_selection(mapping_file: Path, selection_file: Path) -> AddedRow:
     return _add(mapping_file, [(SourceIdentifier(SourceType.FILESELECTION, relative), None)])[0]
 
 
+def _studies_in(mapping: Mapping) -> dict[tuple[str, str], str]:
+    """study_key -> "line N" of every row whose source parses (bad rows are validation's)."""
+    studies: dict[tuple[str, str], str] = {}
+    for index, row in enumerate(mapping.rows):
+        try:
+            source = SourceIdentifier.parse(row.get("source", ""))
+        except ParameterParsingError:
+            continue
+        line = mapping.line_of(index)
+        studies.setdefault(study_key(source), f"line {line}" if line else f"row {index + 1}")
+    return studies
+
+
 def _add(
     mapping_file: Path, sources: Sequence[tuple[SourceIdentifier, str | None]]
 ) -> list[AddedRow]:
+    """Add a row per source not in the mapping yet; one already there is reported, not added."""
     mapping: Mapping = load_mapping(mapping_file)
-    rows = [new_job_row(source, pseudo_name=name or None) for source, name in sources]
-    add_rows(mapping, rows)
-    save_mapping(mapping, mapping_file)
-    return [AddedRow(row["source"], row["pseudo_name"]) for row in rows]
+    existing = _studies_in(mapping)
+    result: list[AddedRow] = []
+    rows = []
+    for source, name in sources:
+        where = existing.get(study_key(source))
+        if where is not None:
+            result.append(AddedRow(str(source), name or "", existing=where))
+            continue
+        existing[study_key(source)] = "this run"
+        row = new_job_row(source, pseudo_name=name or None)
+        rows.append(row)
+        result.append(AddedRow(row["source"], row["pseudo_name"]))
+    if rows:
+        add_rows(mapping, rows)
+        save_mapping(mapping, mapping_file)
+    return result
 
 
 def input_file_rows(path: Path, column: str) -> list[tuple[str, str | None]]:

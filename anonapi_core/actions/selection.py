@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anonapi_core.dicom_scan import Progress, find_dicom_files, find_files
+from anonapi_core.exceptions import SelectionError
 from anonapi_core.selection import save_selection, selection_for_folder
 
 
@@ -33,7 +34,8 @@ def select_add(
 
     With `check_dicom` only files that are DICOM are added; without, every matching file (never
     another `fileselection.txt`). An existing selection is extended; one that cannot be read is
-    an error and is left untouched.
+    an error and is left untouched. A pattern that matches nothing is a SelectionError and
+    writes nothing (the original wrote an empty selection, a job with nothing to do).
     """
     folder = Path(folder)
     selection = selection_for_folder(folder)
@@ -44,6 +46,11 @@ def select_add(
         found = scan.dicom_files
     else:
         found = find_files(folder, pattern, recurse, exclude)
+    if not found:
+        kind = "DICOM files" if check_dicom else "files"
+        raise SelectionError(
+            f"No {kind} in {folder.absolute()} match '{pattern}'; no selection was written"
+        )
     added = selection.add(found)
     save_selection(selection)
     return SelectResult(selection.path, len(found), added, len(selection.selected_paths))

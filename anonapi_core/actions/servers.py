@@ -6,20 +6,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from anonapi_core.client import AnonClient
-from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.exceptions import (
+    AnonAPIError,
+    AnonClientSettingsError,
+    APIClientAuthorizationFailedException,
+)
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings
 
 
 @dataclass(frozen=True)
 class ServerCheck:
-    """Outcome of pinging one server; `error` keeps the cause (refused, timed out, 401 ...)."""
+    """Outcome of pinging one server; `error` keeps the cause (refused, timed out, 401 ...).
+
+    `online` is True when the server answered but refused the user's token, None when it was not
+    asked at all (no token to send), False when it did not answer.
+    """
 
     server: Server
     active: bool
     ok: bool
     latency_s: float | None
     error: str | None
+    online: bool | None = False
     warning: str | None = None  # answering, but e.g. its workers are down
 
 
@@ -32,11 +41,22 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
     """Ping one server with the user's credentials."""
     active = server.name == settings.active_server_name
     try:
-        with AnonClient.from_settings(settings, server) as client:
+        client = AnonClient.from_settings(settings, server)
+    except AnonClientSettingsError as e:  # no token, or a server the token may not go to
+        return ServerCheck(server, active, False, None, str(e), online=None)
+    with client:
+        try:
             latency, warning = client.check()
-    except AnonAPIError as e:
-        return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, ok=True, latency_s=latency, error=None, warning=warning)
+        except AnonAPIError as e:
+            return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
+        try:
+            client.check_token()
+        except APIClientAuthorizationFailedException:
+            refused = f"it does not accept user {settings.user_name}'s token"
+            return ServerCheck(server, active, False, latency, refused, online=True)
+        except AnonAPIError as e:
+            return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
+    return ServerCheck(server, active, True, latency, None, online=True, warning=warning)
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:

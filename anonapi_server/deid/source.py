@@ -11,6 +11,8 @@ import struct
 import zlib
 from typing import BinaryIO, Protocol
 
+from anonapi_server.errors import ServerError
+
 DEFER_BYTES = 1 << 20
 PYDICOM_PATH_LIMIT = 48 << 20
 _CHUNK = 1 << 20
@@ -31,11 +33,11 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-class TooLarge(ValueError):
+class TooLarge(ServerError, ValueError):
     """The file may not go through pydicom's in-memory path (the message says why)."""
 
 
-class SourceShort(ValueError):
+class SourceShort(ServerError, ValueError):
     """The source ends before a value it declares: the file is truncated."""
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Final, Literal
 
+from anonapi_server.errors import ServerError
 from anonapi_server.store import Store
 
 DEFAULT_SOURCE_NAME = "IDC_WADO"
@@ -23,11 +24,11 @@ DIMSE: Final = "dimse"
 RETRIEVE_METHODS = ("get", "move")
 
 
-class PacsConfigError(Exception):
+class PacsConfigError(ServerError):
     """A PACS setting cannot be used; the message says which and why."""
 
 
-class UnknownSource(Exception):
+class UnknownSource(ServerError):
     """A job names a source the server has no PACS for."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from anonapi_server.errors import ServerError
 from anonapi_server.pacs.config import DICOMWEB, PacsNode, UnknownSource, resolve
 from anonapi_server.store import Store
 
@@ -27,7 +28,7 @@ _SPOKEN = {ACCESSION_NUMBER: "accession number", STUDY_INSTANCE_UID: "study inst
 OnFile = Callable[[Path, str], None]
 
 
-class PacsError(Exception):
+class PacsError(ServerError):
     """PACS trouble, said in one sentence that starts with the PACS's name."""
 
 

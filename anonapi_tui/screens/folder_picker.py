@@ -19,14 +19,10 @@ from textual.widgets import DirectoryTree, Footer, ProgressBar, Static
 
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import Settings
+from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
-
-
-def counted(n: int, noun: str) -> str:
-    """`1 folder`, `2 folders`."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 class FolderTree(DirectoryTree):
@@ -114,18 +110,22 @@ class FolderPicker(CommandScreen):
         try:
             mapping = mapping_for(self.settings, self.folder)
             path = mapping.path if mapping.path and mapping.path.exists() else save_mapping(mapping)
-            added = add_study_folders(path, folders, progress=progress)
+            rows = add_study_folders(path, folders, progress=progress)
         except AnonAPIError as e:
             self.post_message(self.Finished(None, str(e)))
             return
+        added = [row for row in rows if row.existing is None]
         files = sum(row.dicom_files or 0 for row in added)
         summary = (
-            f"Added {counted(len(added), 'folder')} ({counted(files, 'DICOM file')})"
+            f"Added {plural(len(added), 'folder')} ({plural(files, 'DICOM file')})"
             f" to {display_path(path)}"
         )
         empty = [row.folder.name for row in added if row.folder and not row.dicom_files]
         if empty:
             summary += f"; no DICOM found in: {', '.join(empty)}"
+        already = [row.folder.name for row in rows if row.folder and row.existing]
+        if already:
+            summary += f"; already in the mapping: {', '.join(already)}"
         self.post_message(self.Finished(summary))
 
     def on_folder_picker_progress(self, message: Progress) -> None:

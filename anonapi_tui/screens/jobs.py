@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobStatus
+from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.job_sources import Fetched, JobSource
 from anonapi_tui.screens.base import CommandScreen
@@ -32,11 +33,6 @@ from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary
 
 MAX_BACKOFF_S = 60.0
-
-
-def plural(count: int, word: str = "job") -> str:
-    """`1 job`, `3 jobs`."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

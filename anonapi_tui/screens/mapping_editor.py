@@ -15,8 +15,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input, Static
 
-from anonapi_core.exceptions import AnonAPIError
-from anonapi_core.jobrequests import validate_jobs
+from anonapi_core.actions.mapping import choose_mapping
+from anonapi_core.exceptions import AnonAPIError, MapperError
+from anonapi_core.jobrequests import mapping_problems
 from anonapi_core.mapping import (
     DEFAULT_MAPPING_NAME,
     Mapping,
@@ -27,10 +28,11 @@ from anonapi_core.mapping import (
 )
 from anonapi_core.parameters import DESCRIPTION, PSEUDO_ID, PSEUDO_NAME, SOURCE
 from anonapi_core.settings import Settings
+from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
-from anonapi_tui.screens.jobs import JobsScreen, plural
+from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.cell_editor import CellEditor
 from anonapi_tui.widgets.confirmation import Confirmation
 
@@ -43,31 +45,20 @@ MAX_LISTED_PROBLEMS = 6
 
 
 def mapping_for(settings: Settings, folder: Path) -> Mapping:
-    """The folder's `anon_mapping.csv`, or a new one (not yet written) seeded from the settings."""
-    path = folder / DEFAULT_MAPPING_NAME
-    if path.is_file():
-        return load_mapping(path)
-    mapping = new_mapping(folder, settings.job_default_parameters)
-    mapping.rows.clear()
-    mapping.row_lines.clear()
-    return mapping
+    """The folder's mapping by the CLI's rule (`choose_mapping`), or a new one (not yet written)
+    seeded from the settings: the active mapping of another folder is never opened here."""
+    try:
+        choice = choose_mapping(settings, folder)
+    except MapperError:
+        choice = None
+    if choice is not None and not choice.elsewhere:
+        return load_mapping(choice.path)
+    return new_mapping(folder, settings.job_default_parameters)
 
 
 def problems_of(mapping: Mapping, settings: Settings) -> list[RowProblem]:
-    """The core's job validation, plus rows without any pseudonym (the server would keep names)."""
-    problems = validate_jobs(mapping, settings.job_default_parameters)
-    for index, row in enumerate(mapping.rows, start=1):
-        if not (row.get(PSEUDO_ID.name) or row.get(PSEUDO_NAME.name)):
-            problems.append(
-                RowProblem(
-                    mapping.file_name,
-                    mapping.line_of(index - 1),
-                    PSEUDO_NAME.name,
-                    "missing pseudonym: set pseudo_name or pseudo_id",
-                    index,
-                )
-            )
-    return problems
+    """The core's check, the same `map status` and `map activate` show."""
+    return mapping_problems(mapping, settings.job_default_parameters)
 
 
 class MappingEditor(CommandScreen):

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from anonapi_core.settings import Settings
-from anonapi_server.testing import EmbeddedServer, running_server
-
-
-@pytest.fixture(scope="module", name="idle_server")
-def idle_server_fixture() -> Iterator[EmbeddedServer]:
-    """A server without workers: created jobs stay ACTIVE until a test changes them."""
-    with running_server(workers=0) as server:
-        yield server
+from anonapi_server.testing import EmbeddedServer
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from anonapi_core.actions.create import (
     MappingValidationError,
     create_jobs_from_mapping,
     plan_jobs,
+    with_idempotency_key,
 )
 from anonapi_core.batch import CreationJournal, load_batch
 from anonapi_core.client import AnonClient
@@ -130,7 +131,8 @@ def test_a_job_created_just_before_a_kill_is_found_and_not_created_again(
         # The killed run: its marker, then a job the server made whose id never got journalled.
         newest = max(job.job_id for job in client.get_jobs())
         (tmp_path / RUN_MARKER_NAME).write_text(json.dumps({"after_job_id": newest}))
-        orphan = str(client.create_job(plan.jobs[1].request.create_job_params()).job_id)
+        params = plan.jobs[1].request.create_job_params()
+        orphan = str(client.create_job(with_idempotency_key(params, plan.jobs[1].key)).job_id)
 
     report = create_jobs_from_mapping(settings, mapping, tmp_path)
 

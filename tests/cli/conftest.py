@@ -17,9 +17,6 @@ from anonapi_core.client import AnonClient
 from anonapi_core.models import Server
 from anonapi_server.testing import EmbeddedServer
 
-# The `idle_server` fixture (a server without workers), the same as the action tests use.
-from tests.actions.conftest import idle_server_fixture as idle_server_fixture
-
 Anon = Callable[..., Result]
 
 

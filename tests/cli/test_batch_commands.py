@@ -64,7 +64,7 @@ def test_add_and_remove_take_ranges_and_commas_and_sort_numerically(
     removed = anon("batch", "remove", "9-10", "55")
 
     assert added.exit_code == 0 and removed.exit_code == 0
-    assert "1 were not in it" in removed.output
+    assert "1 not in it" in removed.output
     shown = json.loads(anon("batch", "info", "--json").output)
     assert shown["job_ids"] == ["2", "8", "11", "100"]
 
@@ -126,6 +126,7 @@ def test_status_when_the_server_is_gone_keeps_the_cause(
     (workdir / ".anonbatch").write_text(
         "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
     )
+    anon("server", "add", "gone", "http://127.0.0.1:9")
 
     result = anon("batch", "status")
 

@@ -82,6 +82,8 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return 0
 
     monkeypatch.setattr(click, "launch", fake_launch)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
     return opened
 
 
@@ -101,10 +103,48 @@ def test_edit_commands_open_their_file(
     ]
 
 
+@pytest.mark.parametrize("variable", ["VISUAL", "EDITOR"])
+def test_edit_commands_use_the_users_editor_before_the_desktop(
+    anon: Anon,
+    workdir: Path,
+    launched: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+) -> None:
+    """A real editor process: a script that records which file it was given."""
+    import sys
+
+    record = tmp_path / "edited.txt"
+    script = tmp_path / "editor.py"
+    script.write_text(f"import sys; open({str(record)!r}, 'a').write(sys.argv[1] + '\\n')\n")
+    monkeypatch.setenv(variable, f'"{sys.executable}" "{script}"')
+    anon("map", "init")
+
+    result = anon("map", "edit")
+
+    assert result.exit_code == 0, result.output
+    assert launched == []
+    assert record.read_text().splitlines() == [str(workdir / "anon_mapping.csv")]
+
+
+def test_an_editor_that_fails_is_one_line(
+    anon: Anon, monkeypatch: pytest.MonkeyPatch, launched: list[str]
+) -> None:
+    monkeypatch.setenv("EDITOR", "no-such-editor-anywhere")
+
+    result = anon("settings", "edit")
+
+    assert result.exit_code == 1
+    assert "Could not run the editor 'no-such-editor-anywhere'" in result.output
+
+
 def test_edit_without_an_editor_says_so(
     anon: Anon, monkeypatch: pytest.MonkeyPatch, settings_file: Path
 ) -> None:
     monkeypatch.setattr(click, "launch", lambda *a, **k: 1)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
 
     result = anon("settings", "edit")
 
@@ -132,3 +172,36 @@ def test_commands_on_something_that_does_not_exist_fail_with_one_line(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`anon ... | head`: the reader is gone before anon writes; no "Error: Broken pipe"."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ANONAPI_SETTINGS": str(tmp_path / "settings.yml")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from anonapi_cli.main import cli; cli()", "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    process.stdout.close()  # as `head` does once it has its lines
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Broken pipe" not in stderr and "Traceback" not in stderr
+    assert process.returncode in (0, 1)
+
+
+def test_a_folder_where_the_settings_file_should_be_is_one_line(
+    anon: Anon, settings_file: Path
+) -> None:
+    settings_file.mkdir(parents=True)
+
+    result = anon("status")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert settings_file.name in result.output

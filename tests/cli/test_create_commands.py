@@ -263,8 +263,14 @@ def test_the_summary_lists_created_ids_in_numeric_order(capsys, tmp_path: Path) 
         tmp_path / "anon_mapping.csv", tmp_path, Server(name="s", url="http://s"), [], {}
     )
     # Jobs are created concurrently: the server numbers them in the order they arrive.
-    created = [CreatedJob(str(n), job_id, request) for n, job_id in enumerate(["10", "9", "100"])]
+    arrived = ["10", "9", "100", *map(str, range(205, 1519))]
+    created = [CreatedJob(str(n), job_id, request) for n, job_id in enumerate(arrived)]
 
     _show_report(CreationReport(plan, created=created), as_json=False)
+    _show_report(CreationReport(plan, created=created[:1]), as_json=False)
 
-    assert "Created 3 jobs: 9, 10, 100" in capsys.readouterr().out
+    # Ranges as `batch add` and `job cancel` read them, not 1314 ids on one line.
+    assert capsys.readouterr().out.splitlines() == [
+        "Created 1317 jobs: 9-10,100,205-1518",
+        "Created 1 job: 10",
+    ]

@@ -77,7 +77,7 @@ def test_reset_asks_and_stops_on_no(anon: Anon, idle: EmbeddedServer) -> None:
     result = anon("job", "reset", ids[0], input="n\n")
 
     assert result.exit_code == 1
-    assert f"This will reset 1 jobs on local: {ids[0]}. Are you sure?" in result.output
+    assert f"This will reset 1 job on local: {ids[0]}. Are you sure?" in result.output
     assert statuses(idle, ids) == {ids[0]: "ERROR"}
 
 

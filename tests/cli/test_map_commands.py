@@ -32,18 +32,19 @@ def mapped(anon: Anon, workdir: Path) -> Path:
     return workdir / "anon_mapping.csv"
 
 
-def test_init_writes_an_example_mapping_and_activates_it(
+def test_init_writes_a_mapping_without_example_rows_and_activates_it(
     anon: Anon, workdir: Path, settings_file: Path
 ) -> None:
+    """The original's example rows PatientA/PatientB became two real ERROR jobs."""
     result = anon("map", "init", "--root-source-path", r"\\srv\share\m1", "--project", "P")
 
     path = workdir / "anon_mapping.csv"
     assert result.exit_code == 0
-    assert f"Initialised example mapping in {path}" in result.output
+    assert f"Initialised an empty mapping in {path}" in result.output
     mapping = load_mapping(path)
     assert mapping.options["root_source_path"] == r"\\srv\share\m1"
     assert mapping.options["project"] == "P"
-    assert len(mapping) == 2
+    assert len(mapping) == 0
     assert json.loads(anon("settings", "show", "--json").output)["active_mapping_file"] == str(path)
 
 
@@ -64,7 +65,7 @@ def test_init_overwrites_with_yes(anon: Anon, mapped: Path) -> None:
     result = anon("map", "init", "--yes")
 
     assert result.exit_code == 0
-    assert len(load_mapping(mapped)) == 2
+    assert len(load_mapping(mapped)) == 0
 
 
 def test_commands_use_the_mapping_of_the_current_folder_when_none_is_active(
@@ -81,22 +82,29 @@ def test_commands_use_the_mapping_of_the_current_folder_when_none_is_active(
 
 
 def test_status_shows_rows_and_the_problems_to_fix(anon: Anon, mapped: Path) -> None:
+    anon("map", "add-accession-numbers", "12345678.1234567")
+
     result = anon("map", "status")
 
     assert result.exit_code == 0
-    assert "Parameter grid with 2 rows" in result.output
+    assert "Parameter grid with 1 row (" in result.output
     assert "accession_number:12345678.1234567" in result.output
-    assert "problems (jobs cannot be created until fixed)" in result.output
+    assert "3 problems in " in result.output and "(no jobs until fixed)" in result.output
     assert "project" in result.output
 
 
-def test_status_names_a_placeholder_option_once_at_its_line(anon: Anon, mapped: Path) -> None:
-    result = anon("map", "status")
+def test_init_shows_at_once_that_its_options_are_not_usable_yet(anon: Anon, workdir: Path) -> None:
+    """A local root_source_path is no path the server can read: said at init, not at create."""
+    result = anon("map", "init")
 
     problems = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
-    assert len(problems) == 2
-    assert problems[0].startswith("anon_mapping.csv, line 6, option 'project': not set (NOT_SET)")
-    assert problems[1].startswith("anon_mapping.csv, line 7, option 'destination_path'")
+    assert result.exit_code == 0
+    assert len(problems) == 3
+    assert problems[0].startswith("anon_mapping.csv, line 5, option 'root_source_path': ")
+    assert "is not a UNC path" in problems[0]
+    assert problems[1].startswith("anon_mapping.csv, line 6, option 'project': not set (NOT_SET)")
+    assert problems[2].startswith("anon_mapping.csv, line 7, option 'destination_path'")
+    assert anon("map", "status").output.count("(no row uses it yet)") == 3
 
 
 def test_without_any_mapping_the_error_says_how_to_start(anon: Anon) -> None:
@@ -143,14 +151,14 @@ def test_add_accession_numbers_from_arguments(anon: Anon, mapped: Path) -> None:
 
 @pytest.mark.parametrize("name", ["test_comma_sep.csv", "test_colon_sep.csv"])
 def test_add_accession_numbers_from_an_input_file_keeps_pseudonyms(
-    anon: Anon, mapped: Path, compat_dir: Path, name: str
+    anon: Anon, mapped: Path, corpus: Path, name: str
 ) -> None:
-    path = compat_dir / "original-fixtures" / "test_inputfile" / "formats" / name
+    path = corpus / "original-fixtures" / "test_inputfile" / "formats" / name
 
     result = anon("map", "add-accession-numbers", "-f", str(path))
 
     assert result.exit_code == 0
-    rows = load_mapping(mapped).rows[2:]
+    rows = load_mapping(mapped).rows
     assert [(r["source"], r["pseudo_name"]) for r in rows] == [
         ("accession_number:1234567.12345678", "patient1"),
         ("accession_number:2234567.12345679", "patient2"),
@@ -167,7 +175,7 @@ def test_add_accession_numbers_with_a_bad_input_file_names_the_row(
 
     assert result.exit_code == 1
     assert "numbers.csv" in result.output and "3" in result.output
-    assert len(load_mapping(mapped)) == 2
+    assert len(load_mapping(mapped)) == 0
 
 
 def test_add_study_folders_with_wildcards_writes_selections_of_dicom_files(
@@ -181,7 +189,7 @@ def test_add_study_folders_with_wildcards_writes_selections_of_dicom_files(
     result = anon("map", "add-study-folders", "study*")
 
     assert result.exit_code == 0, result.output
-    rows = load_mapping(mapped).rows[2:]
+    rows = load_mapping(mapped).rows
     assert [r["source"] for r in rows] == [
         "fileselection:studyA/fileselection.txt",
         "fileselection:studyB/fileselection.txt",
@@ -202,7 +210,7 @@ def test_add_study_folders_refuses_a_missing_folder_before_any_work(
     assert result.exit_code == 2
     assert "nope" in result.output
     assert not (workdir / "studyA" / "fileselection.txt").exists()
-    assert len(load_mapping(mapped)) == 2
+    assert len(load_mapping(mapped)) == 0
 
 
 def test_add_study_folders_refuses_a_folder_outside_the_mapping_folder(
@@ -232,7 +240,7 @@ def test_add_study_folders_from_an_xlsx_input_file(anon: Anon, mapped: Path, wor
     result = anon("map", "add-study-folders", "-f", "folders.xlsx")
 
     assert result.exit_code == 0, result.output
-    rows = load_mapping(mapped).rows[2:]
+    rows = load_mapping(mapped).rows
     assert [(r["source"], r["pseudo_name"]) for r in rows] == [
         ("fileselection:s1/fileselection.txt", "Alice"),
         ("fileselection:deep/s2/fileselection.txt", "Bob"),
@@ -240,9 +248,10 @@ def test_add_study_folders_from_an_xlsx_input_file(anon: Anon, mapped: Path, wor
 
 
 def test_add_selection_accepts_a_relative_path(anon: Anon, mapped: Path, workdir: Path) -> None:
-    _study(workdir / "sub")
-    (workdir / "sub").joinpath("fileselection.txt")
-    assert anon("map", "add-study-folders", "sub").exit_code == 0
+    (workdir / "sub").mkdir()
+    (workdir / "sub" / "fileselection.txt").write_text(
+        "description: by hand\nid: 1\nselected_paths:\n- a.dcm\n"
+    )
 
     result = anon("map", "add-selection", "sub/fileselection.txt")
 

@@ -100,6 +100,8 @@ def test_status_of_a_running_server_is_ok(anon: Anon, connected) -> None:
 def test_status_of_an_unreachable_server_keeps_the_cause(anon: Anon) -> None:
     anon("server", "add", "dead", "http://127.0.0.1:9")
     anon("server", "activate", "dead")
+    anon("settings", "user", "set-username", "kees")
+    anon("settings", "user", "set-token", input="secret\n")
 
     result = anon("server", "status")
 

@@ -57,9 +57,10 @@ def test_add_twice_does_not_duplicate(anon: Anon, workdir: Path) -> None:
     _tree(workdir)
     anon("select", "add", "*")
 
-    result = anon("select", "add", "*", "--no-recurse")
+    result = anon("select", "add", "*")
 
     assert result.exit_code == 0
+    assert "Found 4 DICOM files, 0 new" in result.output
     assert "selection now contains 4 files" in result.output
 
 
@@ -93,3 +94,24 @@ def test_status_without_a_selection_fails(anon: Anon) -> None:
         result = anon("select", command)
         assert result.exit_code == 1
         assert "There is no file selection" in result.output
+
+
+def test_add_of_a_pattern_matching_nothing_fails_and_writes_nothing(
+    anon: Anon, workdir: Path
+) -> None:
+    (workdir / "notes.txt").write_text("not DICOM")
+
+    result = anon("select", "add", "*.dcm")
+    unchecked = anon("select", "add", "--no-check-dicom", "*.nomatch")
+
+    assert (result.exit_code, unchecked.exit_code) == (1, 1)
+    assert "No DICOM files in" in result.output and "match '*.dcm'" in result.output
+    assert "no selection was written" in unchecked.output
+    assert not (workdir / "fileselection.txt").exists()
+
+
+def test_select_help_lists_every_command_in_whole_sentences(anon: Anon) -> None:
+    result = anon("select", "-h")
+
+    commands = result.output.split("Commands:")[1].strip().splitlines()
+    assert all(line.rstrip().endswith(".") for line in commands), commands

@@ -48,8 +48,12 @@ def test_help_imports_no_heavy_package(tmp_path: Path) -> None:
 
 
 def _write_batch_of_an_unreachable_server(folder: Path) -> None:
+    """A batch on a server the user's settings know (the token goes only there) that is gone."""
     (folder / ".anonbatch").write_text(
         "job_ids: ['1']\nserver: {name: gone, url: 'http://127.0.0.1:9'}\n"
+    )
+    (folder / "settings.yml").write_text(
+        "servers: {gone: 'http://127.0.0.1:9'}\nuser_name: kees\nuser_token: secret\n"
     )
 
 
@@ -137,5 +141,5 @@ def test_verbose_logs_go_to_stderr_interpolated(anon_exe: str, tmp_path: Path) -
 def test_a_scan_into_a_pipe_draws_no_bar_and_loads_no_rich(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not dicom")
 
-    assert _imported(tmp_path, "select", "add", "*", heavy=("rich",)) == []
+    assert _imported(tmp_path, "select", "add", "--no-check-dicom", "*", heavy=("rich",)) == []
     assert (tmp_path / "fileselection.txt").exists()

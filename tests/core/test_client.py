@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anonapi_core.client import AnonClient, WebAPIClient
+from anonapi_core.client import AnonClient, WebAPIClient, _verify_setting
 from anonapi_core.exceptions import (
     APIClient404Error,
     APIClientAPIException,
@@ -24,41 +24,41 @@ from tests.support.original import original_python
 from tests.support.recorder import recording_server
 
 
-def load_reply(compat_dir: Path, name: str) -> tuple[int, object]:
-    data = json.loads((compat_dir / "server-responses" / f"{name}.json").read_text())
+def load_reply(corpus: Path, name: str) -> tuple[int, object]:
+    data = json.loads((corpus / "server-responses" / f"{name}.json").read_text())
     return data["status_code"], data["body"]
 
 
-def parse(compat_dir: Path, name: str, function: str = "get_jobs") -> object:
-    status, body = load_reply(compat_dir, name)
+def parse(corpus: Path, name: str, function: str = "get_jobs") -> object:
+    status, body = load_reply(corpus, name)
     client = WebAPIClient("http://server/api", "z123", "secret")
     return client.parse_response(httpx.Response(status, json=body), function)
 
 
-def test_every_recorded_server_reply_parses_or_maps_to_its_error(compat_dir: Path) -> None:
-    names = sorted(p.stem for p in (compat_dir / "server-responses").glob("*.json"))
+def test_every_recorded_server_reply_parses_or_maps_to_its_error(corpus: Path) -> None:
+    names = sorted(p.stem for p in (corpus / "server-responses").glob("*.json"))
     assert len(names) == 10
-    assert parse(compat_dir, "api_call_not_defined", function="")["documentation"]
-    jobs = parse(compat_dir, "jobs_list_get_jobs_extended")
+    assert parse(corpus, "api_call_not_defined", function="")["documentation"]
+    jobs = parse(corpus, "jobs_list_get_jobs_extended")
     assert [JobInfo.parse(j).source_anonymizedpatientid for j in jobs.values()] == [
         "1982",
         "1983",
         "1984",
     ]
-    assert JobInfo.parse(parse(compat_dir, "job_created_response")).job_id == 1234
+    assert JobInfo.parse(parse(corpus, "job_created_response")).job_id == 1234
     with pytest.raises(APIClientAPIException, match="Job with id 447783 does not exist") as e:
-        parse(compat_dir, "job_does_not_exist")
+        parse(corpus, "job_does_not_exist")
     assert e.value.api_errors == {"job_id": "Job with id 447783 does not exist"}
     with pytest.raises(APIClientAPIException, match="is not connected to given project_name"):
-        parse(compat_dir, "error_user_not_connected_to_project")
+        parse(corpus, "error_user_not_connected_to_project")
     with pytest.raises(APIClientAPIException, match="Required parameter job_id not supplied"):
-        parse(compat_dir, "required_parameter_not_supplied")
+        parse(corpus, "required_parameter_not_supplied")
 
 
-def test_documentation_404_for_a_function_is_an_error_not_a_result(compat_dir: Path) -> None:
+def test_documentation_404_for_a_function_is_an_error_not_a_result(corpus: Path) -> None:
     """The original treated it as success, so a misspelt function silently 'worked'."""
     with pytest.raises(APIClient404Error, match="no API function 'cancel_job'"):
-        parse(compat_dir, "api_call_not_defined", function="cancel_job")
+        parse(corpus, "api_call_not_defined", function="cancel_job")
 
 
 @pytest.mark.parametrize(
@@ -169,3 +169,30 @@ def test_bulk_calls_report_each_failure_and_go_on() -> None:
         results = client.for_each(client.reset_job, ["9", "10"])
     assert [r.ok for r in results] == [False, False]
     assert "does not exist" in results[0].error
+
+
+@pytest.mark.parametrize(
+    ("url", "validate", "proxy", "verify"),
+    [
+        ("https://host/api", True, None, True),
+        ("HTTPS://host/api", True, None, True),
+        ("https://host/api", False, None, False),
+        ("http://host/api", True, None, False),  # no TLS is ever spoken: no CA bundle to load
+        ("http://host/api", True, "https://proxy:3128", True),  # the proxy may speak TLS
+    ],
+)
+def test_tls_is_verified_wherever_it_can_be_used(
+    url: str, validate: bool, proxy: str | None, verify: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    assert _verify_setting(url, validate) is verify

@@ -19,8 +19,8 @@ TWO_PATIENTS = [
 
 
 @pytest.fixture(scope="module")
-def inputs(compat_dir: Path) -> Path:
-    return compat_dir / "original-fixtures" / "test_inputfile"
+def inputs(corpus: Path) -> Path:
+    return corpus / "original-fixtures" / "test_inputfile"
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,8 @@ def test_folder_names_with_pseudonyms_from_excel(inputs):
     ]
 
 
-def test_numeric_accession_numbers_in_excel_keep_their_digits(compat_dir):
-    path = compat_dir / "original-fixtures/test_mapper/inputfile/some_accession_numbers.xlsx"
+def test_numeric_accession_numbers_in_excel_keep_their_digits(corpus):
+    path = corpus / "original-fixtures/test_mapper/inputfile/some_accession_numbers.xlsx"
     assert [row["accession_number"] for row in read_input_file(path, "accession_number")] == [
         "DVD123456.12321312",
         "123456.12321314",
@@ -201,3 +201,21 @@ def test_excel_unicode_text_is_read_utf16_and_tab_separated(tmp_path):
         "Accession Number\tPseudoID\r\n1234567.12345678\tpatient1\r\n".encode("utf-16")
     )
     assert read_input_file(path, "accession_number") == TWO_PATIENTS[:1]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Accession Nr", "accession_number"),
+        ("Accession No.", "accession_number"),
+        ("Acc #", "accession_number"),
+        ("Accessionnumber", "accession_number"),
+        ("Acc. No.", "accession_number"),
+        ("acc.nr", "accession_number"),
+        ("Study UID", "study_instance_uid"),
+    ],
+)
+def test_headers_as_real_request_forms_write_them(tmp_path, header, column):
+    path = tmp_path / "request.csv"
+    path.write_text(f"MDN;{header};Pseudonym ID\n900001;1.2.3;p1\n")
+    assert read_input_file(path, column) == [{column: "1.2.3", "pseudo_name": "p1"}]

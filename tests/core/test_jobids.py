@@ -3,7 +3,7 @@
 import pytest
 
 from anonapi_core.exceptions import ParameterParsingError
-from anonapi_core.jobids import MAX_RANGE_SIZE, parse_job_ids, sort_job_ids
+from anonapi_core.jobids import MAX_RANGE_SIZE, format_job_ids, parse_job_ids, sort_job_ids
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,17 @@ def test_invalid_job_id_tokens_name_the_element(tokens, message):
 
 def test_sort_job_ids_is_numeric_aware_and_accepts_legacy_integers():
     assert sort_job_ids(["10", 2, "1", "abc", "2", "\u00b2"]) == ["1", "2", "10", "abc", "\u00b2"]
+
+
+@pytest.mark.parametrize(
+    "ids, text",
+    [
+        (["7"], "7"),
+        (["3", "1", "2", "5"], "1-3,5"),
+        (["10", "9", "100", "abc"], "9-10,100,abc"),
+    ],
+)
+def test_format_job_ids_writes_runs_as_ranges_that_parse_back(ids, text):
+    assert format_job_ids(ids) == text
+    assert format_job_ids([]) == ""
+    assert parse_job_ids(text) == sort_job_ids(ids)

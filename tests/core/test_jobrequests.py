@@ -15,8 +15,8 @@ OPTIONS = "## Description ##\n## Options ##\n{}\n## Mapping ##\n"
 
 
 @pytest.fixture(scope="module")
-def cli_fixtures(compat_dir: Path) -> Path:
-    return compat_dir / "original-fixtures" / "test_cli"
+def cli_fixtures(corpus: Path) -> Path:
+    return corpus / "original-fixtures" / "test_cli"
 
 
 def _mapping(options: str, grid: str):

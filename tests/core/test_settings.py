@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import platformdirs
 import pytest
 import yaml
 
@@ -24,8 +25,8 @@ GOOD_KEES_FILES = ["settings.yml", "settings_old.yml", "settings_post_1_4_style.
 
 
 @pytest.fixture
-def fixtures(compat_dir: Path) -> Path:
-    return compat_dir / "original-fixtures" / "test_settings"
+def fixtures(corpus: Path) -> Path:
+    return corpus / "original-fixtures" / "test_settings"
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(SETTINGS_ENV_VAR, raising=False)
     monkeypatch.setattr(settings_module, "legacy_settings_path", lambda: home / "legacy.yml")
     monkeypatch.setattr(
-        settings_module.platformdirs,
+        platformdirs,  # imported by settings_path() when it needs it
         "user_config_path",
         lambda *a, **k: home / "config" / "anonapi",
     )
@@ -275,3 +276,50 @@ def test_saving_over_a_file_that_no_longer_loads_is_refused(tmp_path: Path):
     with pytest.raises(AnonClientSettingsError, match="line 2.*not overwriting it"):
         save_settings(settings)
     assert path.read_text() == "servers: [broken\n"
+
+
+BILLION_LAUGHS = (
+    "a: &a ['xxxxxxxxxxxxxxxx','xxxxxxxxxxxxxxxx','xxxxxxxxxxxxxxxx','xxxxxxxxxxxxxxxx']\n"
+    + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)},"
+        f"*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)}]\n"
+        for n in range(12)
+    )
+    + "job_default_parameters: [*m]\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("timeout: .inf\n", "'timeout' must be a positive number of seconds up to 3600"),
+        ("timeout: .nan\n", "'timeout' must be a positive number of seconds up to 3600"),
+        ("timeout: 1e9\n", "'timeout' must be a positive number"),
+        ("servers: {a: 'http://[::1'}\n", "URL of server 'a' is not a valid URL"),
+        ("servers: {a: 'http://:80'}\n", "URL of server 'a' has no host name"),
+        ("servers: {a: 'http://h:port'}\n", "URL of server 'a' is not a valid URL"),
+        ("servers: {a: 'ftp://h'}\n", "URL of server 'a' must start with http"),
+        ("job_default_parameters: [[a, b]]\n", "entries must be text, got a list"),
+        (BILLION_LAUGHS, "YAML aliases (*name) are not allowed"),
+    ],
+    ids=["inf", "nan", "huge", "ipv6", "nohost", "port", "ftp", "nested", "alias-bomb"],
+)
+def test_garbage_settings_are_one_clear_line_fast(tmp_path: Path, content: str, problem: str):
+    path = tmp_path / "settings.yml"
+    message = refusal(load_settings, path, content, AnonClientSettingsError)
+    assert problem in message
+    assert message.startswith(str(path))
+    assert "\n" not in message
+
+
+def test_an_oversized_settings_file_is_not_read_into_memory(tmp_path: Path):
+    path = tmp_path / "settings.yml"
+    path.write_bytes(b"user_name: x\n" + b"#" * (2 * 1024 * 1024))
+    with pytest.raises(AnonClientSettingsError, match="larger than 1024 kB"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://", "http://h:port", "http://a b"])
+def test_a_server_url_that_cannot_work_is_refused_when_added(url: str):
+    with pytest.raises(AnonClientSettingsError, match="Server URL"):
+        Settings().add_server("x", url)

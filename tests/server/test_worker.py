@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import threading
-from collections.abc import Iterator
 
 import pydicom.filereader
 import pytest
@@ -16,16 +15,16 @@ import pytest
 from anonapi_server.admin import add_opt_out
 from anonapi_server.config import ServerHome
 from anonapi_server.deid import engine
-from anonapi_server.testing import EmbeddedServer, running_server
+from anonapi_server.testing import EmbeddedServer
 from anonapi_server.worker import Worker
 from tests.server.conftest import call, create_path_job, write_small_study
 
 
 @pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
-    with running_server(workers=0) as server:
-        write_small_study(server, "study", n_files=2)
-        yield server
+def idle_server(idle_server: EmbeddedServer) -> EmbeddedServer:
+    """The shared idle server (tests/conftest.py) with a two-file study on its `in` share."""
+    write_small_study(idle_server, "study", n_files=2)
+    return idle_server
 
 
 def run_in_process(server: EmbeddedServer) -> dict:

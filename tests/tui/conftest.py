@@ -8,7 +8,7 @@ unless the test (or the dashboard under test) moves it.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from anonapi_core.client import AnonClient
 from anonapi_core.models import JobStatus
 from anonapi_core.settings import Settings, save_settings
 from anonapi_server.sample_studies import write_study
-from anonapi_server.testing import EmbeddedServer, running_server
+from anonapi_server.testing import EmbeddedServer
 
 PROJECT = "Wetenschap-Algemeen"
 SIZE = (120, 34)
@@ -38,18 +38,17 @@ def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def idle_server() -> Iterator[EmbeddedServer]:
-    """A real server without workers: jobs stay where the test puts them."""
-    with running_server(workers=0) as server:
-        write_study(
-            server.share_root / "in" / "study",
-            patient_id="P1",
-            patient_name="A^B",
-            n_files=1,
-            rows=16,
-            columns=16,
-        )
-        yield server
+def idle_server(idle_server: EmbeddedServer) -> EmbeddedServer:
+    """The shared idle server (tests/conftest.py) with one small study on its `in` share."""
+    write_study(
+        idle_server.share_root / "in" / "study",
+        patient_id="P1",
+        patient_name="A^B",
+        n_files=1,
+        rows=16,
+        columns=16,
+    )
+    return idle_server
 
 
 def settings_for(server: EmbeddedServer, path: Path) -> Settings:

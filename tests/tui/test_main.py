@@ -43,6 +43,13 @@ def test_a_broken_settings_file_is_one_line_without_traceback(tmp_path: Path) ->
     result = run(
         ["--screenshot", str(tmp_path / "x.svg")], {"ANONAPI_SETTINGS": str(settings)}, tmp_path
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "settings.yml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bad_arguments_exit_1_like_anon(tmp_path: Path) -> None:
+    from anonapi_tui.main import main
+
+    assert main(["--bogus"]) == 1
+    assert main(["--folder", str(tmp_path / "missing")]) == 1

@@ -112,8 +112,8 @@ def test_ultrasound_and_secondary_capture_need_an_explicit_no(engine, tmp_path, 
 @pytest.mark.parametrize(
     "relative", ["test_dir/somedoc.odt", "test_dir/AiCE_3.000_CE-CT-6/some_non_dicom_file.txt"]
 )
-def test_non_dicom_files_are_skipped_and_nothing_written(engine, compat_dir, tmp_path, relative):
-    src = compat_dir / "original-fixtures" / "test_selection" / relative
+def test_non_dicom_files_are_skipped_and_nothing_written(engine, corpus, tmp_path, relative):
+    src = corpus / "original-fixtures" / "test_selection" / relative
     outcome = engine.deidentify_file(src, tmp_path / "out", "P1", "P")
     assert outcome.kind == "skipped" and outcome.cause is Cause.NOT_DICOM
     assert src.name not in outcome.reason  # reasons reach other views: no file names

@@ -68,9 +68,9 @@ def test_generated_study_keeps_no_name_id_accession_institution_uid_or_date(
 
 @pytest.mark.parametrize("relative", COMPAT_DICOM)
 def test_real_files_keep_no_name_id_accession_uid_or_date(
-    engine: Deidentifier, compat_dir: Path, relative: str, tmp_path: Path
+    engine: Deidentifier, corpus: Path, relative: str, tmp_path: Path
 ):
-    src = compat_dir / relative
+    src = corpus / relative
     _assert_clean(src, _deidentify(engine, src, tmp_path))
 
 
