@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from anonapi_server.errors import ServerError
 from anonapi_server.limits import (
     BODY_SECONDS,
     MAX_BODY_BYTES,
@@ -66,7 +67,7 @@ def error(status: int, field_name: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": {field_name: message}}, status_code=status)
 
 
-class BadBody(Exception):
+class BadBody(ServerError):
     """A JSON body the server will not use; `reply` says why, in IDIS's error shape."""
 
     def __init__(self, reply: JSONResponse):
