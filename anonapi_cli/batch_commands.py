@@ -20,6 +20,7 @@ from anonapi_cli.output import (
     job_json,
     job_table,
     json_option,
+    note,
     summary_block,
 )
 from anonapi_cli.prompts import confirm_or_stop, yes_option
@@ -135,6 +136,12 @@ def _status_json(result: BatchStatus) -> dict:
 )
 @click.option("--watch", is_flag=True, help="Refresh until no job is ACTIVE or UPLOADED.")
 @click.option(
+    "--until-done",
+    is_flag=True,
+    help="Watch, then exit 0 if every job ended DONE and 1 if any did not (ERROR, cancelled, "
+    "not found).",
+)
+@click.option(
     "--interval",
     type=click.FloatRange(min=0.1),
     default=5.0,
@@ -144,7 +151,12 @@ def _status_json(result: BatchStatus) -> dict:
 @json_option
 @pass_cli
 def status(
-    cli_ctx: CliContext, patient_name: bool, watch: bool, interval: float, as_json: bool
+    cli_ctx: CliContext,
+    patient_name: bool,
+    watch: bool,
+    until_done: bool,
+    interval: float,
+    as_json: bool,
 ) -> None:
     """Print status of all jobs in the batch, with a summary.
 
@@ -152,6 +164,7 @@ def status(
     """
     from anonapi_core.actions.batch import batch_status
 
+    watch = watch or until_done
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
         if as_json:
@@ -163,6 +176,9 @@ def status(
         if not watch or not result.is_running:
             break
         time.sleep(interval)
+    if until_done and (result.not_found or any(j.status != "DONE" for j in result.jobs)):
+        note("Not every job ended DONE")
+        click.get_current_context().exit(1)
 
 
 def _act_on_batch(
@@ -172,7 +188,16 @@ def _act_on_batch(
     from anonapi_core.actions.batch import batch_job_ids
 
     ids, server = batch_job_ids(cli_ctx.settings, cli_ctx.cwd, *statuses)
-    reset_or_cancel(cli_ctx, verb, server, ids, on=str(server), yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        verb,
+        server,
+        ids,
+        on=str(server),
+        yes=yes,
+        as_json=as_json,
+        batch_folder=cli_ctx.cwd,
+    )
 
 
 @batch.command()
@@ -230,3 +255,74 @@ def show_error(cli_ctx: CliContext, as_json: bool) -> None:
         click.echo("error message:")
         click.echo(job.error_text)
         click.echo()
+
+
+@batch.command()
+@click.option("--reset", "reset_group", metavar="GROUP", help="Reset the jobs of this group.")
+@click.option("--cancel", "cancel_group", metavar="GROUP", help="Cancel the jobs of this group.")
+@yes_option
+@json_option
+@pass_cli
+def errors(
+    cli_ctx: CliContext,
+    reset_group: str | None,
+    cancel_group: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Group the batch's failed jobs by what went wrong, largest group first.
+
+    Paths, names, ids and numbers are left out of the comparison, so one missing share is one
+    group. GROUP is a group's id or its number in this list.
+    """
+    from anonapi_core.actions.batch import batch_errors, error_group
+
+    if reset_group and cancel_group:
+        raise click.UsageError("Give --reset or --cancel, not both")
+    wanted = reset_group or cancel_group
+    if wanted:
+        group, server = error_group(cli_ctx.settings, cli_ctx.cwd, wanted)
+        verb: Literal["reset", "cancel"] = "reset" if reset_group else "cancel"
+        on = f"{server} (group {group.id}: {group.signature})"
+        reset_or_cancel(
+            cli_ctx,
+            verb,
+            server,
+            group.job_ids,
+            on=on,
+            yes=yes,
+            as_json=as_json,
+            batch_folder=cli_ctx.cwd,
+        )
+        return
+    groups, status = batch_errors(cli_ctx.settings, cli_ctx.cwd)
+    if as_json:
+        echo_json(
+            {
+                "server": {"name": status.batch.server.name, "url": status.batch.server.url},
+                "jobs": len(status.jobs),
+                "groups": [
+                    {
+                        "id": g.id,
+                        "count": g.count,
+                        "signature": g.signature,
+                        "example": g.example,
+                        "job_ids": g.job_ids,
+                    }
+                    for g in groups
+                ],
+            }
+        )
+        return
+    failed = sum(g.count for g in groups)
+    if not groups:
+        click.echo(f"No job of the {len(status.jobs):,} in the batch is in ERROR")
+        return
+    click.echo(
+        f"{failed:,} of {len(status.jobs):,} jobs in ERROR on {status.batch.server}, "
+        f"{len(groups)} {'group' if len(groups) == 1 else 'groups'}:"
+    )
+    width = len(f"{groups[0].count:,}")
+    for number, group in enumerate(groups, 1):
+        click.echo(f"{number:>3}  {group.id}  {group.count:>{width},}  {group.signature}")
+    note("Reset or cancel one group with: anon batch errors --reset GROUP (or --cancel GROUP)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import click
@@ -56,12 +57,21 @@ def reset_or_cancel(
     on: str,
     yes: bool,
     as_json: bool,
+    batch_folder: Path | None = None,
 ) -> None:
     """`run_bulk` for the two actions both the `job` and the `batch` groups offer; `on` names
-    the jobs in the question (`p01: 1, 2, 3` or a server)."""
+    the jobs in the question (`p01: 1, 2, 3` or a server). With `batch_folder` the outcome is
+    added to that batch's action log."""
     from anonapi_core.actions.jobs import cancel_jobs, reset_jobs
 
-    action, done = (reset_jobs, "Reset") if verb == "reset" else (cancel_jobs, "Cancelled")
+    action: BulkAction = reset_jobs if verb == "reset" else cancel_jobs
+    done = "Reset" if verb == "reset" else "Cancelled"
+    if batch_folder is not None:
+        from anonapi_core.actions.batch import act_on_batch
+
+        def action(settings: Settings, server: Server, ids: Sequence[str]) -> list[JobResult[None]]:
+            return act_on_batch(settings, batch_folder, verb, server, ids)
+
     run_bulk(
         cli_ctx,
         server,

@@ -185,11 +185,18 @@ class WebAPIClient(_PooledConnection):
         try:
             return self._http.request(method, url, **request)
         except httpx.TimeoutException as e:
-            raise ServerNotResponding(
+            error = ServerNotResponding(
                 f"Cannot reach {self.hostname}: no answer within {self.timeout:g} s (timed out)"
-            ) from e
+            )
+            error.transient = True
+            raise error from e
         except httpx.HTTPError as e:
-            raise ServerNotResponding(f"Cannot reach {self.hostname} ({_connect_reason(e)})") from e
+            error = ServerNotResponding(f"Cannot reach {self.hostname} ({_connect_reason(e)})")
+            # A connection that broke mid-way may work next time; one refused will not.
+            error.transient = isinstance(
+                e, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+            )
+            raise error from e
 
     def parse_response(self, response: httpx.Response, function_name: str = "") -> Any:
         """Map status codes as IDIS uses them (reference §2.2), keeping the server's own text."""
@@ -206,10 +213,12 @@ class WebAPIClient(_PooledConnection):
                 f"Server {self.hostname} answered 405 Method not allowed for '{function_name}'"
             )
         if code not in (200, 400, 404):
-            raise APIClientError(
+            error = APIClientError(
                 f"Unexpected response from {where}: HTTP {code} {response.reason_phrase}"
                 + (f" ({self.error_text(response)})" if self.error_text(response) else "")
             )
+            error.transient = code >= 500
+            raise error
         try:
             body = response.json()
         except ValueError as e:
@@ -290,9 +299,14 @@ class AnonClient(_PooledConnection):
         validate_ssl: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
         max_concurrency: int = 8,
+        retries: int = 3,
+        backoff: float = 0.5,
     ):
         self.server = server
         self.max_concurrency = max(1, max_concurrency)
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        """Seconds before the first retry of a transient failure; doubled for each next one."""
         self.api = WebAPIClient(
             server.url,
             user_name,
@@ -420,14 +434,20 @@ class AnonClient(_PooledConnection):
         """Call `fn(job_id)` for every id over the pooled connection, a few at a time.
 
         A failure of one job is recorded in its JobResult and the others go on, so a bulk reset
-        reports exactly which jobs did not happen.
+        reports exactly which jobs did not happen. A transient failure (timeout, reset
+        connection, 5xx) is tried again up to `retries` times with doubling pauses; a refusal
+        is final at once.
         """
 
         def run(job_id: str) -> JobResult[R]:
-            try:
-                return JobResult(job_id, True, None, fn(job_id))
-            except AnonAPIError as e:
-                return JobResult(job_id, False, str(e))
+            for attempt in range(self.retries + 1):
+                try:
+                    return JobResult(job_id, True, None, fn(job_id))
+                except AnonAPIError as e:
+                    if not e.transient or attempt == self.retries:
+                        return JobResult(job_id, False, str(e))
+                time.sleep(self.backoff * 2**attempt)
+            raise AssertionError("unreachable: the last attempt returns")
 
         ids = list(job_ids)
         if len(ids) <= 1:

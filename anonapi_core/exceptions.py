@@ -8,6 +8,10 @@ its message as one line. Unlike the original, every message keeps its cause.
 class AnonAPIError(Exception):
     """Root of every error this package raises on purpose."""
 
+    transient: bool = False
+    """True for a failure that may pass when tried again: a timeout, a connection reset, a 5xx
+    answer. Bulk actions retry those (with backoff) and no others."""
+
 
 class APIClientError(AnonAPIError):
     """A call to an anonymization server failed."""

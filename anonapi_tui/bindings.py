@@ -90,6 +90,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "jobs.filter", "slash", "filter", "Filter", "Show only jobs with a status or some text"
     ),
+    Command(
+        "jobs.clear_filter",
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        "Show every job again (clears the filter and an open error group)",
+    ),
+    Command(
+        "jobs.triage",
+        "t",
+        "triage",
+        "Triage",
+        "Failed jobs grouped by what went wrong; open, reset or cancel a group",
+    ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
@@ -97,6 +111,25 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("jobs.pause", "p", "toggle_pause", "Pause", "Pause or resume the live refresh"),
     Command("jobs.refresh", "f", "refresh_now", "Refresh", "Fetch the jobs now", show=False),
+    # Triage (error groups of a jobs screen).
+    Command("triage.open", "enter", "open_group", "Open", "Show only the jobs of this group"),
+    Command(
+        "triage.reset",
+        "r",
+        "reset_group",
+        "Reset group",
+        "Reset every job of this group",
+        destructive=True,
+    ),
+    Command(
+        "triage.cancel",
+        "c",
+        "cancel_group",
+        "Cancel group",
+        "Cancel every job of this group",
+        destructive=True,
+    ),
+    Command("triage.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Servers.
     Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
     Command(
@@ -156,3 +189,21 @@ DESTRUCTIVE_ACTIONS: frozenset[str] = frozenset(c.action for c in COMMANDS if c.
 def bindings(prefix: str) -> list[BindingType]:
     """The bindings of one group of commands (`"jobs"`, `"servers"` ...)."""
     return [c.binding() for c in COMMANDS if c.id.startswith(prefix + ".")]
+
+
+def everywhere() -> list[BindingType]:
+    """Help and quit, bound again on each main screen so the footer lists them first.
+
+    The footer lists the focused widget's keys, then the screen's, then the app's, and cuts what
+    does not fit: bound only on the app, help and quit were the first to go at 80 columns.
+    """
+    return [
+        Binding(
+            c.key,
+            c.action if "." in c.action else f"app.{c.action}",
+            c.description,
+            tooltip=c.tooltip,
+            id=c.id,
+        )
+        for c in (BY_ID["app.help"], BY_ID["app.quit"])
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
@@ -114,10 +114,19 @@ class BatchJobSource:
         return Fetched(status.jobs, status.not_found)
 
     def reset(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
-        return self.on_server.reset(job_ids)
+        return self._act("reset", job_ids)
 
     def cancel(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
-        return self.on_server.cancel(job_ids)
+        return self._act("cancel", job_ids)
+
+    def _act(
+        self, verb: Literal["reset", "cancel"], job_ids: Sequence[str]
+    ) -> list[JobResult[None]]:
+        """Through the batch's action, so the outcome lands in the batch's action log."""
+        from anonapi_core.actions.batch import act_on_batch
+
+        server = self.on_server.server
+        return act_on_batch(self.settings, self.folder, verb, server, job_ids)
 
     def details(self, job_id: str) -> JobInfo:
         return self.on_server.details(job_id)

@@ -6,19 +6,27 @@ server, not the active one, because the jobs exist nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from anonapi_core.batch import JobBatch, load_batch
+from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.server_address import Server
 from anonapi_core.settings import Settings
 
 # The wire models and the client cost ~150 ms to import; an empty batch needs neither.
 if TYPE_CHECKING:
+    from anonapi_core.client import JobResult
     from anonapi_core.models import JobInfo, JobStatus
+    from anonapi_core.triage import ErrorGroup
 
 NOT_FOUND = "NOT_FOUND"
+
+
+class NoSuchGroup(AnonAPIError):
+    """An error group asked for by id or number is not among the batch's failed jobs."""
 
 
 @dataclass
@@ -74,3 +82,44 @@ def batch_job_ids(
         return [str(i) for i in batch.job_ids], batch.server
     status = batch_status(settings, folder)
     return [str(job.job_id) for job in status.with_status(*statuses)], status.batch.server
+
+
+def batch_errors(settings: Settings, folder: Path) -> tuple[list[ErrorGroup], BatchStatus]:
+    """The batch's failed jobs grouped by error signature (largest group first), and the status
+    they were read from (for the totals a report shows beside them)."""
+    from anonapi_core.triage import group_errors
+
+    status = batch_status(settings, folder)
+    return group_errors(status.jobs), status
+
+
+def error_group(settings: Settings, folder: Path, wanted: str) -> tuple[ErrorGroup, Server]:
+    """One group of the batch's failed jobs, by id or number (as `anon batch errors` lists
+    them); raises NoSuchGroup, naming the groups there are, when there is no such group."""
+    from anonapi_core.triage import find_group
+
+    groups, status = batch_errors(settings, folder)
+    group = find_group(groups, wanted)
+    if group is None:
+        there = ", ".join(g.id for g in groups) or "none: no job of the batch is in ERROR"
+        raise NoSuchGroup(f"No error group '{wanted}' in the batch in {folder} (groups: {there})")
+    return group, status.batch.server
+
+
+def act_on_batch(
+    settings: Settings,
+    folder: Path,
+    verb: Literal["reset", "cancel"],
+    server: Server,
+    job_ids: Sequence[str],
+) -> list[JobResult[None]]:
+    """Reset or cancel jobs of the batch in `folder` and add what happened to its action log.
+
+    Recorded after the server answered, so the log says what happened, not what was asked.
+    """
+    from anonapi_core.action_log import record_action
+    from anonapi_core.actions.jobs import cancel_jobs, reset_jobs
+
+    results = (reset_jobs if verb == "reset" else cancel_jobs)(settings, server, job_ids)
+    record_action(folder, settings.user_name, verb, server.name, results)
+    return results

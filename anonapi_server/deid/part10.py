@@ -113,7 +113,7 @@ def _write_dataset(
     encoding = parent_encoding if charset is None else ds.SpecificCharacterSet
     implicit = fp.is_implicit_VR
     write = fp.write
-    for tag in sorted(ds.keys()):
+    for tag in sorted(ds.keys(), key=int):  # int: BaseTag compares in Python
         if not tag & 0xFFFF:
             continue  # group lengths: retired outside the meta group, which gets its own
         elem = ds.get_item(tag, keep_deferred=True)

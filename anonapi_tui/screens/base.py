@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.screen import Screen
 
-from anonapi_tui.bindings import DESTRUCTIVE_ACTIONS
+from anonapi_tui.bindings import DESTRUCTIVE_ACTIONS, everywhere
 
 
 def is_read_only(screen: Screen) -> bool:
@@ -20,6 +20,8 @@ class CommandScreen(Screen):
     In read-only mode destructive actions are not merely hidden: `check_action` returning False
     also refuses them when pressed or picked from the palette.
     """
+
+    BINDINGS = everywhere()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in DESTRUCTIVE_ACTIONS and is_read_only(self))

@@ -26,7 +26,14 @@ from anonapi_tui.screens.base import CommandScreen, display_path
 
 
 class FolderTree(DirectoryTree):
-    """Folders only, hidden ones left out: files are the scan's business."""
+    """Folders only, hidden ones left out: files are the scan's business.
+
+    Plain triangles instead of folder emoji, which many Windows consoles show as empty boxes.
+    """
+
+    ICON_NODE = "▶ "
+    ICON_NODE_EXPANDED = "▼ "
+    ICON_FILE = "  "
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if p.is_dir() and not p.name.startswith(".")]

@@ -13,8 +13,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
@@ -28,11 +29,13 @@ from anonapi_tui.bindings import bindings
 from anonapi_tui.job_sources import Fetched, JobSource
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.job_details import JobDetails
+from anonapi_tui.screens.triage import GroupChoice, TriageScreen
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
 from anonapi_tui.widgets.status_summary import StatusSummary
 
 MAX_BACKOFF_S = 60.0
+NOTE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,17 @@ class JobsScreen(CommandScreen):
         self._pending: Fetched | None = None
         self._due_while_away = False
         self._failures = 0
+        self._not_found = 0
+        self._note_until = 0.0
+        self.group_label = ""
+        """What the open error group is (`group 3f9a1c`), while one limits the table."""
         self.title = source.title
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title or "", id="title", markup=False)
+        with Horizontal(id="title-row"):
+            yield Static(self.title or "", id="title", markup=False)
+            yield Static("", id="shown", markup=False)
+            yield Static("", id="poll-state", markup=False)
         yield StatusSummary(id="summary")
         yield Input(
             placeholder="a status (error, done ...) or any text; enter applies, escape clears",
@@ -118,6 +128,30 @@ class JobsScreen(CommandScreen):
     def summary(self) -> StatusSummary:
         return self.query_one(StatusSummary)
 
+    def show_poll_state(self, state: str) -> None:
+        """What the poller does, right of the title: `next refresh in 2 s`, `retrying` ...
+
+        A note the user caused (`sorted by ...`, `paused`) is left up for NOTE_SECONDS first:
+        a poll ending just after the key press would otherwise replace it before it is read.
+        """
+        if time.monotonic() >= self._note_until:
+            self.query_one("#poll-state", Static).update(state)
+
+    def announce(self, note: str) -> None:
+        """Answer a key press in the poll-state line, kept there for NOTE_SECONDS."""
+        self.query_one("#poll-state", Static).update(note)
+        self._note_until = time.monotonic() + NOTE_SECONDS
+
+    def _show_counts(self) -> None:
+        """The counts of all jobs, and beside the title how many of them a filter shows."""
+        self.summary.show_counts(self.table.counts(), self._not_found)
+        shown = ""
+        if self.table.filtered:
+            shown = f"{self.table.shown_count:,} of {len(self.table.jobs):,} shown"
+            if self.group_label:
+                shown += f" ({self.group_label})"
+        self.query_one("#shown", Static).update(shown)
+
     # Polling -----------------------------------------------------------------------------
 
     def poll_now(self) -> None:
@@ -129,7 +163,7 @@ class JobsScreen(CommandScreen):
             self._again = True
             return
         self._in_flight = True
-        self.summary.show_poll_state("refreshing ...")
+        self.show_poll_state("refreshing ...")
         self._poll()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
@@ -154,7 +188,7 @@ class JobsScreen(CommandScreen):
             self._failures += 1
             delay = min(MAX_BACKOFF_S, self.interval * 2**self._failures)
             self._show_error(message.error)
-            self.summary.show_poll_state(f"failed; retrying in {delay:.2g} s")
+            self.show_poll_state(f"failed; retrying in {delay:.2g} s")
             if not self.table.jobs:
                 self.summary.show_no_data("no jobs loaded")
         else:
@@ -162,7 +196,7 @@ class JobsScreen(CommandScreen):
             # A slow server is asked less often: never more than a third of the time busy.
             delay = max(self.interval, 3 * message.elapsed)
             self._show_error(None)
-            self.summary.show_poll_state(f"next refresh in {delay:.2g} s")
+            self.show_poll_state(f"next refresh in {delay:.2g} s")
             if self.app.screen is self:
                 self._apply(message.fetched)
             else:
@@ -194,7 +228,8 @@ class JobsScreen(CommandScreen):
         if fetched is None:
             return
         self.table.show_jobs(fetched.jobs)
-        self.summary.show_counts(self.table.counts(), len(fetched.not_found))
+        self._not_found = len(fetched.not_found)
+        self._show_counts()
         if fetched.title is not None and fetched.title != self.title:
             self.title = fetched.title
             self.query_one("#title", Static).update(fetched.title)
@@ -235,7 +270,10 @@ class JobsScreen(CommandScreen):
             self.notify(f"No jobs {what}to {action.name}.", severity="warning")
             return
         shown = ", ".join(job_ids[:8]) + (" ..." if len(job_ids) > 8 else "")
-        question = f"{action.verb} {plural(len(job_ids))} {what}on the server?\n\n{shown}"
+        total = len(self.table.jobs)
+        question = (
+            f"{action.verb} {plural(len(job_ids))} {what}of {total:,} on the server?\n\n{shown}"
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -279,15 +317,42 @@ class JobsScreen(CommandScreen):
         self.table.set_query(event.value)
         event.input.display = bool(event.value)
         self.table.focus()
+        self._show_counts()
 
-    def on_key(self, event: events.Key) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
-            box.value = ""
-            box.display = False
-            self.table.set_query("")
+    def action_triage(self) -> None:
+        from anonapi_core.triage import group_errors
+
+        groups = group_errors(self.table.jobs.values())
+        self.app.push_screen(TriageScreen(groups, len(self.table.jobs)), self._triage_chosen)
+
+    def _triage_chosen(self, choice: GroupChoice | None) -> None:
+        if choice is None:
+            return
+        group = choice.group
+        if choice.action == "open":
+            self.group_label = f"group {group.id}"
+            self.table.set_only(group.job_ids)
             self.table.focus()
-            event.stop()
+            self._show_counts()
+            return
+        action = RESET if choice.action == "reset" else CANCEL
+        self._confirm_and_run(action, group.job_ids, what=f"of error group {group.id} ")
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.table.query_text = ""
+        self.group_label = ""
+        self.table.set_only(None)
+        self.table.focus()
+        self._show_counts()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            box = self.query_one("#filter", Input)
+            return self.table.filtered or box.display
+        return super().check_action(action, parameters)
 
     def action_sort(self) -> None:
         self.table.sort_by(self.table.next_sort_column())
@@ -305,7 +370,7 @@ class JobsScreen(CommandScreen):
     def _announce_sort(self) -> None:
         order = "descending" if self.table.sort_reverse else "ascending"
         heading = next(c.label for c in COLUMNS if c.key == self.table.sort_column)
-        self.summary.show_poll_state(f"sorted by {heading} {order}")
+        self.announce(f"sorted by {heading} {order}")
 
     def action_details(self) -> None:
         job_id = self.table.cursor_job_id
@@ -322,8 +387,9 @@ class JobsScreen(CommandScreen):
             if self._timer is not None:
                 self._timer.stop()
                 self._timer = None
-            self.summary.show_poll_state("paused (p resumes)")
+            self.announce("paused (p resumes)")
         else:
+            self._note_until = 0.0
             self.poll_now()
 
     def action_refresh_now(self) -> None:

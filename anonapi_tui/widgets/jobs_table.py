@@ -8,6 +8,11 @@ quadratic: columns have fixed widths). Server text is never read as markup.
 A sorted table keeps one precomputed sort key per row (from the plain text, never a `Text`) and
 re-sorts only when a new, gone or changed row could move: `DataTable.sort` calls a Python key
 wrapper per row, which alone took most of the 100 ms budget of a tick at 10,000 rows.
+
+Column widths follow the terminal and the content: short columns get what their longest value
+needs (ids, counts, statuses), dates are shortened on narrow terminals, and the width left goes
+to source and description. Widths are decided again only when the terminal or a column's
+longest value changes; then the table is rebuilt once (rare: a resize, a longer pseudonym).
 """
 
 from __future__ import annotations
@@ -28,25 +33,35 @@ from anonapi_core.models import JobInfo, JobStatus
 
 @dataclass(frozen=True)
 class JobColumn:
-    """One column of the table: key, heading, fixed width, and how to sort it."""
+    """One column of the table: key, heading, widths, and how to sort it.
+
+    `cap` bounds what the longest value may claim; a `flex` column shares the width left over.
+    """
 
     key: str
     label: str
     width: int
     numeric: bool = False
+    cap: int | None = None
+    flex: bool = False
 
 
 MARK_COLUMN = JobColumn("mark", " ", 1)
 COLUMNS: tuple[JobColumn, ...] = (
-    JobColumn("job_id", "ID", 7, numeric=True),
-    JobColumn("date", "Date", 19),
-    JobColumn("status", "Status", 8),
+    JobColumn("job_id", "ID", 2, numeric=True),
+    JobColumn("date", "Date", 11),
+    JobColumn("status", "Status", 6),
     JobColumn("downloaded", "Down", 5, numeric=True),
     JobColumn("processed", "Proc", 5, numeric=True),
-    JobColumn("user", "User", 12),
-    JobColumn("pseudonym", "Pseudonym", 14),
-    JobColumn("description", "Description", 30),
+    JobColumn("user", "User", 4, cap=12),
+    JobColumn("pseudonym", "Pseudonym", 9, cap=16),
+    JobColumn("source", "Source", 10, flex=True),
+    JobColumn("description", "Description", 11, flex=True),
 )
+WIDE = 120
+"""From this terminal width on, dates keep their year."""
+CELL_PADDING = 2
+SCROLLBAR = 2
 SORTABLE: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 STATUS_STYLES: dict[str, str] = {
     JobStatus.ACTIVE: "bold cyan",
@@ -61,19 +76,59 @@ UNMARKED = Text(" ")
 Row = tuple[str, ...]
 
 
-def job_row(job: JobInfo) -> Row:
+def short_date(date: str, wide: bool) -> str:
+    """`2026-11-01 08:00` on a wide terminal, `11-01 08:00` on a narrow one (details has it all)."""
+    if len(date) < 16 or date[10] not in "T ":
+        return date
+    return f"{date[:10]} {date[11:16]}" if wide else f"{date[5:10]} {date[11:16]}"
+
+
+def job_row(job: JobInfo, wide: bool = True) -> Row:
     """The plain text of each column for one job; compared between refreshes to find changes."""
     pseudonym = job.source_anonymizedpatientname or job.source_anonymizedpatientid or ""
     return (
         str(job.job_id),
-        job.date or "",
+        short_date(job.date or "", wide),
         job.status,
         "" if job.files_downloaded is None else str(job.files_downloaded),
         "" if job.files_processed is None else str(job.files_processed),
         job.user_name or "",
         pseudonym,
+        job.source_path or job.source_instance_id or "",
         job.description or "",
     )
+
+
+def column_widths(rows: Iterable[Row], width: int) -> tuple[int, ...]:
+    """Each column's width for these rows on a table `width` cells wide.
+
+    Fixed columns take their longest value (within `cap`), never less than their heading; the
+    rest is shared by the flex columns in proportion to what they hold. An empty flex column
+    (jobs listed without their source) gets 0: it is left out.
+    """
+    longest = [0] * len(COLUMNS)
+    for row in rows:
+        for index, value in enumerate(row):
+            if len(value) > longest[index]:
+                longest[index] = len(value)
+    widths = []
+    for column, needed in zip(COLUMNS, longest, strict=True):
+        if column.flex:
+            widths.append(needed)
+        else:
+            widths.append(max(column.width, len(column.label), min(needed, column.cap or needed)))
+    shown = [n for n, (c, w) in enumerate(zip(COLUMNS, widths, strict=True)) if w or not c.flex]
+    fixed = sum(widths[n] for n in shown if not COLUMNS[n].flex)
+    used = MARK_COLUMN.width + CELL_PADDING * (len(shown) + 1) + fixed + SCROLLBAR
+    flex = [n for n in shown if COLUMNS[n].flex]
+    free = width - used
+    wanted = sum(widths[n] for n in flex)
+    for n in flex:
+        share = free * widths[n] // wanted if wanted > free else widths[n]
+        widths[n] = max(COLUMNS[n].width, share)
+    if flex and wanted < free:  # room to spare: the last flex column (description) takes it
+        widths[flex[-1]] += free - wanted
+    return tuple(widths)
 
 
 def cell(column: JobColumn, value: str) -> Text:
@@ -123,6 +178,11 @@ class JobsTable(DataTable, inherit_bindings=False):
         self.jobs: dict[str, JobInfo] = {}
         self.marked: set[str] = set()
         self.query_text = ""
+        self.only: frozenset[str] | None = None
+        """Show only these jobs (an error group), on top of the query; None shows all."""
+        self._widths: tuple[int, ...] = ()
+        self._wide = True
+        self._layout_width = 0
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._shown: dict[str, Row] = {}
@@ -131,10 +191,24 @@ class JobsTable(DataTable, inherit_bindings=False):
         self._sort_keys: dict[RowKey | str, SortKey] = {}
         self._order: list[RowKey | str] | None = None  # applied order; None once rows come or go
 
-    def on_mount(self) -> None:
+    def _add_columns(self) -> None:
         self.add_column(MARK_COLUMN.label, width=MARK_COLUMN.width, key=MARK_COLUMN.key)
-        for column in COLUMNS:
-            self.add_column(column.label, width=column.width, key=column.key)
+        for column, width in zip(COLUMNS, self._widths, strict=True):
+            if width or not column.flex:
+                self.add_column(column.label, width=width, key=column.key)
+
+    def on_resize(self) -> None:
+        if self._widths:  # shown once already: fit the new width
+            self._sync()
+
+    @property
+    def filtered(self) -> bool:
+        """True when a query or a group hides some jobs."""
+        return bool(self.query_text) or self.only is not None
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._shown)
 
     @property
     def cursor_job_id(self) -> str | None:
@@ -160,6 +234,11 @@ class JobsTable(DataTable, inherit_bindings=False):
     def set_query(self, query: str) -> None:
         """Filter by status name or text; rebuilt from scratch as most rows come or go."""
         self.query_text = query
+        self._rebuild()
+
+    def set_only(self, job_ids: Iterable[str] | None) -> None:
+        """Show only these jobs (None: all again), e.g. the jobs of one error group."""
+        self.only = None if job_ids is None else frozenset(job_ids)
         self._rebuild()
 
     def sort_by(self, column: str) -> None:
@@ -197,9 +276,11 @@ class JobsTable(DataTable, inherit_bindings=False):
         if job_id in self._shown:
             self.update_cell(job_id, MARK_COLUMN.key, MARK if job_id in self.marked else UNMARKED)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, columns: bool = False) -> None:
         def rebuild() -> None:
-            self.clear()
+            self.clear(columns=columns)
+            if columns:
+                self._add_columns()
             self._shown = {}
             self._sort_keys = {}
             self._order = None
@@ -223,9 +304,19 @@ class JobsTable(DataTable, inherit_bindings=False):
                     self.move_cursor(row=index, animate=False, scroll=False)
 
     def _apply_rows(self) -> None:
-        rows = {key: job_row(job) for key, job in self.jobs.items()}
+        wide = self.size.width >= WIDE or not self.size.width
+        rows = {key: job_row(job, wide) for key, job in self.jobs.items()}
+        if self.only is not None:
+            rows = {key: row for key, row in rows.items() if key in self.only}
         if self.query_text:
             rows = {key: row for key, row in rows.items() if row_matches(row, self.query_text)}
+        widths = column_widths(rows.values(), self.size.width or WIDE)
+        if self._needs_layout(widths, wide):
+            # Rebuilt from scratch with the new widths: rare (a resize, a longer value).
+            self._widths, self._wide, self._layout_width = widths, wide, self.size.width
+            self.clear(columns=True)
+            self._add_columns()
+            self._shown, self._sort_keys, self._order = {}, {}, None
         gone = [key for key in self._shown if key not in rows]
         for key in gone:
             self.remove_row(key)
@@ -239,7 +330,7 @@ class JobsTable(DataTable, inherit_bindings=False):
                 new_rows.append((key, row))
             elif old != row:
                 for index, (was, now) in enumerate(zip(old, row, strict=True)):
-                    if was != now:
+                    if was != now and self._widths[index]:
                         column = COLUMNS[index]
                         self.update_cell(key, column.key, cell(column, now))
                         if index == sort_index:
@@ -247,7 +338,11 @@ class JobsTable(DataTable, inherit_bindings=False):
                             resort = True
         for key, row in new_rows:
             mark = MARK if key in self.marked else UNMARKED
-            cells = (cell(c, v) for c, v in zip(COLUMNS, row, strict=True))
+            cells = (
+                cell(c, v)
+                for c, v, w in zip(COLUMNS, row, self._widths, strict=True)
+                if w or not c.flex
+            )
             row_key = self.add_row(mark, *cells, key=key)
             if sort_index >= 0:
                 self._sort_keys[row_key] = sort_key(COLUMNS[sort_index], row[sort_index])
@@ -256,6 +351,17 @@ class JobsTable(DataTable, inherit_bindings=False):
             self._order = None
         if self.sort_column and (resort or new_rows):
             self._apply_sort()
+
+    def _needs_layout(self, widths: tuple[int, ...], wide: bool) -> bool:
+        """True when the columns must change: first rows, a resize, a fixed column's longest
+        value grew, or a flex column became empty or not. A flex value that grew is cut instead
+        (a rebuild per longer description would cost a whole table per refresh)."""
+        if not self._widths or wide != self._wide or self._layout_width != self.size.width:
+            return True
+        for column, new, old in zip(COLUMNS, widths, self._widths, strict=True):
+            if (new > old and not column.flex) or (column.flex and bool(new) != bool(old)):
+                return True
+        return False
 
     def _resort(self) -> None:
         """Sort by a newly chosen column: every row's key is computed once, here."""

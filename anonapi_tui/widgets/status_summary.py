@@ -1,4 +1,8 @@
-"""The summary bar over a jobs table: counts per status, a progress bar, and the poll's state."""
+"""The summary bar over a jobs table: how many are shown, counts per status, and progress.
+
+The counts come first and always fit 80 columns; the bar itself is the first thing to go on a
+narrow terminal (its percentage stays).
+"""
 
 from __future__ import annotations
 
@@ -16,30 +20,34 @@ FINISHED = (JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE)
 ORDER = (JobStatus.ACTIVE, JobStatus.UPLOADED, JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE)
 
 
+NARROW = 110
+"""Below this width the summary drops the bar and keeps its percentage."""
+
+
 def counts_text(counts: Mapping[str, int], not_found: int = 0) -> Text:
-    """`12 jobs  ACTIVE 3  DONE 8  ERROR 1`, statuses in lifecycle order, unknown ones after."""
+    """`2,000 jobs  ACTIVE 3  DONE 8  ERROR 1`, statuses in lifecycle order, unknown ones after."""
     total = sum(counts.values())
-    text = Text(f"{total} jobs ", style="bold")
+    text = Text(f"{total:,} jobs ", style="bold")
     known = [s for s in ORDER if counts.get(s)]
     others = sorted(s for s in counts if s not in ORDER and counts[s])
     for status in [*known, *others]:
         text.append("  ")
         text.append(status, style=STATUS_STYLES.get(status, ""))
-        text.append(f" {counts[status]}")
+        text.append(f" {counts[status]:,}")
     if not_found:
         text.append("  NOT FOUND", style="bold red")
-        text.append(f" {not_found}")
+        text.append(f" {not_found:,}")
     return text
 
 
 class StatusSummary(Horizontal):
-    """Counts, progress (finished / all) and what the poller is doing."""
+    """Counts and progress (finished / all)."""
 
     DEFAULT_CSS = """
     StatusSummary { height: 1; }
     StatusSummary #counts { width: 1fr; }
     StatusSummary ProgressBar { width: auto; }
-    StatusSummary #poll-state { width: 28; text-align: right; color: $text-muted; }
+    StatusSummary.-narrow Bar { display: none; }
     """
 
     def compose(self) -> ComposeResult:
@@ -48,7 +56,9 @@ class StatusSummary(Horizontal):
         bar = ProgressBar(total=None, show_eta=False, id="progress")
         bar.display = False
         yield bar
-        yield Static("", id="poll-state", markup=False)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
 
     def show_counts(self, counts: Mapping[str, int], not_found: int = 0) -> None:
         """Show the counts and move the progress bar to the share of finished jobs."""
@@ -62,7 +72,3 @@ class StatusSummary(Horizontal):
     def show_no_data(self, why: str) -> None:
         """Nothing could be loaded yet (the error line below says why)."""
         self.query_one("#counts", Static).update(Text(why, style="dim"))
-
-    def show_poll_state(self, state: str) -> None:
-        """A short note: `refreshed 0.21 s`, `paused`, `retrying in 8 s` ..."""
-        self.query_one("#poll-state", Static).update(state)

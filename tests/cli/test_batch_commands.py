@@ -258,3 +258,33 @@ def test_status_watch_json_prints_one_document_per_refresh(
     assert len(documents) >= 2
     assert documents[0]["counts"]["ACTIVE"] == 1
     assert documents[-1]["counts"] == {"ERROR": 1, "NOT_FOUND": 0}
+
+
+def test_until_done_exits_0_when_every_job_ends_done(anon: Anon, idle: EmbeddedServer) -> None:
+    ids = make_jobs(idle, ["ACTIVE", "DONE"])
+    _batch_with(anon, ids)
+
+    def finish_later() -> None:
+        time.sleep(0.4)
+        idle.store.modify_job(int(ids[0]), {"status": "DONE"}, restart=False)
+
+    threading.Thread(target=finish_later).start()
+    result = anon("batch", "status", "--until-done", "--interval", "0.1")
+
+    assert result.exit_code == 0
+    assert result.output.count("Job info for 2 jobs") >= 2
+
+
+def test_until_done_exits_1_when_a_job_ends_in_error(anon: Anon, idle: EmbeddedServer) -> None:
+    ids = make_jobs(idle, ["ACTIVE", "DONE"])
+    _batch_with(anon, ids)
+
+    def fail_later() -> None:
+        time.sleep(0.4)
+        idle.store.modify_job(int(ids[0]), {"status": "ERROR", "error": "x"}, restart=False)
+
+    threading.Thread(target=fail_later).start()
+    result = anon("batch", "status", "--until-done", "--interval", "0.1")
+
+    assert result.exit_code == 1
+    assert "Not every job ended DONE" in result.output

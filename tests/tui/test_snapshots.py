@@ -49,8 +49,10 @@ class GatedSource(StaticJobSource):
 
 
 def jobs_app(source=None, *, read_only: bool = False) -> AnonApp:
+    """A jobs screen whose next poll comes long after the snapshot: on a busy machine a 2 s
+    poll could land between a key press and the picture and replace the note it showed."""
     source = source or StaticJobSource(sample_jobs(40), title="Batch in study_2026")
-    return AnonApp({"batch": lambda: JobsScreen(source)}, read_only=read_only)
+    return AnonApp({"batch": lambda: JobsScreen(source, interval=30)}, read_only=read_only)
 
 
 @pytest.fixture
@@ -244,3 +246,45 @@ async def mark_and_scan(pilot: Pilot) -> None:
 def test_folder_picker_after_scan(snap_compare, settings: Settings, study_tree: Path) -> None:
     app = build_app(settings, study_tree, start="folders")
     assert snap_compare(app, terminal_size=SIZE, run_before=mark_and_scan)
+
+
+# The sizes people have: an 80x24 console, a usual window, a wide screen.
+SIZES = [(80, 24), (120, 40), (200, 60)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_batch_at_terminal_sizes(snap_compare, size: tuple[int, int]) -> None:
+    assert snap_compare(jobs_app(), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_server_jobs_at_terminal_sizes(snap_compare, size: tuple[int, int]) -> None:
+    source = StaticJobSource(sample_jobs(60), title="Latest jobs on p01 (https://p01/api)")
+    assert snap_compare(jobs_app(source), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_mapping_at_terminal_sizes(
+    snap_compare, settings: Settings, mapping_folder: Path, size: tuple[int, int]
+) -> None:
+    app = build_app(settings, mapping_folder, start="mapping")
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_folders_at_terminal_sizes(
+    snap_compare, settings: Settings, study_tree: Path, size: tuple[int, int]
+) -> None:
+    app = build_app(settings, study_tree, start="folders")
+    assert snap_compare(app, press=["down", "m"], terminal_size=size, run_before=settle)
+
+
+def test_batch_filtered_says_how_many_are_shown(snap_compare) -> None:
+    assert snap_compare(
+        jobs_app(), press=["slash", *"error", "enter"], terminal_size=(80, 24), run_before=settle
+    )
+
+
+def test_triage_groups_errors_largest_first(snap_compare) -> None:
+    source = StaticJobSource(sample_jobs(400), title="Batch in study_2026")
+    assert snap_compare(jobs_app(source), press=["t"], terminal_size=(100, 30), run_before=settle)

@@ -62,7 +62,7 @@ async def test_marking_three_error_jobs_and_r_y_resets_exactly_those(batch: Batc
         assert screen.table.marked == set(errors[:3])
         await pilot.press("r")
         assert isinstance(app.screen, Confirmation)
-        assert app.screen.question.startswith("Reset 3 jobs on the server?")
+        assert app.screen.question.startswith("Reset 3 jobs of 6 on the server?")
         await pilot.press("y")
         await settle(pilot)
         statuses = batch.statuses()
@@ -78,7 +78,7 @@ async def test_c_cancels_the_job_under_the_cursor_when_nothing_is_marked(batch: 
         await pilot.press("down", "down", "down", "down")
         assert app.screen.table.cursor_job_id == first_active
         await pilot.press("c")
-        assert app.screen.question.startswith("Cancel 1 job on the server?")
+        assert app.screen.question.startswith("Cancel 1 job of 6 on the server?")
         await pilot.press("y")
         await settle(pilot)
         assert batch.statuses()[first_active] == "INACTIVE"
@@ -90,7 +90,7 @@ async def test_shift_r_resets_every_error_job_after_naming_the_count(batch: Batc
     app = batch_app(batch)
     async with running(app) as pilot:
         await pilot.press("R")
-        assert app.screen.question.startswith("Reset 4 jobs in ERROR on the server?")
+        assert app.screen.question.startswith("Reset 4 jobs in ERROR of 6 on the server?")
         await pilot.press("y")
         await settle(pilot)
         assert set(batch.statuses().values()) == {"ACTIVE"}
@@ -285,10 +285,13 @@ async def test_the_footer_keeps_help_and_quit_on_screen_and_the_progress_shows_a
 ):
     jobs = sample_jobs(40)
     app = AnonApp({"batch": lambda: JobsScreen(StaticJobSource(jobs))})
-    async with running(app):
+    async with running(app, size=(80, 24)):
         keys = {key.action: key.region for key in app.screen.query(FooterKey)}
         assert "command_palette" not in keys  # docked right, it let the keys under it show
-        for action in ("help", "app.quit"):
-            assert keys[action].right <= SIZE[0], f"{action} is cut off the footer"
+        for action in ("app.help", "app.quit"):
+            assert keys[action].right <= 80, f"{action} is cut off the footer at 80 columns"
+        counts = str(app.screen.query_one("#counts").render())
+        for status in ("ACTIVE", "UPLOADED", "DONE", "ERROR", "INACTIVE"):
+            assert status in counts, f"{status} count cut off at 80 columns"
         finished = sum(job.status in ("DONE", "ERROR", "INACTIVE") for job in jobs)
         assert f"{finished / len(jobs):.0%}" in svg_text(app.export_screenshot())

@@ -1,0 +1,121 @@
+"""What was done to a batch's jobs, by whom and with what result: `.anonbatch.actions`.
+
+One JSON line per bulk action (reset, cancel), appended beside the batch: the dashboard's log
+view and a job's audit trail read it back. Refusal reasons are stored as their error signature
+(`anonapi_core.triage`), so a server message naming a patient or a file never lands in a file
+that outlives the job. Reading keeps only the newest entries, so a years-old log costs no more
+memory than a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from anonapi_core.client import JobResult
+from anonapi_core.triage import signature
+
+ACTION_LOG_NAME = ".anonbatch.actions"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """One job of an action: done, or refused and why (as a signature)."""
+
+    job_id: str
+    ok: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """One bulk action on a batch's jobs."""
+
+    time: str
+    user: str
+    action: str
+    server: str
+    outcomes: tuple[JobOutcome, ...]
+
+    @property
+    def done(self) -> int:
+        return sum(o.ok for o in self.outcomes)
+
+    @property
+    def refused(self) -> int:
+        return len(self.outcomes) - self.done
+
+    def summary(self) -> str:
+        """`2026-12-07 06:30 z123 reset 140 jobs on p01: 138 done, 2 refused`."""
+        when = self.time[:16].replace("T", " ")
+        count = f"{len(self.outcomes)} job{'' if len(self.outcomes) == 1 else 's'}"
+        return (
+            f"{when} {self.user} {self.action} {count} on {self.server}: "
+            f"{self.done} done, {self.refused} refused"
+        )
+
+
+def action_log(folder: Path) -> Path:
+    return Path(folder) / ACTION_LOG_NAME
+
+
+def record_action(
+    folder: Path, user: str, action: str, server: str, results: Sequence[JobResult]
+) -> ActionEntry:
+    """Append what an action did to the folder's log (created on first use) and return it."""
+    entry = ActionEntry(
+        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        user=user,
+        action=action,
+        server=server,
+        outcomes=tuple(
+            JobOutcome(r.job_id, r.ok, None if r.ok else signature(r.error)) for r in results
+        ),
+    )
+    line = json.dumps(
+        {
+            "time": entry.time,
+            "user": entry.user,
+            "action": entry.action,
+            "server": entry.server,
+            "jobs": [
+                {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
+                for o in entry.outcomes
+            ],
+        }
+    )
+    with action_log(folder).open("a", encoding="utf-8") as log:
+        log.write(line + "\n")
+    return entry
+
+
+def read_actions(folder: Path, limit: int = 200) -> list[ActionEntry]:
+    """The newest `limit` entries, oldest first; damaged lines are skipped, not fatal."""
+    path = action_log(folder)
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", errors="replace") as log:
+        lines = deque(log, maxlen=limit)
+    entries = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+            outcomes = tuple(
+                JobOutcome(str(j["job_id"]), bool(j["ok"]), j.get("reason")) for j in data["jobs"]
+            )
+            entries.append(
+                ActionEntry(
+                    str(data["time"]),
+                    str(data["user"]),
+                    str(data["action"]),
+                    str(data["server"]),
+                    outcomes,
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return entries
