@@ -241,7 +241,7 @@ _MODIFIABLE: dict[str, tuple[str, str]] = {
     "source_ignore_opt_out_reason": ("source_ignore_opt_out_reason", "text"),
     "source_path": ("source_path", "path"),
     "destination_path": ("destination_path", "path"),
-    "source_instance_id": ("source_instance_id", "text"),
+    "source_instance_id": ("source_instance_id", "instance"),
     "source_anonymizedpatientid": ("source_anonymizedpatientid", "text"),
     "source_anonymizedpatientname": ("source_anonymizedpatientname", "text"),
     "anonymizedpatientid": ("source_anonymizedpatientid", "text"),
@@ -303,6 +303,8 @@ def _field_changes(call: Call, owner: str) -> dict[str, Any]:
             changes[column] = _checked_path(table, name, p.required(name))
         elif kind == "project":
             changes[column] = _checked_project(call, p.required(name), owner)
+        elif kind == "instance":
+            changes[column] = _checked_instance_id(p.required(name))
         else:
             changes[column] = p.text(name)
     return changes

@@ -9,6 +9,8 @@ and the header `Authorization: Token <token>`; see `authenticated`.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from anonapi_server.errors import ServerError
+from anonapi_server.limits import (
+    BODY_SECONDS,
+    MAX_BODY_BYTES,
+    TooLarge,
+    TooSlow,
+    declared_too_large,
+    read_body,
+)
+from anonapi_server.privacy import internal_error
 from anonapi_server.store import Store
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/ext"
 EXT_API = "anonapi-ext"
@@ -53,6 +67,41 @@ def error(status: int, field_name: str, message: str) -> JSONResponse:
     return JSONResponse({"errors": {field_name: message}}, status_code=status)
 
 
+class BadBody(ServerError):
+    """A JSON body the server will not use; `reply` says why, in IDIS's error shape."""
+
+    def __init__(self, reply: JSONResponse):
+        super().__init__(reply.body)
+        self.reply = reply
+
+
+async def json_object(request: Request, what: str) -> dict[str, Any]:
+    """The body as a JSON object, read under the API's body limits (size and time).
+
+    `request.json()` would read any size for as long as the client takes, and a deeply nested
+    or huge-number document makes the parser raise errors that are not JSON errors (a 500).
+    Raises BadBody with the 413/408/400 reply; `what` says what the object should hold.
+    """
+    close = {"connection": "close"}
+    too_large = f"The request body exceeds {MAX_BODY_BYTES} bytes"
+    if declared_too_large(request):
+        raise BadBody(JSONResponse({"errors": {"body": too_large}}, 413, headers=close))
+    try:
+        body = await read_body(request)
+    except TooLarge as e:
+        raise BadBody(JSONResponse({"errors": {"body": too_large}}, 413, headers=close)) from e
+    except TooSlow as e:
+        message = f"The request body took over {BODY_SECONDS:g} s"
+        raise BadBody(JSONResponse({"errors": {"body": message}}, 408, headers=close)) from e
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, too many digits
+        raise BadBody(error(400, "body", f"Send a JSON object with {what}")) from e
+    if not isinstance(document, dict):
+        raise BadBody(error(400, "body", f"Send a JSON object with {what}"))
+    return document
+
+
 def authenticated(store: Store, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Wrap an extension handler: 401 unless user_name and token match a registered user."""
 
@@ -66,7 +115,15 @@ def authenticated(store: Store, handler: Handler) -> Callable[[Request], Awaitab
         callers = await run_in_threadpool(store.token_users, token.strip())
         if user_name not in callers:
             return error(401, "authorization", "Unknown user or wrong token")
-        return await handler(request, ExtCall(store, user_name, callers[user_name]))
+        try:
+            return await handler(request, ExtCall(store, user_name, callers[user_name]))
+        except Exception as e:  # a bug: as in the IDIS API, no detail to the caller or the log
+            reference = internal_error(log, f"extension {request.url.path}", e)
+            return JSONResponse(
+                {"errors": {"server": f"Internal server error (reference {reference})"}},
+                status_code=500,
+                headers={"connection": "close"},
+            )
 
     return endpoint
 

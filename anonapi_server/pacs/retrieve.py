@@ -9,6 +9,7 @@ holds at most one instance whatever the size of the study.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +51,34 @@ class StudyQuery:
                 f"'{instance_id}' is not a study: give a StudyInstanceUID, "
                 "study_instance_uid:<uid> or accession_number:<number> (no wildcards)"
             )
+        _check_value(key, value)
         return cls(key, value)
 
     def describe(self) -> str:
         return f"{_SPOKEN[self.key]} {self.value}"
+
+
+# Longest value sent to a PACS: a UID has at most 64 characters; an accession number (16 in the
+# standard) is given the same room, as some sites' numbers are longer.
+MAX_VALUE_CHARS = 64
+_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def _check_value(key: str, value: str) -> None:
+    """Refuse what no study can have before it reaches a PACS query.
+
+    pydicom warns about a value invalid for its VR with the value in the message, and warnings
+    reach the server's log; control characters and overlong values have no place in a query.
+    The messages do not repeat the value: the caller has it.
+    """
+    if len(value) > MAX_VALUE_CHARS:
+        raise ValueError(
+            f"Not a study: the {_SPOKEN[key]} is longer than {MAX_VALUE_CHARS} characters"
+        )
+    if key == STUDY_INSTANCE_UID and not _UID.fullmatch(value):
+        raise ValueError(f"Not a study: a {_SPOKEN[key]} holds only digits and dots")
+    if not value.isprintable():
+        raise ValueError(f"Not a study: the {_SPOKEN[key]} holds control characters")
 
 
 @dataclass(frozen=True)
