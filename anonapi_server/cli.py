@@ -31,10 +31,11 @@ def _friendly(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from anonapi_server.admin import AdminError
         from anonapi_server.config import ConfigError
+        from anonapi_server.migrate import SchemaError
 
         try:
             return fn(*args, **kwargs)
-        except (AdminError, ConfigError) as e:
+        except (AdminError, ConfigError, SchemaError) as e:
             raise click.ClickException(str(e)) from e
 
     return wrapper  # type: ignore[return-value]
@@ -53,15 +54,23 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("home", type=click.Path(path_type=Path))
+@click.option(
+    "--database",
+    metavar="URL",
+    help="A PostgreSQL database shared by several hosts, as postgresql://user:password@host/name "
+    "(default: a SQLite file in HOME, for one machine).",
+)
 @_friendly
-def init(home: Path) -> None:
+def init(home: Path, database: str | None) -> None:
     """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
     from anonapi_server.admin import init_home
     from anonapi_server.config import ServerHome
 
     server_home = ServerHome(home.expanduser().absolute())
-    if init_home(server_home):
+    if init_home(server_home, database=database):
         click.echo(f"Initialised server home {server_home.root}")
+        if database:
+            click.echo(f"Database {server_home.load_config().shown_database}")
         click.echo(f"Share \\\\localhost\\data is {server_home.default_share_root}")
         click.echo(f"Next: anon-server user add NAME --home {server_home.root}")
     else:

@@ -37,6 +37,13 @@ class ServerConfig:
     database_url: str
     lease_seconds: float = DEFAULT_LEASE_SECONDS
 
+    @property
+    def shown_database(self) -> str:
+        """The database URL without its password, for output and logs."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
 
 @dataclass(frozen=True)
 class ServerHome:
@@ -81,10 +88,13 @@ class ServerHome:
         return ServerConfig(database_url=url, lease_seconds=lease)
 
     def write_config(self, *, database: str = DATABASE_NAME, lease_seconds: float) -> None:
-        """Write the config atomically (temp file + rename)."""
+        """Write the config atomically (temp file + rename), readable by its owner only: a
+        PostgreSQL URL may hold a password."""
         text = yaml.safe_dump({"database": database, "lease_seconds": lease_seconds})
         tmp = self.config_path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.unlink(missing_ok=True)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(text)
         os.replace(tmp, self.config_path)
 
 

@@ -209,18 +209,35 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def engine_url(url: str) -> str:
+    """The URL with a driver: a plain `postgresql://` means pg8000 (pure Python, BSD licence)."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+pg8000://" + url[len(plain) :]
+    return url
+
+
 class Store:
     """All reads and writes of the server's data. One instance per process."""
 
     def __init__(self, url: str):
-        self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.engine = _sqlite_engine(url) if self.is_sqlite else create_engine(url)
+        self.url = engine_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        # pre_ping: after a database restart a pooled connection is found dead and replaced
+        # before use, so workers carry on instead of failing their next statement.
+        self.engine = (
+            _sqlite_engine(self.url)
+            if self.is_sqlite
+            else create_engine(self.url, pool_pre_ping=True)
+        )
         # Writers take SQLite's write lock up front: a read lock upgraded later can deadlock.
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Create or migrate the tables (see `anonapi_server.migrate`); SchemaError if newer."""
+        from anonapi_server.migrate import upgrade
+
+        upgrade(self._write_engine)
 
     def close(self) -> None:
         self.engine.dispose()
