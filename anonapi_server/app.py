@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from anonapi_core.models import JobStatus
 from anonapi_server.ext import ext_routes
+from anonapi_server.metrics import metrics_routes
 from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
 from anonapi_server.source_paths import normalise_source
@@ -322,6 +323,7 @@ def create_app(store: Store) -> Starlette:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes = [
         *ext_routes(store),
+        *metrics_routes(store),
         Route("/", endpoint, methods=methods),
         Route("/{path:path}", endpoint, methods=methods),
     ]

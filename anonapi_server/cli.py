@@ -99,6 +99,47 @@ def run(home: Path | None, host: str, port: int, workers: int) -> None:
     run_server(server_home, host=host, port=port, workers=workers)
 
 
+@cli.command()
+@_home_option
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes that run jobs.",
+)
+@_friendly
+def worker(home: Path | None, workers: int) -> None:
+    """Run jobs from the home's (shared) database and serve no API, until Ctrl-C.
+
+    For more machines on one PostgreSQL database: give each a home made with
+    'anon-server init HOME --database postgresql://...' and, where it mounts a share elsewhere
+    than the database says, 'shares: {data: /mnt/data}' in its anon-server.yml.
+    """
+    from anonapi_server.runner import run_worker_host
+
+    server_home = _home(home)
+    config = server_home.load_config()
+    click.echo(f"Worker host for {config.shown_database} with {workers} worker(s); Ctrl-C stops")
+    run_worker_host(server_home, workers=workers)
+
+
+@cli.command()
+@_home_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@_friendly
+def status(home: Path | None, as_json: bool) -> None:
+    """List the hosts, workers, leases and queue depth of the home's database."""
+    import json
+
+    from anonapi_server.admin import open_store
+    from anonapi_server.hosts import cluster_status, format_status
+
+    with open_store(_home(home)) as store:
+        found = cluster_status(store)
+    click.echo(json.dumps(found.to_json(), indent=2) if as_json else format_status(found))
+
+
 @cli.group()
 def user() -> None:
     """Manage users and their tokens."""

@@ -7,6 +7,7 @@ fork does not exist. `run` blocks (the CLI); `start_in_background` returns a han
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import socket
 import sys
 import threading
@@ -21,6 +22,7 @@ import uvicorn
 
 from anonapi_server.app import create_app
 from anonapi_server.config import ServerConfig, ServerHome
+from anonapi_server.hosts import HostBeat
 from anonapi_server.store import Store
 
 STOP_TIMEOUT = 10.0
@@ -50,7 +52,7 @@ class Workers:
                 process.join(2)
 
 
-def _start_workers(config: ServerConfig, count: int) -> Workers:
+def _start_workers(config: ServerConfig, count: int, host: str) -> Workers:
     from anonapi_server.worker import worker_main
 
     context = multiprocessing.get_context("spawn")
@@ -60,7 +62,14 @@ def _start_workers(config: ServerConfig, count: int) -> Workers:
         ours, theirs = context.Pipe()
         process = context.Process(
             target=worker_main,
-            args=(config.database_url, config.lease_seconds, worker_id, theirs),
+            args=(
+                config.database_url,
+                config.lease_seconds,
+                config.shares,
+                host,
+                worker_id,
+                theirs,
+            ),
             name=f"anon-worker-{index}",
             daemon=True,
         )
@@ -83,7 +92,7 @@ def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
     workers on several machines) gets its tables when the server first starts on it.
     """
     config = home.load_config()
-    store = Store(config.database_url)
+    store = Store(config.database_url, mounts=config.shares)
     store.create_schema()
     return config, store
 
@@ -91,11 +100,40 @@ def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
 def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
     """Serve until interrupted (Ctrl-C), then stop the workers."""
     config, store = _open(home)
-    running = _start_workers(config, workers)
+    beat = HostBeat(store, role="api", workers=workers)
+    beat.start()
+    running = _start_workers(config, workers, beat.name_in_status)
     try:
         _uvicorn(store, "info", host=host, port=port).run()
     finally:
         running.stop()
+        beat.stop()
+        store.close()
+
+
+def run_worker_host(
+    home: ServerHome, *, workers: int = 1, stop: threading.Event | None = None
+) -> None:
+    """A host that runs jobs and serves no API, until Ctrl-C, SIGTERM or `stop` is set.
+
+    Its config's `shares` says where this machine mounts each share; jobs on shares it does not
+    mount are left for other hosts.
+    """
+    config, store = _open(home)
+    stop = stop or threading.Event()
+    beat = HostBeat(store, role="worker", workers=workers)
+    beat.start()
+    running = _start_workers(config, workers, beat.name_in_status)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        beat.stop()
         store.close()
 
 
@@ -108,6 +146,7 @@ class BackgroundServer:
     server: uvicorn.Server
     thread: threading.Thread
     workers: Workers
+    beat: HostBeat
 
     @property
     def processes(self) -> list[BaseProcess]:
@@ -117,6 +156,7 @@ class BackgroundServer:
         self.server.should_exit = True
         self.thread.join(STOP_TIMEOUT)
         self.workers.stop()
+        self.beat.stop()
         self.store.close()
 
 
@@ -144,10 +184,13 @@ def start_in_background(
                 sock.close()
             raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
+    beat = HostBeat(store, role="api", workers=workers)
+    beat.start()
     return BackgroundServer(
         url=f"http://{host}:{bound_port}",
         store=store,
         server=server,
         thread=thread,
-        workers=_start_workers(config, workers),
+        workers=_start_workers(config, workers, beat.name_in_status),
+        beat=beat,
     )

@@ -85,3 +85,7 @@ def ext_routes(store: Store) -> list[BaseRoute]:
     for extension in EXTENSIONS:
         routes += extension.routes(store)
     return [Route(PREFIX, document, methods=["GET"]), Mount(PREFIX, routes=routes)]
+
+
+# Each extension module registers itself in EXTENSIONS when imported (after the names above).
+from anonapi_server.ext import hosts  # noqa: E402, F401
