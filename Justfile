@@ -20,10 +20,11 @@ demo: setup
 bench *args: setup
     {{python}} bench/run_all.py {{args}}
 
-# Lint and check formatting.
+# Lint, check formatting and type-check the packages (CI runs the same; see .pre-commit-config.yaml).
 lint: setup
     {{venv}}/bin/ruff check .
     {{venv}}/bin/ruff format --check .
+    {{venv}}/bin/mypy
 
 # Regenerate the dashboard snapshots after an intended UI change, then review the diff.
 snapshots: setup

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from anonapi_core.server_address import Server
     from anonapi_core.settings import Settings
 
-BulkAction = Callable[["Settings", "Server", Sequence[str]], "list[JobResult]"]
+BulkAction = Callable[["Settings", "Server", Sequence[str]], "list[JobResult[None]]"]
 
 
 def run_bulk(

@@ -38,9 +38,11 @@ def info(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
     active = cli_ctx.active_server()
     results = jobs_details(cli_ctx.settings, active, job_ids)
     if as_json:
-        echo_json([job_json(r.value) if r.ok else results_json([r])[0] for r in results])
+        echo_json(
+            [job_json(r.value) if r.value is not None else results_json([r])[0] for r in results]
+        )
     for result in results:
-        if not result.ok:
+        if result.value is None:
             click.echo(f"Error: job {result.job_id} on {active.name}: {result.error}", err=True)
         elif not as_json:
             click.echo(f"job {result.job_id} on {active.name}:")

@@ -208,8 +208,8 @@ def add_study_folders(
     names: list[str | None] = [None] * len(folders)
     if input_file is not None:
         note(f"Reading folders from {input_file}")
-        for folder, name in input_file_rows(input_file, "folder"):
-            folders.append(cli_ctx.cwd / folder.replace("\\", "/"))
+        for row_folder, name in input_file_rows(input_file, "folder"):
+            folders.append(cli_ctx.cwd / row_folder.replace("\\", "/"))
             names.append(name)
     if not folders:
         raise click.UsageError("Give folders (wildcards allowed) or --input-file")

@@ -141,7 +141,7 @@ def echo_servers(servers: Mapping[str, str], active: str | None, header: str) ->
         click.echo(f"{'*' if name == active else ' '} {name:<{width}} {url}")
 
 
-def report_results(results: Sequence[JobResult], done: str, where: str) -> bool:
+def report_results(results: Sequence[JobResult[object]], done: str, where: str) -> bool:
     """Print one line per job (`Reset job 3 on p01`), failures on stderr; True if all worked."""
     for result in results:
         if result.ok:
@@ -154,7 +154,7 @@ def report_results(results: Sequence[JobResult], done: str, where: str) -> bool:
     return not failed
 
 
-def results_json(results: Sequence[JobResult]) -> list[dict[str, Any]]:
+def results_json(results: Sequence[JobResult[object]]) -> list[dict[str, Any]]:
     return [{"job_id": r.job_id, "ok": r.ok, "error": r.error} for r in results]
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from anonapi_core.exceptions import (
     AnonAPIError,
@@ -228,14 +228,24 @@ class WebAPIClient(_PooledConnection):
         return ""
 
 
+T = TypeVar("T", covariant=True)
+
+
 @dataclass(frozen=True)
-class JobResult:
-    """Outcome of one per-job call in a bulk operation; failures are data, not exceptions."""
+class JobResult(Generic[T]):
+    """Outcome of one per-job call in a bulk operation; failures are data, not exceptions.
+
+    Generic in what the call returned, so `jobs_details` results carry a `JobInfo` to the type
+    checker too. `value` is None when the call failed.
+    """
 
     job_id: str
     ok: bool
     error: str | None = None
-    value: object = None
+    value: T | None = None
+
+
+R = TypeVar("R")
 
 
 class SettingsLike(Protocol):
@@ -368,14 +378,14 @@ class AnonClient(_PooledConnection):
     def modify_job(self, job_id: str, **fields: Any) -> None:
         self.api.post("modify_job", job_id=job_id, **fields)
 
-    def for_each(self, fn: Callable[[str], object], job_ids: Sequence[str]) -> list[JobResult]:
+    def for_each(self, fn: Callable[[str], R], job_ids: Sequence[str]) -> list[JobResult[R]]:
         """Call `fn(job_id)` for every id over the pooled connection, a few at a time.
 
         A failure of one job is recorded in its JobResult and the others go on, so a bulk reset
         reports exactly which jobs did not happen.
         """
 
-        def run(job_id: str) -> JobResult:
+        def run(job_id: str) -> JobResult[R]:
             try:
                 return JobResult(job_id, True, None, fn(job_id))
             except AnonAPIError as e:

@@ -20,10 +20,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from anonapi_core.exceptions import SelectionError
 from anonapi_core.selection import SELECTION_FILE_NAME
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 HEADER_SIZE = 256
 """Enough for the preamble, the magic and the first two data elements of a file without it."""
@@ -327,7 +332,7 @@ def _run_in_pool(
                 while tasks:
                     index, fn, arg = tasks.popleft()
                     future = pool.submit(fn, bases[index], arg)
-                    future.add_done_callback(lambda f, i=index, fn=fn: results.put((i, fn, f)))
+                    future.add_done_callback(partial(_put_result, results, index, fn))
                     pending += 1
                 index, fn, future = _next_result(results)
                 pending -= 1
@@ -335,6 +340,10 @@ def _run_in_pool(
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _put_result(results: queue.SimpleQueue, index: int, fn: Callable, future: Future) -> None:
+    results.put((index, fn, future))
 
 
 def _next_result(results: queue.SimpleQueue):

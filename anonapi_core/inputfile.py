@@ -74,8 +74,8 @@ def _table(rows: Rows, name: str, required: tuple[str, ...]) -> list[dict[str, s
             f"{name}: no column headers found; looked for any of {', '.join(known)}"
         )
     header_row, columns = header
-    found = {column for _, column, _ in columns}
-    if not found.intersection(required):
+    found_columns = {column for _, column, _ in columns}
+    if not found_columns.intersection(required):
         wanted = " or ".join(f"'{COLUMN_ALIASES[column][0]}'" for column in required)
         headers = ", ".join(f"'{header}'" for _, _, header in columns)
         raise InputFileParseException(

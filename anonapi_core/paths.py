@@ -24,7 +24,7 @@ _WINDOWS_ANCHOR = re.compile(r"[A-Za-z]:|[\\/]")
 def is_unc(path: str | PurePath) -> bool:
     r"""True for `\\server\share[\...]` and `//server/share[/...]`."""
     match = _UNC.match(str(path))
-    return bool(match) and match["server"] not in ("?", ".")
+    return match is not None and match["server"] not in ("?", ".")
 
 
 def normalise_unc(path: str | PurePath) -> str:

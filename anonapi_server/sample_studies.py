@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 _SOP_CLASSES = {
     "CT": "1.2.840.10008.5.1.4.1.1.2",
@@ -157,8 +157,8 @@ def write_study(
             block.add_new(0x05, "SH", accession)
         ds.PixelData = random.Random(f"{seed}:{patient_id}:{number}").randbytes(rows * columns * 2)
         ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = sop_class
-        ds.file_meta.MediaStorageSOPInstanceUID = instance_uid
+        ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(instance_uid)
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         path = folder / f"{number}{suffix}"
         ds.save_as(path, enforce_file_format=True)

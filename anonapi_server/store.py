@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    CursorResult,
     Engine,
     Float,
     ForeignKey,
@@ -362,7 +363,7 @@ class Store:
                 )
             except IntegrityError as e:
                 raise StoreError(f"Project {name!r} already exists") from e
-            project_id = result.inserted_primary_key[0]
+            project_id = _inserted_id(result)
             for user_name in user_names:
                 if conn.execute(select(users.c.name).where(users.c.name == user_name)).first():
                     conn.execute(
@@ -450,7 +451,7 @@ class Store:
             **_with_share_keys(values),
         }
         with self._write() as conn:
-            job_id = conn.execute(insert(jobs).values(**row)).inserted_primary_key[0]
+            job_id = _inserted_id(conn.execute(insert(jobs).values(**row)))
             return self._extended(conn, [job_id])[0]
 
     def latest_jobs(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -662,3 +663,11 @@ def _core_columns() -> list[Column]:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT just added (SQLAlchemy types it optional)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("the database returned no key for a new row")
+    return int(key[0])

@@ -225,11 +225,10 @@ class Worker:
             raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
         output = destination.joinpath(str(claim.job_id))
         with output_folder(destination_local, claim, output) as partial:
-            self._write_files(job, project, sources, partial, output, progress)
-        quarantined = progress.counts.get("files_quarantined", 0)
-        if quarantined:
-            return f"{quarantined} file(s) quarantined (burned-in annotations), not written"
-        return None
+            outcomes = self._write_files(job, project, sources, partial, output, progress)
+        from anonapi_server.deid import summary
+
+        return summary(outcomes)  # what was held back or skipped, and why, grouped by reason
 
     def _download(
         self, files: list[SourceFile], progress: Progress
@@ -264,9 +263,10 @@ class Worker:
         partial: Path,
         output: UNCPath,
         progress: Progress,
-    ) -> None:
-        """De-identify each file into `partial`; a failing file ends the job naming it."""
+    ) -> list[Any]:
+        """De-identify each file into `partial`; returns each file's `FileOutcome`."""
         engine = self._engine(project)
+        outcomes = []
         for file, patient_id in sources:
             pseudo_id = job["source_anonymizedpatientid"] or pseudonym(
                 project.secret, patient_id or ""
@@ -284,10 +284,12 @@ class Worker:
                 raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
             if outcome.kind in ("quarantined", "skipped"):
                 progress.count(f"files_{outcome.kind}")
+            outcomes.append(outcome)
             progress.add("files_processed")
         progress.flush()
         if progress.counts.get("files_skipped", 0) == len(sources):
             raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+        return outcomes
 
 
 @contextmanager

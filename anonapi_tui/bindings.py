@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,6 @@ BY_ID: dict[str, Command] = {command.id: command for command in COMMANDS}
 DESTRUCTIVE_ACTIONS: frozenset[str] = frozenset(c.action for c in COMMANDS if c.destructive)
 
 
-def bindings(prefix: str) -> list[Binding]:
+def bindings(prefix: str) -> list[BindingType]:
     """The bindings of one group of commands (`"jobs"`, `"servers"` ...)."""
     return [c.binding() for c in COMMANDS if c.id.startswith(prefix + ".")]

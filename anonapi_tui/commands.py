@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -12,8 +13,8 @@ from anonapi_tui.bindings import BY_ID
 class ScreenCommands(Provider):
     """Offers every enabled command of the screen the palette was opened on (and the app's)."""
 
-    def _commands(self) -> list[tuple[str, str, object]]:
-        found = []
+    def _commands(self) -> list[tuple[str, str, Callable[[], Awaitable[object]]]]:
+        found: list[tuple[str, str, Callable[[], Awaitable[object]]]] = []
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding

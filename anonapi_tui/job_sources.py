@@ -37,9 +37,9 @@ class JobSource(Protocol):
 
     def fetch(self) -> Fetched: ...
 
-    def reset(self, job_ids: Sequence[str]) -> list[JobResult]: ...
+    def reset(self, job_ids: Sequence[str]) -> list[JobResult[None]]: ...
 
-    def cancel(self, job_ids: Sequence[str]) -> list[JobResult]: ...
+    def cancel(self, job_ids: Sequence[str]) -> list[JobResult[None]]: ...
 
     def details(self, job_id: str) -> JobInfo: ...
 
@@ -69,12 +69,12 @@ class ServerJobSource:
         jobs = latest_jobs(self.settings, server)
         return Fetched(jobs, title=f"Latest jobs on {server.name} ({server.url})")
 
-    def reset(self, job_ids: Sequence[str]) -> list[JobResult]:
+    def reset(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
         from anonapi_core.actions.jobs import reset_jobs
 
         return reset_jobs(self.settings, self.server, job_ids)
 
-    def cancel(self, job_ids: Sequence[str]) -> list[JobResult]:
+    def cancel(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
         from anonapi_core.actions.jobs import cancel_jobs
 
         return cancel_jobs(self.settings, self.server, job_ids)
@@ -113,10 +113,10 @@ class BatchJobSource:
         self._server = status.batch.server
         return Fetched(status.jobs, status.not_found)
 
-    def reset(self, job_ids: Sequence[str]) -> list[JobResult]:
+    def reset(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
         return self.on_server.reset(job_ids)
 
-    def cancel(self, job_ids: Sequence[str]) -> list[JobResult]:
+    def cancel(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
         return self.on_server.cancel(job_ids)
 
     def details(self, job_id: str) -> JobInfo:
@@ -139,7 +139,7 @@ class StaticJobSource:
     def fetch(self) -> Fetched:
         return Fetched(list(self.jobs), list(self.not_found))
 
-    def _refuse(self, job_ids: Sequence[str]) -> list[JobResult]:
+    def _refuse(self, job_ids: Sequence[str]) -> list[JobResult[None]]:
         raise AnonAPIError(f"{self.title} are not on a server; nothing was changed")
 
     reset = cancel = _refuse

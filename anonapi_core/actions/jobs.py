@@ -13,13 +13,15 @@ from anonapi_core.models import JobInfo, Server
 from anonapi_core.settings import Settings
 
 
-def reset_jobs(settings: Settings, server: Server, job_ids: Sequence[str]) -> list[JobResult]:
+def reset_jobs(settings: Settings, server: Server, job_ids: Sequence[str]) -> list[JobResult[None]]:
     """Put jobs back to ACTIVE with their counters cleared; per-job failures are in the results."""
     with AnonClient.from_settings(settings, server) as client:
         return client.for_each(client.reset_job, job_ids)
 
 
-def cancel_jobs(settings: Settings, server: Server, job_ids: Sequence[str]) -> list[JobResult]:
+def cancel_jobs(
+    settings: Settings, server: Server, job_ids: Sequence[str]
+) -> list[JobResult[None]]:
     """Cancel jobs (the server sets them INACTIVE); per-job failures are in the results."""
     with AnonClient.from_settings(settings, server) as client:
         return client.for_each(client.cancel_job, job_ids)
@@ -27,7 +29,7 @@ def cancel_jobs(settings: Settings, server: Server, job_ids: Sequence[str]) -> l
 
 def set_opt_out_ignore(
     settings: Settings, server: Server, job_ids: Sequence[str], reason: str
-) -> list[JobResult]:
+) -> list[JobResult[None]]:
     """Let jobs process patients on the opt-out list, recording why (e.g. specific consent)."""
     with AnonClient.from_settings(settings, server) as client:
         return client.for_each(lambda job_id: client.set_opt_out_ignore(job_id, reason), job_ids)
@@ -53,7 +55,9 @@ def job_details(settings: Settings, server: Server, job_id: str) -> JobInfo:
         return client.get_job(job_id)
 
 
-def jobs_details(settings: Settings, server: Server, job_ids: Sequence[str]) -> list[JobResult]:
+def jobs_details(
+    settings: Settings, server: Server, job_ids: Sequence[str]
+) -> list[JobResult[JobInfo]]:
     """Extended information on many jobs over one connection; each result's value is a JobInfo."""
     with AnonClient.from_settings(settings, server) as client:
         return client.for_each(client.get_job, job_ids)

@@ -72,7 +72,7 @@ def map_init(
     folder: Path,
     *,
     overwrite: bool = False,
-    options: dict[str, str] | None = None,
+    options: dict[str, str | None] | None = None,
 ) -> Path:
     """Write the example mapping into `folder` and make it the active mapping.
 

@@ -44,7 +44,7 @@ def _shift_date_value(value: bytes, days: int) -> bytes:
             out.append(b"")
             continue
         match = _DATE.fullmatch(part)
-        moved = match and _shifted(*match.groups(), days)
+        moved = match and _shifted(match[1], match[2], match[3], days)
         if not moved:
             return b""
         out.append(moved.strftime("%Y%m%d").encode())

@@ -6,21 +6,21 @@ rewrites the few values a rule changes as encoded bytes (sequences too, see `seq
 lets every other element, pixel data included, go back to disk byte for byte (`part10.py`).
 """
 
-from dataclasses import dataclass
+import warnings
 from functools import partial
 from pathlib import Path
-from typing import Literal
 
 from pydicom import dcmread
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
+from anonapi_server.deid.checks import burned_in_reason, damage, missing_identity
 from anonapi_server.deid.dates import shift_days_for, shift_encoded
+from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import encode_items, write_part10
-from anonapi_server.deid.profile import RETAIN_FULL_DATES, ProjectProfile
+from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
 from anonapi_server.deid.rules import RuleTable, compile_rules
 from anonapi_server.deid.sequences import rewrite_items
 from anonapi_server.deid.steps import Step, StepPlanner
@@ -39,7 +39,11 @@ _PATIENT_ID = 0x00100020
 _METHOD_CODES = 0x00120064  # De-identification Method Code Sequence
 _TEMPORAL_MODIFIED = 0x00280303  # Longitudinal Temporal Information Modified
 _DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
-_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+# Who wrote the file (PS3.7 D.3.3.2 and PS3.10 7.1): the project's own UUID-derived UID, fixed
+# for good, and a version name that changes when the engine's output changes.
+IMPLEMENTATION_CLASS_UID = "2.25.339745129903457884928476837638579481358"
+IMPLEMENTATION_VERSION_NAME = "ANONAPI_DEID_2"
 
 # Replacement values for the D action, by VR, already encoded and padded to even length.
 _TEXT_DUMMY = b"ANONYMIZED"
@@ -67,49 +71,6 @@ _DUMMIES: dict[str, bytes] = {
 }
 
 
-@dataclass(frozen=True)
-class FileOutcome:
-    """What happened to one file: written to dst, held back (quarantined) or not DICOM (skipped)."""
-
-    kind: Literal["written", "quarantined", "skipped"]
-    reason: str | None = None
-
-
-def burned_in_reason(ds: Dataset) -> str | None:
-    """Why this dataset may carry identifying text in its pixels, or None if it should not.
-
-    Ultrasound and secondary captures are screenshots more often than not, so they count as
-    burned-in unless the file explicitly says BurnedInAnnotation=NO.
-    """
-    burned_in = text(ds, 0x00280301).upper()  # Burned In Annotation
-    if burned_in == "YES":
-        return "BurnedInAnnotation is YES"
-    if burned_in == "NO":
-        return None
-    modality = text(ds, 0x00080060).upper()
-    if modality in ("US", "SC"):
-        return f"modality {modality} without BurnedInAnnotation=NO"
-    sop_class = text(ds, 0x00080016)
-    if sop_class == _SECONDARY_CAPTURE or sop_class.startswith(_SECONDARY_CAPTURE + "."):
-        return "secondary capture without BurnedInAnnotation=NO"
-    return None
-
-
-def _damage(ds: Dataset) -> str | None:
-    """What makes a file that pydicom read anyway unfit to copy from, if anything.
-
-    pydicom reads a truncated file without complaint, handing back a last element shorter than
-    its declared length; writing that out would publish a silently corrupted image.
-    """
-    if not text(ds.file_meta, 0x00020010):
-        return "no transfer syntax in the file meta"
-    if ds:
-        last = ds.get_item(max(ds.keys()))
-        if last.is_raw and last.length != 0xFFFFFFFF and len(last.value or b"") != last.length:
-            return f"truncated in element {last.tag}"
-    return None
-
-
 def _set_text(ds: Dataset, tag: int, vr: str, value: str) -> None:
     """Set a text value; ASCII (valid in every character set) is stored already encoded."""
     if value.isascii():
@@ -127,6 +88,7 @@ class Deidentifier:
         self._uids = UidMapper(profile.secret)
         self._shift_dates = RETAIN_FULL_DATES not in profile.options
         self._planner = StepPlanner(self.rules)
+        self._marked_only = QUARANTINE_MARKED_ONLY in profile.options
         # What every output file records about its de-identification, encoded once.
         self._record_elements = (
             raw_element(0x00120062, "CS", b"YES "),
@@ -137,29 +99,62 @@ class Deidentifier:
         )
 
     def deidentify_file(
-        self, src: Path, dst: Path, pseudo_id: str, pseudo_name: str
+        self,
+        src: Path,
+        dst: Path,
+        pseudo_id: str,
+        pseudo_name: str,
+        *,
+        release: bool = False,
     ) -> FileOutcome:
-        """De-identify `src` into exactly `dst`; nothing is written unless the outcome says so."""
+        """De-identify `src` into exactly `dst`; nothing is written unless the outcome says so.
+
+        Only an OSError (the share, not the file) propagates: every other problem with a file
+        ends as a skipped outcome with its cause. `release` writes a file the burned-in rule
+        would hold, once a person has looked at it and decided so (the quarantine's release).
+        """
         src, dst = Path(src), Path(dst)
+        with warnings.catch_warnings(record=True) as caught:
+            # pydicom warns about what it tolerates, quoting values; recorded, never shown.
+            warnings.simplefilter("always")
+            try:
+                ds = dcmread(src)
+            except InvalidDicomError:
+                return FileOutcome.skipped(Cause.NOT_DICOM, "not a DICOM Part-10 file")
+            except OSError:
+                raise  # the share, not the file: the caller decides
+            except Exception as exc:  # pydicom's parse errors have no common base class
+                return FileOutcome.skipped(
+                    Cause.UNREADABLE, f"unreadable DICOM file ({type(exc).__name__})"
+                )
+        held = self.check(ds, [str(w.message) for w in caught], release=release)
+        if held:
+            return held
         try:
-            ds = dcmread(src)
-        except InvalidDicomError:
-            return FileOutcome("skipped", f"not a DICOM file: {src.name}")
+            self.deidentify_dataset(ds, pseudo_id, pseudo_name)
+            write_part10(ds, dst)
         except OSError:
-            raise  # the share, not the file: the caller decides
-        except Exception as exc:  # pydicom's parse errors have no common base class
-            return FileOutcome("skipped", f"unreadable DICOM file {src.name}: {exc}")
-        damage = _damage(ds)
-        if damage:
-            return FileOutcome("skipped", f"damaged DICOM file {src.name}: {damage}")
+            raise
+        except Exception as exc:  # a defect: this file is reported, the job goes on
+            return FileOutcome.skipped(
+                Cause.FAILED, f"could not be de-identified ({type(exc).__name__})"
+            )
+        return WRITTEN
+
+    def check(self, ds: Dataset, warned: list[str], *, release: bool = False) -> FileOutcome | None:
+        """The outcome for a file that must not be written as it is, or None to go on."""
+        broken = damage(ds, warned)
+        if broken:
+            return FileOutcome.skipped(Cause.DAMAGED, f"damaged DICOM file: {broken}")
         if text(ds.file_meta, 0x00020002) == _DICOMDIR_SOP_CLASS:
-            return FileOutcome("skipped", f"DICOMDIR index, not an image: {src.name}")
-        reason = burned_in_reason(ds)
+            return FileOutcome.skipped(Cause.DICOMDIR, "DICOMDIR index, not an image")
+        missing = missing_identity(ds)
+        if missing:
+            return FileOutcome.skipped(Cause.NOT_AN_INSTANCE, missing)
+        reason = None if release else burned_in_reason(ds, self._marked_only)
         if reason:
-            return FileOutcome("quarantined", f"burned-in annotation: {reason}")
-        self.deidentify_dataset(ds, pseudo_id, pseudo_name)
-        write_part10(ds, dst)
-        return FileOutcome("written")
+            return FileOutcome.quarantined(Cause.BURNED_IN, f"burned-in annotation: {reason}")
+        return None
 
     def deidentify_dataset(self, ds: Dataset, pseudo_id: str, pseudo_name: str) -> None:
         """De-identify `ds` in place (no burned-in check: `deidentify_file` does that)."""
@@ -202,11 +197,12 @@ class Deidentifier:
             (0x00020002, "UI", value_of(ds, 0x00080016) or value_of(old, 0x00020002)),
             (0x00020003, "UI", instance),
             (0x00020010, "UI", value_of(old, 0x00020010)),
-            (0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID.encode()),
+            (0x00020012, "UI", IMPLEMENTATION_CLASS_UID.encode()),
+            (0x00020013, "SH", IMPLEMENTATION_VERSION_NAME.encode()),
         ]
         meta = FileMetaDataset()
         for tag, vr, value in values:
-            meta[tag] = raw_element(tag, vr, pad(value, b"\0"))
+            meta[tag] = raw_element(tag, vr, pad(value, b"\0" if vr == "UI" else b" "))
         ds.file_meta = meta
         ds.preamble = b"\0" * 128
 

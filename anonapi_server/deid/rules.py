@@ -25,18 +25,20 @@ class Action(Enum):
     CLEAN = "C"  # keep a sequence and de-identify its items; hash a UID; empty anything else
 
 
-# How dicom-anonymizer's categories map to actions. X/Z and X/Z/D become Z rather than X so that
-# Type 2 attributes stay present (an empty value leaks nothing); X/D becomes D for the same reason
-# on Type 1 attributes. X/Z/U* (references to other instances) keeps the references, re-keyed.
+# How dicom-anonymizer's categories map to actions, so that no output breaks its IOD where the
+# input did not. X/Z becomes Z rather than X so that Type 2 attributes stay present (an empty value
+# leaks nothing). A D in a compound code means some IOD has the attribute as Type 1 (Device Serial
+# Number in Enhanced General Equipment): Z/D, X/D and X/Z/D become D, which suits every IOD.
+# X/Z/U* (references to other instances) keeps the references, re-keyed.
 _CATEGORY_ACTIONS: tuple[tuple[str, Action], ...] = (
     ("D_TAGS", Action.DUMMY),
     ("Z_TAGS", Action.EMPTY),
     ("X_TAGS", Action.REMOVE),
     ("U_TAGS", Action.UID),
-    ("Z_D_TAGS", Action.EMPTY),
+    ("Z_D_TAGS", Action.DUMMY),
     ("X_Z_TAGS", Action.EMPTY),
     ("X_D_TAGS", Action.DUMMY),
-    ("X_Z_D_TAGS", Action.EMPTY),
+    ("X_Z_D_TAGS", Action.DUMMY),
     ("X_Z_U_STAR_TAGS", Action.CLEAN),
 )
 
@@ -96,6 +98,15 @@ class MaskedRule:
         ) & self.element_mask == self.element & self.element_mask
 
 
+# Overlays (60xx) and curves (50xx) are removed as whole groups: the table names their data and
+# comments, but an overlay without its data is no overlay (Overlay Data is Type 1) and may itself
+# show burned-in text.
+_WHOLE_GROUPS_REMOVED = (
+    MaskedRule(0x6000, 0, 0xFF00, 0, Action.REMOVE),
+    MaskedRule(0x5000, 0, 0xFF00, 0, Action.REMOVE),
+)
+
+
 @dataclass(frozen=True)
 class RuleTable:
     """The compiled table: exact tags in a dict, repeating groups as a short list of masks."""
@@ -133,8 +144,10 @@ def compile_rules(options: frozenset[str] = frozenset(), version: str | None = N
         for entry in getattr(module, category):
             if len(entry) == 2:
                 exact[(entry[0] << 16) | entry[1]] = action
-            else:
-                masked.append(MaskedRule(*entry, action=action))
+            elif not any(rule.matches(entry[0] << 16 | entry[1]) for rule in _WHOLE_GROUPS_REMOVED):
+                group, element, group_mask, element_mask = entry
+                masked.append(MaskedRule(group, element, group_mask, element_mask, action))
+    masked.extend(_WHOLE_GROUPS_REMOVED)
     for option in sorted(options):
         for tag in OPTION_KEEPS.get(option, ()):
             exact[tag] = Action.KEEP

@@ -4,6 +4,8 @@ pydicom keeps an element it has not been asked about as a `RawDataElement` holdi
 the file; these helpers read and build such elements directly.
 """
 
+from typing import TypeGuard
+
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
@@ -19,9 +21,14 @@ def raw_element(tag: int, vr: str, value: bytes) -> RawDataElement:
     return RawDataElement(BaseTag(tag), vr, len(value), value, 0, False, True)
 
 
-def is_raw_explicit_le(elem: DataElement | RawDataElement) -> bool:
+def is_raw_explicit_le(elem: DataElement | RawDataElement) -> TypeGuard[RawDataElement]:
     """Whether `elem` still holds the bytes read from an explicit VR little endian file."""
-    return bool(elem.is_raw and elem.VR and not elem.is_implicit_VR and elem.is_little_endian)
+    return bool(
+        isinstance(elem, RawDataElement)
+        and elem.VR
+        and not elem.is_implicit_VR
+        and elem.is_little_endian
+    )
 
 
 def raw_sequence(tag: int, items: bytes) -> RawDataElement:

@@ -69,7 +69,7 @@ class JobsScreen(CommandScreen):
     class ActionDone(Message):
         """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
 
-        def __init__(self, action: JobAction, results: list[JobResult], error: str | None):
+        def __init__(self, action: JobAction, results: list[JobResult[None]], error: str | None):
             super().__init__()
             self.action = action
             self.results = results
@@ -90,7 +90,7 @@ class JobsScreen(CommandScreen):
         self.title = source.title
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title, id="title", markup=False)
+        yield Static(self.title or "", id="title", markup=False)
         yield StatusSummary(id="summary")
         yield Input(
             placeholder="a status (error, done ...) or any text; enter applies, escape clears",

@@ -227,6 +227,8 @@ class MappingEditor(CommandScreen):
             return
         key = focused.coordinate_to_cell_key(focused.cursor_coordinate)
         row_key, column = key.row_key.value, key.column_key.value
+        if row_key is None or column is None:  # every row and column here is added with a key
+            return
         if focused.id == "options":
             self._edit(
                 f"Option {row_key}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,6 +16,9 @@ from anonapi_tui.bindings import bindings
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.server_form import ServerForm
+
+if TYPE_CHECKING:
+    from anonapi_core.actions.servers import ServerCheck
 
 COLUMNS = (
     ("active", " ", 1),
@@ -31,7 +36,7 @@ class ServersScreen(CommandScreen):
     BINDINGS = bindings("servers")
 
     class Checked(Message):
-        def __init__(self, checks: list) -> None:
+        def __init__(self, checks: list[ServerCheck]) -> None:
             super().__init__()
             self.checks = checks
 
@@ -39,7 +44,7 @@ class ServersScreen(CommandScreen):
         super().__init__()
         self.settings = settings
         self.title = "Servers"
-        self.checks: dict[str, object] = {}
+        self.checks: dict[str, ServerCheck] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Servers", id="title")
@@ -73,7 +78,7 @@ class ServersScreen(CommandScreen):
             check = self.checks.get(server.name)
             if check is None:
                 status, latency, error = Text("checking", style="dim"), "", ""
-            elif check.ok:
+            elif check.ok and check.latency_s is not None:
                 status, latency, error = (
                     Text("up", style="green"),
                     f"{check.latency_s * 1000:.0f} ms",

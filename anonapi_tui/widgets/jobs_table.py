@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import cast
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
@@ -128,7 +129,7 @@ class JobsTable(DataTable, inherit_bindings=False):
         # Keyed by the RowKey objects add_row returned (a str finds its RowKey: equal hash and
         # value) and kept in the order rows were added, so sorting its items needs no lookups.
         self._sort_keys: dict[RowKey | str, SortKey] = {}
-        self._order: list[RowKey] | None = None  # the applied order; None once rows come or go
+        self._order: list[RowKey | str] | None = None  # applied order; None once rows come or go
 
     def on_mount(self) -> None:
         self.add_column(MARK_COLUMN.label, width=MARK_COLUMN.width, key=MARK_COLUMN.key)
@@ -261,14 +262,15 @@ class JobsTable(DataTable, inherit_bindings=False):
         if self.sort_column:
             index = SORTABLE.index(self.sort_column)
             column, shown = COLUMNS[index], self._shown
-            self._sort_keys = {key: sort_key(column, shown[key.value][index]) for key in self.rows}
+            self._sort_keys = {
+                key: sort_key(column, shown[str(key.value)][index]) for key in self.rows
+            }
         self._apply_sort()
 
     def _apply_sort(self) -> None:
         """Order the rows by their keys (ties keep the order the rows were added in).
 
-        This is what `DataTable.sort` does after its `sorted()` (textual is pinned), without its
-        Python key wrapper per row; an unchanged order is not applied, so nothing is redrawn.
+        An unchanged order is not applied, so nothing is redrawn.
         """
         if not self.sort_column:
             return
@@ -277,7 +279,18 @@ class JobsTable(DataTable, inherit_bindings=False):
         if order == self._order:
             return
         self._order = order
-        self._row_locations = TwoWayDict({row_key: index for index, row_key in enumerate(order)})
+        self._show_in_order(order)
+
+    def _show_in_order(self, order: Sequence[RowKey | str]) -> None:
+        """Show the existing rows in `order`: the one place that writes DataTable's internals.
+
+        This is what `DataTable.sort` does after its `sorted()`, without its Python key wrapper
+        per row: replace the private `_row_locations` and bump `_update_count` so the cached lines
+        are dropped. Textual is pinned; `test_show_in_order_matches_datatable_sort` fails when a
+        Textual release changes either. A str key stands for its RowKey (equal hash and value).
+        """
+        locations = {row_key: index for index, row_key in enumerate(order)}
+        self._row_locations = TwoWayDict(cast("dict[RowKey, int]", locations))
         self._update_count += 1
         self.refresh()
 

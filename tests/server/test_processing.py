@@ -89,13 +89,25 @@ def test_a_source_without_dicom_files_ends_in_error(server: EmbeddedServer):
     assert "holds no DICOM files" in job["error"]
 
 
-def test_a_file_the_engine_cannot_read_ends_in_error_naming_the_file(server: EmbeddedServer):
-    folder = server.share_root / "in" / "corrupt"
+def test_a_file_the_engine_cannot_read_is_skipped_with_its_reason_and_the_job_goes_on(
+    server: EmbeddedServer,
+):
+    unc = write_small_study(server, "corrupt", n_files=2)
+    bad = server.local(unc) / "bad"
+    bad.write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\x00garbage")
+    job = run_job(server, "folder:" + unc)
+    assert (job["status"], job["files_processed"], job["files_skipped"]) == ("DONE", 3, 1)
+    assert job["error"].startswith("1 file(s) skipped (")
+    assert "bad" not in job["error"]  # reasons name no files
+    assert len(output_files(server, job["job_id"])) == 2
+
+
+def test_a_source_of_only_unreadable_files_ends_in_error(server: EmbeddedServer):
+    folder = server.share_root / "in" / "only_corrupt"
     folder.mkdir(parents=True)
     (folder / "bad").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\x00garbage")
-    job = run_job(server, "folder:" + server.unc("in", "corrupt"))
-    assert job["status"] == "ERROR"
-    assert job["error"].startswith(r"Could not de-identify \\localhost\data\in\corrupt\bad: ")
+    job = run_job(server, "folder:" + server.unc("in", "only_corrupt"))
+    assert job["status"] == "ERROR" and "holds no DICOM files" in job["error"]
     assert not (server.share_root / "out" / str(job["job_id"])).exists()
 
 
@@ -105,7 +117,9 @@ def test_burned_in_files_are_quarantined_and_the_job_says_so(server: EmbeddedSer
     )
     assert job["status"] == "DONE"
     assert job["files_quarantined"] == 3
-    assert "quarantined" in job["error"]
+    assert job["error"] == (
+        "3 file(s) quarantined (burned-in annotation: BurnedInAnnotation is YES: 3)"
+    )
     assert output_files(server, job["job_id"]) == []
 
 

@@ -34,7 +34,7 @@ def _tricky_file(folder: Path, undefined_lengths: bool) -> Path:
     series.SeriesDate = "20230405"
     series.StudyDescription = "removed (X)"
     series.AccessionNumber = "A123"  # emptied (Z)
-    series.ReferencedStudySequence = Sequence([_reference("1.2.3.4.5.101")])  # emptied (Z)
+    series.ReferencedStudySequence = Sequence([_reference("1.2.3.4.5.101")])  # emptied (X/Z)
     series.ReferencedInstanceSequence = Sequence([_reference(f"1.2.3.4.5.{i}") for i in (7, 8)])
     private = Dataset()
     private.PatientName = "Hidden^InPrivateSequence"

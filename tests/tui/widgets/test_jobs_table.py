@@ -145,3 +145,25 @@ async def test_a_filter_on_a_sorted_table_shows_its_rows_sorted() -> None:
         errors = [str(j.job_id) for j in jobs if j.status == "ERROR"]
         assert len(errors) > 2
         assert table.visible_ids == errors[::-1]
+
+
+async def test_show_in_order_matches_datatable_sort() -> None:
+    """`_show_in_order` writes DataTable's private row order and cache counter; when a Textual
+    release renames or changes either, the order it leaves stops matching `DataTable.sort`'s."""
+    jobs = sample_jobs(30)
+    async with showing(jobs) as (pilot, table):
+        ids = [str(job.job_id) for job in jobs]
+        assert [row.key.value for row in table.ordered_rows] == ids  # caches the order
+        first_line = table.render_line(1).text
+
+        table._show_in_order(list(reversed(ids)))
+        await pilot.pause()
+        ours = [row.key.value for row in table.ordered_rows]
+        assert ours == list(reversed(ids))
+        assert table.get_row_at(0) == table.get_row(ids[-1])
+        assert table.render_line(1).text != first_line  # cached lines were dropped
+
+        table._show_in_order(ids)
+        table.sort("job_id", key=lambda job_id: -int(job_id.plain))
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == ours
