@@ -54,12 +54,12 @@ class ClusterCollector(Collector):
         rate: dict[str, float] = defaultdict(float)
         claims: dict[str, tuple[int, float]] = defaultdict(lambda: (0, 0.0))
         for worker in status.workers:
-            host = worker["host_name"]
-            files[host] += worker["files_processed"]
+            name = worker["host_name"]
+            files[name] += worker["files_processed"]
             if worker["alive"]:
-                rate[host] += worker["files_per_second"]
-            count, seconds = claims[host]
-            claims[host] = (count + worker["claims"], seconds + worker["claim_seconds"])
+                rate[name] += worker["files_per_second"]
+            count, seconds = claims[name]
+            claims[name] = (count + worker["claims"], seconds + worker["claim_seconds"])
         done = CounterMetricFamily(
             "anon_files_processed", "Files de-identified, per host", labels=["host"]
         )
@@ -69,10 +69,10 @@ class ClusterCollector(Collector):
         latency = SummaryMetricFamily(
             "anon_claim_seconds", "Time a worker's claim of the next job took", labels=["host"]
         )
-        for host in sorted(files):
-            done.add_metric([host], files[host])
-            speed.add_metric([host], rate[host])
-            latency.add_metric([host], count_value=claims[host][0], sum_value=claims[host][1])
+        for name in sorted(files):
+            done.add_metric([name], files[name])
+            speed.add_metric([name], rate[name])
+            latency.add_metric([name], count_value=claims[name][0], sum_value=claims[name][1])
         yield done
         yield speed
         yield latency

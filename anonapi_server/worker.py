@@ -170,7 +170,7 @@ class Worker:
         started = time.perf_counter()
         claim = self.store.claim_job(self.worker_id, self.lease_seconds)
         if self.stats:
-            self.stats.claimed(time.perf_counter() - started, claim and claim.job_id)
+            self.stats.claimed(time.perf_counter() - started, claim.job_id if claim else None)
         if claim is None:
             return False
         heartbeat = Heartbeat(self.store, claim, self.lease_seconds)

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from anonapi_core.client import AnonClient
+from anonapi_core.cluster import ClusterSummary, cluster_summary
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings
@@ -13,13 +14,17 @@ from anonapi_core.settings import Settings
 
 @dataclass(frozen=True)
 class ServerCheck:
-    """Outcome of pinging one server; `error` keeps the cause (refused, timed out, 401 ...)."""
+    """Outcome of pinging one server; `error` keeps the cause (refused, timed out, 401 ...).
+
+    `cluster`: its hosts and workers, where the server offers them (the embedded server does).
+    """
 
     server: Server
     active: bool
     ok: bool
     latency_s: float | None
     error: str | None
+    cluster: ClusterSummary | None = None
 
 
 def known_servers(settings: Settings) -> list[Server]:
@@ -33,9 +38,13 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
     try:
         with AnonClient.from_settings(settings, server) as client:
             latency = client.ping()
+            try:
+                cluster = cluster_summary(client)
+            except AnonAPIError:  # the server answers; only its extra report failed
+                cluster = None
     except AnonAPIError as e:
         return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, ok=True, latency_s=latency, error=None)
+    return ServerCheck(server, active, ok=True, latency_s=latency, error=None, cluster=cluster)
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:
