@@ -92,6 +92,7 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                     "ok": c.ok,
                     "latency_s": c.latency_s,
                     "error": c.error,
+                    "warning": c.warning,
                 }
                 for c in checks
             ]
@@ -105,6 +106,8 @@ def server_status(cli_ctx: CliContext, check_all: bool, as_json: bool) -> None:
                     f"OK: {check.server} is online and responsive "
                     f"({1000 * (check.latency_s or 0):.0f} ms)"
                 )
+                if check.warning:
+                    click.echo(f"Warning: {check.server}: {check.warning}", err=True)
             else:
                 click.echo(f"Error: {check.server} is not responding: {check.error}", err=True)
     if not all(c.ok for c in checks):

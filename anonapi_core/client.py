@@ -306,12 +306,20 @@ class AnonClient(_PooledConnection):
 
     def ping(self) -> float:
         """Seconds for one round trip to the API root; raises if the server is not an IDIS API."""
+        return self.check()[0]
+
+    def check(self) -> tuple[float, str | None]:
+        """As `ping`, plus a warning when the server reports that jobs may not run.
+
+        The embedded server adds the state of its worker processes to the root document; IDIS
+        does not, and then there is nothing to warn about.
+        """
         started = time.perf_counter()
         reply = self.api.get("")
         elapsed = time.perf_counter() - started
         if not isinstance(reply, Mapping) or "documentation" not in reply:
             raise APIClientError(f"{self.server.url} answered, but not like an IDIS web API")
-        return elapsed
+        return elapsed, _workers_warning(reply.get("workers"))
 
     def get_jobs(self) -> list[JobInfo]:
         """The latest jobs on the server (IDIS decides how many)."""
@@ -396,3 +404,12 @@ class AnonClient(_PooledConnection):
             return [run(job_id) for job_id in ids]
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(ids))) as pool:
             return list(pool.map(run, ids))
+
+
+def _workers_warning(workers: Any) -> str | None:
+    if not isinstance(workers, Mapping) or workers.get("status") != "degraded":
+        return None
+    return (
+        f"only {workers.get('alive')} of {workers.get('expected')} worker processes are "
+        "running (the server is restarting them); new jobs may wait"
+    )

@@ -18,6 +18,7 @@ from anonapi_server.config import (
     DEFAULT_LEASE_SECONDS,
     DEFAULT_PROJECT,
     DEFAULT_SHARE,
+    PRIVATE_FOLDER,
     ServerHome,
 )
 from anonapi_server.migrate import SchemaError
@@ -62,9 +63,15 @@ def init_home(
         raise AdminError(f"{home.root} exists and is not a folder")
     if database is not None and not database.startswith(("postgresql", "postgres://")):
         raise AdminError(f"--database takes a postgresql://user@host/name URL, not {database!r}")
-    home.root.mkdir(parents=True, exist_ok=True)
-    home.default_share_root.mkdir(parents=True, exist_ok=True)
-    home.write_config(database=database or DATABASE_NAME, lease_seconds=lease_seconds)
+    try:
+        home.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+        home.default_share_root.mkdir(parents=True, exist_ok=True)
+        home.write_config(database=database or DATABASE_NAME, lease_seconds=lease_seconds)
+        config = home.load_config()
+        home.create_database_file(config)
+        home.make_private(config)
+    except OSError as e:
+        raise AdminError(f"Cannot create a server home in {home.root}: {e.strerror or e}") from e
     try:
         with open_store(home) as store:
             if not store.shares():
@@ -84,19 +91,45 @@ def _short(error: Exception) -> str:
 
 
 def add_user(
-    home: ServerHome, name: str, *, token: str | None = None, projects: Sequence[str] = ()
+    home: ServerHome,
+    name: str,
+    *,
+    token: str | None = None,
+    projects: Sequence[str] = (),
+    is_admin: bool = False,
 ) -> str:
-    """Register a user (or give it a new token) and return the token.
+    """Register a user (or give it a new token and role) and return the token.
 
     Without projects the user is connected to every project, as a newcomer expects to be able to
-    create jobs at once.
+    create jobs at once. An admin reads and changes every user's jobs.
     """
     if not name.strip():
         raise AdminError("A user name cannot be empty")
     token = token or secrets.token_urlsafe(32)
     with open_store(home) as store:
-        store.set_user(name, token, list(projects) or None)
+        store.set_user(name, token, list(projects) or None, is_admin=is_admin)
     return token
+
+
+def list_shares(home: ServerHome) -> list[tuple[str, str]]:
+    """Every share as (UNC root, local folder), sorted."""
+    with open_store(home) as store:
+        found = [(f"\\\\{s.host}\\{s.name}", s.local_path) for s in store.shares()]
+    return sorted(found)
+
+
+def list_projects(home: ServerHome) -> list[tuple[str, list[str], list[str]]]:
+    """Every project as (name, its de-identification options, its users), sorted by name."""
+    with open_store(home) as store:
+        names = store.project_names()
+        users = store.user_names()
+        out = []
+        for name in names:
+            project = store.project(name)
+            assert project is not None
+            members = [u for u in users if store.user_in_project(u, name)]
+            out.append((name, sorted(project.options), members))
+    return out
 
 
 def add_share(home: ServerHome, name: str, path: Path, *, host: str = DEFAULT_HOST) -> str:

@@ -7,6 +7,7 @@ left only for a bug in this server.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,23 @@ from starlette.routing import Route
 
 from anonapi_core.models import JobStatus
 from anonapi_server.ext import ext_routes
+from anonapi_server.limits import (
+    BODY_SECONDS,
+    MAX_BODY_BYTES,
+    TooLarge,
+    TooSlow,
+    declared_too_large,
+    read_body,
+    too_long,
+)
 from anonapi_server.metrics import metrics_routes
+from anonapi_server.privacy import internal_error
 from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
-from anonapi_server.source_paths import normalise_source
+from anonapi_server.source_paths import normalise_source, source_folder
 from anonapi_server.store import Store
+
+log = logging.getLogger(__name__)
 
 NOT_DEFINED = "This API function does not exist; the documentation lists the ones that do"
 WADO_SOURCE = "IDC_WADO"
@@ -36,6 +49,12 @@ class Call:
     store: Store
     user_name: str
     params: Params
+    is_admin: bool = False
+
+    @property
+    def visible_to(self) -> str | None:
+        """Whose jobs this caller may see and change: its own, or everybody's (None) for admins."""
+        return None if self.is_admin else self.user_name
 
     def share_table(self) -> ShareTable:
         return ShareTable(self.store.shares())
@@ -49,15 +68,32 @@ class Call:
     def job(self) -> dict[str, Any]:
         """The job named by `job_id`, with IDIS's errors when it is missing or unknown.
 
-        Calls that change a job change it first and read it back with this: a change to an
-        unknown id changes nothing, and the read-back gives the error, so no read is spent on
-        checking that the job exists.
+        Another user's job is reported as not existing, so that ids tell nobody what others do.
         """
         job_id = self.job_id()
-        job = self.store.job(job_id)
+        job = self.store.job(job_id, user_name=self.visible_to)
         if job is None:
-            raise BadRequest("job_id", f"Job with id {job_id} does not exist")
+            raise BadRequest("job_id", _no_such_job(job_id))
         return job
+
+    def own_job(self) -> tuple[int, str]:
+        """The `job_id` of a job this caller may change, and its owner.
+
+        Someone else's job gets the error of an unknown job; a job of a project its owner is no
+        longer a member of cannot be changed (as it could not be created) except by an admin.
+        """
+        job_id = self.job_id()
+        found = self.store.job_ownership(job_id)
+        if found is None or (found[0] != self.user_name and not self.is_admin):
+            raise BadRequest("job_id", _no_such_job(job_id))
+        owner, project_name = found
+        if not self.is_admin:
+            _checked_project(self, project_name, owner)
+        return job_id, owner
+
+
+def _no_such_job(job_id: int) -> str:
+    return f"Job with id {job_id} does not exist"
 
 
 def keyed(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -66,7 +102,7 @@ def keyed(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def get_jobs(call: Call) -> dict:
-    return keyed(call.store.latest_jobs(100))
+    return keyed(call.store.latest_jobs(100, user_name=call.visible_to))
 
 
 def get_job(call: Call) -> dict:
@@ -74,11 +110,13 @@ def get_job(call: Call) -> dict:
 
 
 def get_jobs_list(call: Call) -> dict:
-    return keyed(call.store.jobs_by_id(call.params.job_ids(), extended=False))
+    ids = call.params.job_ids()
+    return keyed(call.store.jobs_by_id(ids, extended=False, user_name=call.visible_to))
 
 
 def get_jobs_list_extended(call: Call) -> dict:
-    return keyed(call.store.jobs_by_id(call.params.job_ids(), extended=True))
+    ids = call.params.job_ids()
+    return keyed(call.store.jobs_by_id(ids, extended=True, user_name=call.visible_to))
 
 
 def _checked_path(table: ShareTable, name: str, value: str) -> str:
@@ -90,15 +128,15 @@ def _checked_path(table: ShareTable, name: str, value: str) -> str:
         raise BadRequest(name, str(e)) from e
 
 
-def _checked_project(call: Call, project_name: str) -> str:
+def _checked_project(call: Call, project_name: str, member: str) -> str:
+    """`project_name` when it exists and `member` (who owns the job) belongs to it."""
     if call.store.project(project_name) is None:
         known = ", ".join(call.store.project_names()) or "none"
         raise BadRequest("project_name", f"Unknown project_name {project_name} (known: {known})")
-    if not call.store.user_in_project(call.user_name, project_name):
+    if not call.store.user_in_project(member, project_name):
         raise BadRequest(
             "AnonymizeInputException",
-            f"given user_name `{call.user_name}` is not connected to given project_name "
-            f"{project_name}",
+            f"given user_name `{member}` is not connected to given project_name {project_name}",
         )
     return project_name
 
@@ -106,7 +144,7 @@ def _checked_project(call: Call, project_name: str) -> str:
 def create_job(call: Call) -> dict:
     p = call.params
     table = call.share_table()
-    project_name = _checked_project(call, p.required("project_name"))
+    project_name = _checked_project(call, p.required("project_name"), call.user_name)
     destination_type = (p.text("destination_type") or "PATH").upper()
     if destination_type != "PATH":
         raise BadRequest(
@@ -137,21 +175,45 @@ def create_job(call: Call) -> dict:
     else:
         raise BadRequest("source_type", f"Unknown source_type {source_type}; use PATH or WADO")
     values["source_type"] = source_type
+    _check_destination_outside_source(table, values.get("source_path"), values["destination_path"])
     return call.store.create_job(values)
 
 
+def _check_destination_outside_source(
+    table: ShareTable, source_path: str | None, destination_path: str | None
+) -> None:
+    """Output written inside the source would be read back as source by the next run, and a
+    job's output folder could take the place of a source folder. Compared as local folders,
+    links resolved, so two shares naming the same folder are seen as one."""
+    if not source_path or not destination_path:
+        return
+    try:
+        source = source_folder(table, source_path)
+    except PathRefused as e:
+        raise BadRequest("source_path", str(e)) from e
+    try:
+        target = table.resolve(destination_path)
+    except PathRefused as e:
+        raise BadRequest("destination_path", str(e)) from e
+    if target == source or target.is_relative_to(source):
+        raise BadRequest(
+            "destination_path",
+            f"{destination_path} is the source folder or inside it; each run would read its "
+            "earlier output again. Choose a destination outside the source",
+        )
+
+
 def cancel_job(call: Call) -> dict:
-    call.store.modify_job(call.job_id(), {"status": JobStatus.INACTIVE.value}, restart=True)
+    job_id, _ = call.own_job()
+    call.store.modify_job(job_id, {"status": JobStatus.INACTIVE.value}, restart=True)
     return call.job()
 
 
 # modify_job: parameter -> (column, kind). `status` is handled on its own (it may restart a job).
+# The job's outcome (error, file counters) is the server's to write, never a client's.
 _MODIFIABLE: dict[str, tuple[str, str]] = {
-    "error": ("error", "text"),
     "description": ("description", "text"),
     "priority": ("priority", "int"),
-    "files_downloaded": ("files_downloaded", "int"),
-    "files_processed": ("files_processed", "int"),
     "source_ignore_opt_out": ("source_ignore_opt_out", "bool"),
     "source_ignore_opt_out_reason": ("source_ignore_opt_out_reason", "text"),
     "source_path": ("source_path", "path"),
@@ -167,23 +229,37 @@ _MODIFIABLE: dict[str, tuple[str, str]] = {
 }
 _SETTABLE_STATUS = (JobStatus.ACTIVE.value, JobStatus.INACTIVE.value)
 
+# The original client's reset sends these with exactly these values; a new attempt starts with
+# them anyway, so they are accepted and ignored. Any other value would be a forged outcome.
+_RESET_VALUES = {"error": "", "files_downloaded": "0", "files_processed": "0"}
+
 
 def modify_job(call: Call) -> dict:
-    job_id = call.job_id()
-    changes = _field_changes(call)
+    job_id, owner = call.own_job()
+    _check_reset_values(call.params)
+    changes = _field_changes(call, owner)
     status = _status_change(call.params)
     if status is not None:
         changes["status"] = status
+    if "source_path" in changes or "destination_path" in changes:
+        job = call.store.job(job_id)
+        assert job is not None  # own_job found it
+        _check_destination_outside_source(
+            call.share_table(),
+            changes.get("source_path", job["source_path"]),
+            changes.get("destination_path", job["destination_path"]),
+        )
     if changes:
         # A status change restarts the job: the attempt running now loses its claim.
         call.store.modify_job(job_id, changes, restart=status is not None)
     return call.job()
 
 
-def _field_changes(call: Call) -> dict[str, Any]:
+def _field_changes(call: Call, owner: str) -> dict[str, Any]:
     """Column values for the fields given, each parsed and checked as its kind demands."""
     p = call.params
-    unknown = sorted(set(p.values) - set(_MODIFIABLE) - {"job_id", "user_name", "status"})
+    accepted = {*_MODIFIABLE, *_RESET_VALUES, "job_id", "user_name", "status"}
+    unknown = sorted(set(p.values) - accepted)
     if unknown:
         raise BadRequest(
             unknown[0],
@@ -203,10 +279,19 @@ def _field_changes(call: Call) -> dict[str, Any]:
             table = table or call.share_table()
             changes[column] = _checked_path(table, name, p.required(name))
         elif kind == "project":
-            changes[column] = _checked_project(call, p.required(name))
+            changes[column] = _checked_project(call, p.required(name), owner)
         else:
             changes[column] = p.text(name)
     return changes
+
+
+def _check_reset_values(p: Params) -> None:
+    for name, reset in _RESET_VALUES.items():
+        given = p.text(name)
+        if given is not None and given.strip() != reset:
+            raise BadRequest(
+                name, f"{name} is set by the server; a reset (status=ACTIVE) clears it"
+            )
 
 
 def _status_change(p: Params) -> str | None:
@@ -282,8 +367,8 @@ DOCUMENTATION = {
 }
 
 
-def _errors(status: int, field: str, message: str) -> JSONResponse:
-    return JSONResponse({"errors": {field: message}}, status_code=status)
+def _errors(status: int, field: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"errors": {field: message}}, status_code=status, headers=headers)
 
 
 def _token(request: Request) -> str | None:
@@ -291,33 +376,84 @@ def _token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "token" and token.strip() else None
 
 
-def create_app(store: Store) -> Starlette:
-    """The ASGI app over a store. Users, shares and projects are read per request."""
+ASK_FOR_CREDENTIALS = "Send user_name and the header 'Authorization: Token <token>'"
+WRONG_CREDENTIALS = "Unknown user or wrong token"
+
+
+async def _parameters(request: Request) -> Params | JSONResponse:
+    """The request's parameters, or the reply refusing a body too large, too slow or malformed.
+
+    A refused body's connection is closed: the client may still be sending it.
+    """
+    close = {"connection": "close"}
+    if declared_too_large(request):
+        return _errors(413, "body", f"The request body exceeds {MAX_BODY_BYTES} bytes", **close)
+    try:
+        params = Params.parse(request.url.query, await read_body(request))
+    except TooLarge:
+        return _errors(413, "body", f"The request body exceeds {MAX_BODY_BYTES} bytes", **close)
+    except TooSlow:
+        return _errors(408, "body", f"The request body took over {BODY_SECONDS:g} s", **close)
+    except BadRequest as e:
+        return JSONResponse({"errors": e.errors}, status_code=400)
+    oversized = too_long(params.values)
+    if oversized:
+        name, limit = oversized
+        return _errors(400, name, f"{name} is longer than {limit} characters")
+    return params
+
+
+def create_app(store: Store, health: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+    """The ASGI app over a store. Users, shares and projects are read per request.
+
+    `health` reports the state of the worker processes in the root document, so that a client
+    checking the server sees when jobs are not being run.
+    """
+
+    def root_document() -> dict[str, Any]:
+        document: dict[str, Any] = {"404": NOT_DEFINED, "documentation": DOCUMENTATION}
+        if health is not None:
+            document["workers"] = health()
+        return document
 
     async def endpoint(request: Request) -> JSONResponse:
         segments = [s for s in request.url.path.split("/") if s]
         function = FUNCTIONS.get(segments[-1]) if segments else None
         if function is None:
-            return JSONResponse({"404": NOT_DEFINED, "documentation": DOCUMENTATION}, 404)
+            return JSONResponse(root_document(), 404)
         name = segments[-1]
         if request.method != function.method:
             return _errors(405, "method", f"{name} needs {function.method}, not {request.method}")
-        try:
-            params = Params.parse(request.url.query, await request.body())
-        except BadRequest as e:
-            return JSONResponse({"errors": e.errors}, status_code=400)
-        user_name = params.text("user_name")
+        # Who calls is settled from the header before the body is read: an unknown caller
+        # cannot make the server hold its body.
+        # Refused unread, a body may still be on its way: the connection closes.
         token = _token(request)
-        if not user_name or token is None:
-            return _errors(
-                401, "authorization", "Send user_name and the header 'Authorization: Token <token>'"
-            )
-        if not await run_in_threadpool(store.check_token, user_name, token):
-            return _errors(401, "authorization", f"Unknown user {user_name} or wrong token")
+        if token is None:
+            return _errors(401, "authorization", ASK_FOR_CREDENTIALS, connection="close")
+        callers = await run_in_threadpool(store.token_users, token)
+        if not callers:
+            return _errors(401, "authorization", WRONG_CREDENTIALS, connection="close")
+        params = await _parameters(request)
+        if isinstance(params, JSONResponse):
+            return params
+        user_name = params.text("user_name")
+        if not user_name:
+            return _errors(401, "authorization", ASK_FOR_CREDENTIALS)
+        if user_name not in callers:
+            return _errors(401, "authorization", WRONG_CREDENTIALS)
+        call = Call(store, user_name, params, is_admin=callers[user_name])
         try:
-            reply = await run_in_threadpool(function.handler, Call(store, user_name, params))
+            reply = await run_in_threadpool(function.handler, call)
         except BadRequest as e:
             return JSONResponse({"errors": e.errors}, status_code=400)
+        except Exception as e:  # a bug: the caller gets no detail, the log no request values
+            reference = internal_error(log, f"API function {name}", e)
+            return _errors(
+                500,
+                "server",
+                f"Internal server error (reference {reference}); the server log has details",
+                connection="close",
+            )
         return JSONResponse(reply)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -8,6 +8,7 @@ Thin: each command parses its arguments, calls one function of `anonapi_server.a
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,15 +89,41 @@ def init(home: Path, database: str | None) -> None:
     type=click.IntRange(0, 64),
     help="Worker processes that run jobs.",
 )
+@click.option(
+    "--tls-cert", type=click.Path(path_type=Path), help="Certificate (PEM) to serve HTTPS with."
+)
+@click.option("--tls-key", type=click.Path(path_type=Path), help="Private key (PEM) of --tls-cert.")
+@click.option(
+    "--insecure-http",
+    is_flag=True,
+    help="Serve plain HTTP beyond this machine: tokens and job data travel readable.",
+)
 @_friendly
-def run(home: Path | None, host: str, port: int, workers: int) -> None:
+def run(
+    home: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    insecure_http: bool,
+) -> None:
     """Serve the API and run jobs until Ctrl-C."""
     from anonapi_server.runner import run as run_server
+    from anonapi_server.transport import transport_for
 
     server_home = _home(home)
     server_home.load_config()  # a missing home fails here, before anything starts
-    click.echo(f"Serving {server_home.root} on http://{host}:{port} with {workers} worker(s)")
-    run_server(server_home, host=host, port=port, workers=workers)
+    transport = transport_for(host, tls_cert, tls_key, insecure_http=insecure_http)
+    if transport.warning:
+        click.echo(f"Warning: {transport.warning}", err=True)
+    click.echo(
+        f"Serving {server_home.root} on {transport.scheme}://{host}:{port} with {workers} worker(s)"
+    )
+    # A second Ctrl-C while stopping ends quietly, not with click's "Aborted!".
+    with suppress(KeyboardInterrupt):
+        run_server(server_home, host=host, port=port, workers=workers, tls=transport.options)
+    click.echo("Stopped")
 
 
 @cli.command()
@@ -154,13 +181,16 @@ def user() -> None:
     multiple=True,
     help="Connect to this project (repeatable; default: every project).",
 )
+@click.option("--admin", is_flag=True, help="May read and change every user's jobs.")
 @_home_option
 @_friendly
-def user_add(name: str, token: str | None, projects: tuple[str, ...], home: Path | None) -> None:
-    """Register a user (or give it a new token) and print the token."""
+def user_add(
+    name: str, token: str | None, projects: tuple[str, ...], admin: bool, home: Path | None
+) -> None:
+    """Register a user (or give it a new token and role) and print the token."""
     from anonapi_server.admin import add_user
 
-    click.echo(add_user(_home(home), name, token=token, projects=projects))
+    click.echo(add_user(_home(home), name, token=token, projects=projects, is_admin=admin))
 
 
 @cli.group()
@@ -182,6 +212,20 @@ def share_add(name: str, path: Path, host: str, home: Path | None) -> None:
     click.echo(f"{unc} is {path.resolve()}")
 
 
+@share.command("list")
+@_home_option
+@_friendly
+def share_list(home: Path | None) -> None:
+    """Show every share and the local folder it is served from."""
+    from anonapi_server.admin import list_shares
+
+    found = list_shares(_home(home))
+    for unc, local in found:
+        click.echo(f"{unc} is {local}")
+    if not found:
+        click.echo("No shares; add one with 'anon-server share add NAME PATH'")
+
+
 @cli.group()
 def project() -> None:
     """Manage projects: who may use them and how they de-identify."""
@@ -201,6 +245,22 @@ def project_add(
 
     add_project(_home(home), name, options=options, users=users)
     click.echo(f"Added project {name}")
+
+
+@project.command("list")
+@_home_option
+@_friendly
+def project_list(home: Path | None) -> None:
+    """Show every project with its options and users."""
+    from anonapi_server.admin import list_projects
+
+    found = list_projects(_home(home))
+    for name, options, members in found:
+        click.echo(
+            f"{name}: options {', '.join(options) or 'none'}; users {', '.join(members) or 'none'}"
+        )
+    if not found:
+        click.echo("No projects; add one with 'anon-server project add NAME'")
 
 
 @cli.group("opt-out")

@@ -20,6 +20,8 @@ DEFAULT_SHARE = "data"
 DEFAULT_HOST = "localhost"
 DEFAULT_PROJECT = "Wetenschap-Algemeen"
 DEFAULT_LEASE_SECONDS = 30.0
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 class ConfigError(Exception):
@@ -104,14 +106,49 @@ class ServerHome:
         return dict(shares)
 
     def write_config(self, *, database: str = DATABASE_NAME, lease_seconds: float) -> None:
-        """Write the config atomically (temp file + rename), readable by its owner only: a
-        PostgreSQL URL may hold a password."""
+        """Write the config atomically (temp file + rename), readable by its owner only."""
         text = yaml.safe_dump({"database": database, "lease_seconds": lease_seconds})
         tmp = self.config_path.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, self.config_path)
+        os.chmod(self.config_path, PRIVATE_FILE)
+
+    def database_file(self, config: ServerConfig) -> Path | None:
+        """The SQLite database file of this home, None for a database server."""
+        prefix = "sqlite:///"
+        if not config.database_url.startswith(prefix):
+            return None
+        return Path(config.database_url[len(prefix) :])
+
+    def make_private(self, config: ServerConfig) -> None:
+        """Home 0700, config and SQLite database 0600 (and its journal files).
+
+        The database holds every project's pseudonymisation secret: whoever reads it can
+        re-identify pseudonyms. Done at creation and again at every start, as a copied or
+        restored home may come back with the modes of the copy. No-op on Windows, where a
+        folder in the user's profile is private through its inherited ACL.
+        """
+        if os.name == "nt":
+            return
+        os.chmod(self.root, PRIVATE_FOLDER)
+        database = self.database_file(config)
+        for path in (self.config_path, database, *_journals(database)):
+            if path is not None and path.exists():
+                os.chmod(path, PRIVATE_FILE)
+
+    def create_database_file(self, config: ServerConfig) -> None:
+        """Create an empty SQLite file as 0600 before SQLite would create it by the umask."""
+        database = self.database_file(config)
+        if database is not None and not database.exists():
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+
+
+def _journals(database: Path | None) -> tuple[Path, ...]:
+    if database is None:
+        return ()
+    return tuple(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))
 
 
 def resolve_home(home: Path | str | None) -> ServerHome:

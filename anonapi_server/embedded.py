@@ -17,6 +17,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 FINAL_STATUSES = frozenset({"DONE", "ERROR"})
+OUTPUT_MARKER = ".anonapi-job.json"  # in every output folder the server writes: see publish
 
 
 @dataclass
@@ -50,6 +51,12 @@ class EmbeddedServer:
         relative = PureWindowsPath(unc.replace("/", "\\")).relative_to(self.unc_root)
         return self.share_root.joinpath(*relative.parts)
 
+    def output_files(self, *parts: str) -> list[Path]:
+        """The files a job wrote below the share folder `parts` (e.g. `"out", "7"`), sorted,
+        without the marker file the server keeps in every output folder."""
+        folder = self.share_root.joinpath(*parts)
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER)
+
     def wait_for(
         self,
         job_ids: Iterable[int | str],
@@ -78,12 +85,13 @@ def running_server(
     token: str | None = None,
     lease_seconds: float | None = None,
     database: str | None = None,
+    tls: dict[str, str] | None = None,
 ) -> Iterator[EmbeddedServer]:
     """Start a server on a free loopback port; stop it (API and workers) on exit.
 
     Without `home` a temporary home is created and removed afterwards; a given home is
     initialised when it is not one yet and kept. `database`: a PostgreSQL URL instead of the
-    home's SQLite file.
+    home's SQLite file. `tls`: uvicorn's `ssl_certfile` and `ssl_keyfile`, to serve HTTPS.
     """
     from anonapi_server.admin import add_user, init_home
     from anonapi_server.config import DEFAULT_LEASE_SECONDS, DEFAULT_SHARE, ServerHome
@@ -95,7 +103,7 @@ def running_server(
         init_home(server_home, lease_seconds=lease, database=database)
         token = token or secrets.token_urlsafe(24)
         add_user(server_home, user, token=token)
-        handle = start_in_background(server_home, workers=workers)
+        handle = start_in_background(server_home, workers=workers, tls=tls)
         try:
             yield EmbeddedServer(
                 url=handle.url,

@@ -1,20 +1,18 @@
 """Start the embedded server: uvicorn for the API plus worker processes for the jobs.
 
-Workers are started with the spawn method so that the server behaves the same on Windows, where
-fork does not exist. `run` blocks (the CLI); `start_in_background` returns a handle (tests, demo).
+Workers are supervised (see `supervisor`). `run` blocks (the CLI); `start_in_background`
+returns a handle (tests, demo).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 import socket
 import sys
 import threading
 import time
 from contextlib import suppress
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -23,65 +21,32 @@ import uvicorn
 from anonapi_server.app import create_app
 from anonapi_server.config import ServerConfig, ServerHome
 from anonapi_server.hosts import HostBeat
+from anonapi_server.limits import MAX_HEADER_BYTES, GuardedH11Protocol
+from anonapi_server.publish import remove_leftovers
 from anonapi_server.store import Store
-
-STOP_TIMEOUT = 10.0
-
-
-@dataclass
-class Workers:
-    """Worker processes and the pipes that tell them to stop.
-
-    A pipe per worker rather than one shared Event: a worker killed while inside a shared
-    primitive would leave it locked and hang the shutdown of all others.
-    """
-
-    processes: list[BaseProcess] = field(default_factory=list)
-    pipes: list[Connection] = field(default_factory=list)
-
-    def stop(self) -> None:
-        for pipe in self.pipes:
-            with suppress(OSError):  # a killed worker's pipe is broken
-                pipe.send("stop")
-            pipe.close()
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for process in self.processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.terminate()
-                process.join(2)
+from anonapi_server.supervisor import STOP_TIMEOUT, WorkerPool
 
 
-def _start_workers(config: ServerConfig, count: int, host: str) -> Workers:
+def _start_workers(config: ServerConfig, count: int, host: str) -> WorkerPool:
+    """`count` supervised workers; `host` is this host's name in the status."""
     from anonapi_server.worker import worker_main
 
-    context = multiprocessing.get_context("spawn")
-    workers = Workers()
-    for index in range(count):
-        worker_id = f"{socket.gethostname()}-{index}-{time.time_ns()}"
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=worker_main,
-            args=(
-                config.database_url,
-                config.lease_seconds,
-                config.shares,
-                host,
-                worker_id,
-                theirs,
-            ),
-            name=f"anon-worker-{index}",
-            daemon=True,
-        )
-        process.start()
-        theirs.close()
-        workers.processes.append(process)
-        workers.pipes.append(ours)
-    return workers
+    args = (config.database_url, config.lease_seconds, config.shares, host)
+    return WorkerPool(worker_main, args, count)
 
 
-def _uvicorn(store: Store, log_level: str = "warning", **options: Any) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(store), log_level=log_level, lifespan="off", **options)
+def _uvicorn(
+    store: Store, workers: WorkerPool, log_level: str = "warning", **options: Any
+) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(store, health=workers.health),
+        log_level=log_level,
+        lifespan="off",
+        http=GuardedH11Protocol,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        timeout_keep_alive=5,
+        **options,
+    )
     return uvicorn.Server(config)
 
 
@@ -92,19 +57,30 @@ def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
     workers on several machines) gets its tables when the server first starts on it.
     """
     config = home.load_config()
+    home.create_database_file(config)
+    home.make_private(config)
     store = Store(config.database_url, mounts=config.shares)
     store.create_schema()
+    home.make_private(config)  # the journal files SQLite has just created
+    remove_leftovers(store)
     return config, store
 
 
-def run(home: ServerHome, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
-    """Serve until interrupted (Ctrl-C), then stop the workers."""
+def run(
+    home: ServerHome,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    workers: int = 1,
+    tls: dict[str, Any] | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C), then stop the workers. `tls`: uvicorn's ssl options."""
     config, store = _open(home)
     beat = HostBeat(store, role="api", workers=workers)
     beat.start()
     running = _start_workers(config, workers, beat.name_in_status)
     try:
-        _uvicorn(store, "info", host=host, port=port).run()
+        _uvicorn(store, running, "info", host=host, port=port, **(tls or {})).run()
     finally:
         running.stop()
         beat.stop()
@@ -145,7 +121,7 @@ class BackgroundServer:
     store: Store
     server: uvicorn.Server
     thread: threading.Thread
-    workers: Workers
+    workers: WorkerPool
     beat: HostBeat
 
     @property
@@ -161,7 +137,12 @@ class BackgroundServer:
 
 
 def start_in_background(
-    home: ServerHome, *, host: str = "127.0.0.1", port: int = 0, workers: int = 1
+    home: ServerHome,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    workers: int = 1,
+    tls: dict[str, Any] | None = None,
 ) -> BackgroundServer:
     """Start the API on a thread (port 0: a free port) and the workers; return once it listens."""
     config, store = _open(home)
@@ -172,7 +153,10 @@ def start_in_background(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    server = _uvicorn(store)
+    beat = HostBeat(store, role="api", workers=workers)
+    beat.start()
+    pool = _start_workers(config, workers, beat.name_in_status)
+    server = _uvicorn(store, pool, **(tls or {}))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="anon-server-api", daemon=True
     )
@@ -182,15 +166,15 @@ def start_in_background(
         if not thread.is_alive() or time.monotonic() > deadline:
             with suppress(OSError):
                 sock.close()
+            pool.stop()
+            beat.stop()
             raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
-    beat = HostBeat(store, role="api", workers=workers)
-    beat.start()
     return BackgroundServer(
-        url=f"http://{host}:{bound_port}",
+        url=f"{'https' if tls else 'http'}://{host}:{bound_port}",
         store=store,
         server=server,
         thread=thread,
-        workers=_start_workers(config, workers, beat.name_in_status),
+        workers=pool,
         beat=beat,
     )

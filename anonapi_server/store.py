@@ -37,6 +37,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    false,
     func,
     insert,
     or_,
@@ -55,6 +56,8 @@ users = Table(
     Column("name", String(200), primary_key=True),
     Column("token_salt", String(64), nullable=False),
     Column("token_hash", String(64), nullable=False),
+    # An admin reads and changes every user's jobs; others only their own.
+    Column("is_admin", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 projects = Table(
@@ -325,8 +328,16 @@ class Store:
 
     # ---- users, projects, shares, opt-outs -------------------------------------------------
 
-    def set_user(self, name: str, token: str, project_names: Iterable[str] | None) -> None:
-        """Create the user or replace its token; connect it to the given projects (None: all)."""
+    def set_user(
+        self,
+        name: str,
+        token: str,
+        project_names: Iterable[str] | None,
+        *,
+        is_admin: bool = False,
+    ) -> None:
+        """Create the user or replace its token and role; connect it to the given projects
+        (None: all)."""
         salt = secrets.token_hex(16)
         with self._write() as conn:
             known = {r.name: r.project_id for r in conn.execute(select(projects))}
@@ -337,7 +348,12 @@ class Store:
             conn.execute(delete(user_projects).where(user_projects.c.user_name == name))
             conn.execute(delete(users).where(users.c.name == name))
             conn.execute(
-                insert(users).values(name=name, token_salt=salt, token_hash=hash_token(salt, token))
+                insert(users).values(
+                    name=name,
+                    token_salt=salt,
+                    token_hash=hash_token(salt, token),
+                    is_admin=is_admin,
+                )
             )
             for project in wanted:
                 conn.execute(
@@ -350,6 +366,25 @@ class Store:
         if row is None:
             return False
         return hmac.compare_digest(row.token_hash, hash_token(row.token_salt, token))
+
+    def token_users(self, token: str) -> dict[str, bool]:
+        """The users whose token this is, each with whether it is an admin.
+
+        Checked before a request's body is read, when the user name (sent in the body by the
+        original client) is not known yet: a hospital has tens of users, so hashing the token
+        once per user costs microseconds.
+        """
+        with self._read() as conn:
+            rows = conn.execute(select(users)).all()
+        return {
+            r.name: bool(r.is_admin)
+            for r in rows
+            if hmac.compare_digest(r.token_hash, hash_token(r.token_salt, token))
+        }
+
+    def user_names(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(select(users.c.name).order_by(users.c.name)).scalars())
 
     def add_project(
         self, name: str, options: Iterable[str] = (), user_names: Iterable[str] = ()
@@ -454,30 +489,49 @@ class Store:
             job_id = _inserted_id(conn.execute(insert(jobs).values(**row)))
             return self._extended(conn, [job_id])[0]
 
-    def latest_jobs(self, limit: int = 100) -> list[dict[str, Any]]:
+    def latest_jobs(
+        self, limit: int = 100, *, user_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest jobs; only `user_name`'s when given."""
         query = select(*_core_columns()).order_by(jobs.c.job_id.desc()).limit(limit)
+        if user_name is not None:
+            query = query.where(jobs.c.user_name == user_name)
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def jobs_by_id(self, job_ids: Sequence[int], *, extended: bool) -> list[dict[str, Any]]:
-        """Jobs in the order asked for; unknown ids are left out. One query per chunk of ids."""
+    def jobs_by_id(
+        self, job_ids: Sequence[int], *, extended: bool, user_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Jobs in the order asked for; unknown ids (and, with `user_name`, other users' jobs)
+        are left out. One query per chunk of ids."""
         wanted = list(dict.fromkeys(job_ids))
         with self._read() as conn:
             if extended:
-                rows = self._extended(conn, wanted)
+                rows = self._extended(conn, wanted, user_name)
             else:
                 rows = []
                 for chunk in _chunks(wanted, ID_CHUNK):
                     query = select(*_core_columns()).where(jobs.c.job_id.in_(chunk))
+                    if user_name is not None:
+                        query = query.where(jobs.c.user_name == user_name)
                     rows.extend(dict(r._mapping) for r in conn.execute(query))
         by_id = {r["job_id"]: r for r in rows}
         return [by_id[i] for i in wanted if i in by_id]
 
-    def job(self, job_id: int) -> dict[str, Any] | None:
-        found = self.jobs_by_id([job_id], extended=True)
+    def job(self, job_id: int, *, user_name: str | None = None) -> dict[str, Any] | None:
+        found = self.jobs_by_id([job_id], extended=True, user_name=user_name)
         return found[0] if found else None
 
-    def _extended(self, conn: Connection, job_ids: Sequence[int]) -> list[dict[str, Any]]:
+    def job_ownership(self, job_id: int) -> tuple[str, str] | None:
+        """Who created the job and its project (None: no such job)."""
+        with self._read() as conn:
+            query = select(jobs.c.user_name, jobs.c.project_name).where(jobs.c.job_id == job_id)
+            row = conn.execute(query).first()
+        return None if row is None else (row.user_name, row.project_name)
+
+    def _extended(
+        self, conn: Connection, job_ids: Sequence[int], user_name: str | None = None
+    ) -> list[dict[str, Any]]:
         columns = [
             *_core_columns(),
             *(jobs.c[name] for name in (*_EXTENDED_COLUMNS, *_SERVER_COLUMNS)),
@@ -486,6 +540,8 @@ class Store:
         base = select(*columns).select_from(
             jobs.outerjoin(projects, projects.c.name == jobs.c.project_name)
         )
+        if user_name is not None:
+            base = base.where(jobs.c.user_name == user_name)
         out = []
         for chunk in _chunks(list(job_ids), ID_CHUNK):
             for r in conn.execute(base.where(jobs.c.job_id.in_(chunk))):
@@ -641,6 +697,18 @@ class Store:
         query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
         with self._read() as conn:
             return {status: count for status, count in conn.execute(query)}
+
+    def destinations(self) -> list[str]:
+        """Every destination folder jobs write to (start-up looks there for leftovers)."""
+        query = select(jobs.c.destination_path).where(jobs.c.destination_path.is_not(None))
+        with self._read() as conn:
+            return list(conn.execute(query.distinct()).scalars())
+
+    def live_attempts(self) -> set[tuple[int, int]]:
+        """(job_id, attempt) of every attempt a worker holds a valid lease on now."""
+        query = select(jobs.c.job_id, jobs.c.attempt).where(jobs.c.lease_expires > time.time())
+        with self._read() as conn:
+            return {(r.job_id, r.attempt) for r in conn.execute(query)}
 
     def count_jobs(self) -> int:
         """How many jobs exist (tests check that nothing was created twice)."""

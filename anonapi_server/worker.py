@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import shutil
+import os
 import signal
 import threading
 import time
@@ -25,13 +25,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import pydicom
 import pydicom.filereader
-from pydicom.errors import InvalidDicomError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from anonapi_core.models import JobStatus
+from anonapi_server.confined import Folder, opened_folder
+from anonapi_server.deid.outcome import Cause, FileOutcome, summary
+from anonapi_server.headers import Header, Unusable, read_header
 from anonapi_server.hosts import WorkerStats
+from anonapi_server.layout import output_places
+from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
+from anonapi_server.publish import OutputConflict, partial_name, publish, start_output
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
 from anonapi_server.source_paths import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
@@ -52,28 +56,18 @@ class JobFailed(Exception):
     """The job ends in ERROR with this message."""
 
 
-def opt_out_message(patient_id: str) -> str:
-    return f'Patient "{patient_id}" does not want his or her data to be used for research'
+# Shown to the job's owner only; names nobody: the owner can find the patient in the opt-out list
+# (the admin's) or run the job with set-opt-out-ignore.
+OPT_OUT_MESSAGE = (
+    "A patient in this job's source is on the opt-out list: he or she does not want his or her "
+    "data to be used for research"
+)
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:
     """A stable pseudonym per project and patient, for jobs created without one."""
     digest = hmac.new(secret, patient_id.encode(), hashlib.sha256).hexdigest()
     return f"ANON{digest[:12].upper()}"
-
-
-def read_patient_id(path: Path) -> str | None:
-    """PatientID of a DICOM file, or None for anything that is not DICOM.
-
-    A file that cannot be read raises OSError: its patient would go unchecked for opt-out, and a
-    later read that works would write it.
-    """
-    try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID"])
-    except (InvalidDicomError, ValueError, EOFError):
-        return None
-    value = ds.get("PatientID")
-    return str(value) if value is not None else ""
 
 
 class Heartbeat(threading.Thread):
@@ -182,7 +176,7 @@ class Worker:
             if self.stats:
                 self.stats.finished(progress.counts.get("files_processed", 0))
         except JobFailed as e:
-            self.store.finish(claim, JobStatus.ERROR, str(e))
+            self.store.finish(claim, JobStatus.ERROR, truncated(str(e)))
         except AttemptLost:
             if self.shutdown.is_set():
                 # Stopping: hand the job back at once instead of waiting for the lease to expire.
@@ -190,8 +184,12 @@ class Worker:
         except DATABASE_AWAY:
             raise  # not the job's fault: it runs again after its lease (see run_forever)
         except Exception as e:  # a bug here must not kill the worker; the job owner sees it
-            log.exception("job %s failed unexpectedly", claim.job_id)
-            self.store.finish(claim, JobStatus.ERROR, f"Internal server error: {e}")
+            reference = internal_error(log, f"job {claim.job_id}", e)
+            self.store.finish(
+                claim,
+                JobStatus.ERROR,
+                f"Internal server error (reference {reference}); the server log has details",
+            )
         finally:
             heartbeat.stop()
         return True
@@ -209,40 +207,62 @@ class Worker:
         try:
             files = list_source_files(table, job["source_path"] or "")
             destination = parse_unc(job["destination_path"] or "")
-            destination_local = table.resolve(destination)
+            destination_root = table.local_root(destination).resolve()
+            destination_parts = table.resolve(destination).relative_to(destination_root).parts
         except PathRefused as e:
             raise JobFailed(str(e)) from e
+        except OSError as e:
+            raise JobFailed(
+                f"Source {job['source_path']} cannot be read ({e.strerror or type(e).__name__}): "
+                "check that the share is reachable"
+            ) from e
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
-        sources = self._download(files, progress)
-        if not job["source_ignore_opt_out"]:
-            opted_out = self.store.opted_out(p for _, p in sources if p)
-            if opted_out:
-                raise JobFailed(opt_out_message(sorted(opted_out)[0]))
+        headers, outcomes = self._download(files, progress)
+        if not headers:
+            raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+        patient_ids = (h.patient_id for _, h in headers if h.patient_id)
+        if not job["source_ignore_opt_out"] and self.store.opted_out(patient_ids):
+            raise JobFailed(OPT_OUT_MESSAGE)
         progress.flush(status=JobStatus.UPLOADED.value)
         project = self.store.project(job["project_name"])
         if project is None:
             raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
-        output = destination.joinpath(str(claim.job_id))
-        with output_folder(destination_local, claim, output) as partial:
-            outcomes = self._write_files(job, project, sources, partial, output, progress)
-        from anonapi_server.deid import summary
-
-        return summary(outcomes)  # what was held back or skipped, and why, grouped by reason
+        try:
+            with opened_folder(
+                destination_root, destination_parts, destination.root, create=True
+            ) as folder:
+                output = destination.joinpath(str(claim.job_id))
+                outcomes += self._write_output(claim, project, headers, folder, output, progress)
+        except (OutputConflict, PathRefused) as e:
+            raise JobFailed(str(e)) from e
+        except OSError as e:
+            raise JobFailed(write_failed(destination.joinpath(str(claim.job_id)), e)) from e
+        return truncated(summary(outcomes))  # what was held back or skipped, and why, grouped
 
     def _download(
         self, files: list[SourceFile], progress: Progress
-    ) -> list[tuple[SourceFile, str | None]]:
-        """Read each source file's patient id (needed for the opt-out check), counting files."""
-        sources = []
-        for file in files:
-            try:
-                sources.append((file, read_patient_id(file.local)))
-            except OSError as e:
-                raise JobFailed(read_failed(file.unc, e)) from e
-            progress.add("files_downloaded")
+    ) -> tuple[list[tuple[SourceFile, Header]], list[FileOutcome]]:
+        """Read each source file's header (patient id for the opt-out check, series and
+        instance for the layout), counting files; unusable files are skipped with a reason."""
+        usable = []
+        skipped = []
+        with SourceReader() as reader:
+            for file in files:
+                try:
+                    with reader.opened(file) as name:
+                        usable.append((file, read_header(name)))
+                except Unusable as e:
+                    progress.count("files_skipped")
+                    progress.count("files_processed")  # decided: nothing to write
+                    skipped.append(FileOutcome.skipped(e.cause, str(e)))
+                except PathRefused as e:
+                    raise JobFailed(str(e)) from e
+                except OSError as e:
+                    raise JobFailed(read_failed(file.unc, e)) from e
+                progress.add("files_downloaded")
         progress.flush()
-        return sources
+        return usable, skipped
 
     def _engine(self, project: Project) -> Any:
         key = (project.name, project.secret, project.options)
@@ -255,60 +275,169 @@ class Worker:
             self._engines[key] = Deidentifier(profile)
         return self._engines[key]
 
+    def _write_output(
+        self,
+        claim: Claim,
+        project: Project,
+        headers: list[tuple[SourceFile, Header]],
+        destination: Folder,
+        output: UNCPath,
+        progress: Progress,
+    ) -> list[FileOutcome]:
+        """De-identify into the attempt's own folder, then publish it as `<job_id>`; returns
+        what happened to each file."""
+        partial = start_output(destination, claim.job_id, claim.attempt)
+        try:
+            with partial:
+                written, outcomes = self._write_files(
+                    claim.row, project, headers, partial, output, progress
+                )
+            if not written and not progress.counts.get("files_quarantined"):
+                raise JobFailed(f"Source {claim.row['source_path']} holds no DICOM files")
+            publish(destination, claim.job_id, claim.attempt, written)
+            return outcomes
+        finally:
+            name = partial_name(claim.job_id, claim.attempt)
+            if destination.entry(name) is not None:
+                destination.remove_tree(name)
+
     def _write_files(
         self,
         job: Mapping[str, Any],
         project: Project,
-        sources: list[tuple[SourceFile, str | None]],
-        partial: Path,
+        headers: list[tuple[SourceFile, Header]],
+        partial: Folder,
         output: UNCPath,
         progress: Progress,
-    ) -> list[Any]:
-        """De-identify each file into `partial`; returns each file's `FileOutcome`."""
+    ) -> tuple[list[tuple[str, str]], list[FileOutcome]]:
+        """De-identify each file into `partial`; returns the (series, name) of those written
+        and every file's outcome.
+
+        A file the engine cannot handle is skipped with its reason; only the share itself
+        (unreadable source, unwritable destination) ends the job.
+        """
         engine = self._engine(project)
-        outcomes = []
-        for file, patient_id in sources:
-            pseudo_id = job["source_anonymizedpatientid"] or pseudonym(
-                project.secret, patient_id or ""
-            )
-            pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
-            dst = partial.joinpath(*file.relative)
-            try:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                outcome = engine.deidentify_file(file.local, dst, pseudo_id, pseudo_name)
-            except OSError as e:
-                if raised_while_reading(e):
-                    raise JobFailed(read_failed(file.unc, e)) from e
-                raise JobFailed(write_failed(output.joinpath(*file.relative), e)) from e
-            except Exception as e:
-                raise JobFailed(f"Could not de-identify {file.unc}: {e}") from e
-            if outcome.kind in ("quarantined", "skipped"):
-                progress.count(f"files_{outcome.kind}")
-            outcomes.append(outcome)
-            progress.add("files_processed")
+        places = output_places(h for _, h in headers)
+        written: list[tuple[str, str]] = []
+        outcomes: list[FileOutcome] = []
+        series: dict[str, Folder] = {}
+        try:
+            with SourceReader() as reader:
+                for (file, header), (series_name, name) in zip(headers, places, strict=True):
+                    if series_name not in series:
+                        series[series_name] = partial.sub(series_name, create=True)
+                    folder = series[series_name]
+                    pseudo_id = job["source_anonymizedpatientid"] or pseudonym(
+                        project.secret, header.patient_id
+                    )
+                    pseudo_name = job["source_anonymizedpatientname"] or pseudo_id
+                    try:
+                        outcome = _deidentify_one(
+                            engine, reader, file, folder, name, pseudo_id, pseudo_name
+                        )
+                    except OSError as e:
+                        raise JobFailed(write_failed(output.joinpath(series_name, name), e)) from e
+                    if outcome.kind == "written":
+                        written.append((series_name, name))
+                    else:
+                        folder.remove_file(name)
+                        progress.count(f"files_{outcome.kind}")
+                    outcomes.append(outcome)
+                    progress.add("files_processed")
+        finally:
+            for folder in series.values():
+                folder.close()
+        for series_name in set(series) - {s for s, _ in written}:
+            partial.remove_folder(series_name)  # every file of it was skipped or held back
         progress.flush()
-        if progress.counts.get("files_skipped", 0) == len(sources):
-            raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
-        return outcomes
+        return written, outcomes
 
 
-@contextmanager
-def output_folder(destination: Path, claim: Claim, shown: UNCPath) -> Iterator[Path]:
-    """A hidden folder to build the attempt's output in, published as `<job_id>` only when whole.
-
-    Each attempt has its own folder, so a late worker of an earlier attempt cannot mix its files
-    into the current one's.
-    """
-    partial = destination / f".{claim.job_id}.{claim.attempt}.partial"
+def _deidentify_one(
+    engine: Any,
+    reader: SourceReader,
+    file: SourceFile,
+    folder: Folder,
+    name: str,
+    pseudo_id: str,
+    pseudo_name: str,
+) -> FileOutcome:
+    """De-identify one file into the new file `name` of `folder`, both opened confined."""
+    dst_fd = folder.open_file(name, create=True)
     try:
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        yield partial
-        _publish(partial, destination / str(claim.job_id), claim.attempt)
+        with reader.opened(file) as source:
+            try:
+                outcome = engine.deidentify_file(
+                    Path(source), Path(folder.name_for(dst_fd, name)), pseudo_id, pseudo_name
+                )
+            except Exception as e:
+                error = _real_error(e)
+                if isinstance(error, OSError):
+                    raise error from e
+                reason = f"could not be de-identified ({type(error).__name__})"
+                return FileOutcome.skipped(Cause.FAILED, reason)
+        return outcome
+    except PathRefused as e:
+        raise JobFailed(str(e)) from e
     except OSError as e:
-        raise JobFailed(write_failed(shown, e)) from e
+        if raised_while_reading(e):
+            raise JobFailed(read_failed(file.unc, e)) from e
+        raise
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        os.close(dst_fd)
+
+
+def _real_error(error: BaseException) -> BaseException:
+    """The error that made the engine fail.
+
+    On failure the engine removes its half-written output by name; named through a descriptor
+    (`/proc/self/fd/N`) that removal is refused, and its PermissionError hides the real cause.
+    """
+    if (
+        isinstance(error, PermissionError)
+        and str(error.filename or "").startswith("/proc/self/fd/")
+        and error.__context__ is not None
+    ):
+        return error.__context__
+    return error
+
+
+class SourceReader:
+    """Opens source files confined to their share, keeping the last folder open (a folder's
+    files are listed together, so most opens reuse it)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Path, tuple[str, ...]] | None = None
+        self._folder: Folder | None = None
+
+    @contextmanager
+    def opened(self, file: SourceFile) -> Iterator[str]:
+        """A name for the opened source file that cannot be re-resolved elsewhere."""
+        parts = file.parts
+        key = (file.root, parts[:-1])
+        if key != self._key or self._folder is None:
+            self.close()
+            with Folder.open_root(file.root, file.unc.root) as root:
+                self._folder = root.walk(parts[:-1])
+                if self._folder is root:  # a file at the share's root: keep a root of our own
+                    self._folder = Folder.open_root(file.root, file.unc.root)
+            self._key = key
+        fd = self._folder.open_file(parts[-1])
+        try:
+            yield self._folder.name_for(fd, parts[-1])
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        if self._folder is not None:
+            self._folder.close()
+        self._folder, self._key = None, None
+
+    def __enter__(self) -> SourceReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def raised_while_reading(error: OSError) -> bool:
@@ -339,16 +468,6 @@ def write_failed(output: UNCPath, error: OSError) -> str:
     )
 
 
-def _publish(partial: Path, final: Path, attempt: int) -> None:
-    """Replace earlier output by this attempt's, by renames only."""
-    old = final.with_name(f".{final.name}.{attempt}.old")
-    if final.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    partial.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def worker_main(
     database_url: str,
     lease_seconds: float,
@@ -365,6 +484,7 @@ def worker_main(
     """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_pydicom()
     store = Store(database_url, mounts=mounts)
     shutdown = threading.Event()
 

@@ -24,6 +24,7 @@ class ServerCheck:
     ok: bool
     latency_s: float | None
     error: str | None
+    warning: str | None = None  # answering, but e.g. its workers are down
     cluster: ClusterSummary | None = None
 
 
@@ -37,14 +38,16 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
     active = server.name == settings.active_server_name
     try:
         with AnonClient.from_settings(settings, server) as client:
-            latency = client.ping()
+            latency, warning = client.check()
             try:
                 cluster = cluster_summary(client)
             except AnonAPIError:  # the server answers; only its extra report failed
                 cluster = None
     except AnonAPIError as e:
         return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, ok=True, latency_s=latency, error=None, cluster=cluster)
+    return ServerCheck(
+        server, active, ok=True, latency_s=latency, error=None, warning=warning, cluster=cluster
+    )
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:

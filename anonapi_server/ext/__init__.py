@@ -33,6 +33,7 @@ class ExtCall:
 
     store: Store
     user_name: str
+    is_admin: bool = False  # an admin may act on every user's jobs, others only on their own
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,10 @@ def authenticated(store: Store, handler: Handler) -> Callable[[Request], Awaitab
             return error(
                 401, "authorization", "Send user_name and the header 'Authorization: Token <token>'"
             )
-        if not await run_in_threadpool(store.check_token, user_name, token.strip()):
-            return error(401, "authorization", f"Unknown user {user_name} or wrong token")
-        return await handler(request, ExtCall(store, user_name))
+        callers = await run_in_threadpool(store.token_users, token.strip())
+        if user_name not in callers:
+            return error(401, "authorization", "Unknown user or wrong token")
+        return await handler(request, ExtCall(store, user_name, callers[user_name]))
 
     return endpoint
 

@@ -79,7 +79,7 @@ def test_tutorial_from_server_setup_to_finished_batch(
     watched = anon("batch", "status", "--watch", "--interval", "0.2")
     assert watched.exit_code == 0
     assert _final_summary(watched.output) == {"DONE": 3, "ERROR": 3, "NOT_FOUND": 0}
-    written = [p for p in (project / "out").rglob("*") if p.is_file()]
+    written = [p for p in (project / "out").rglob("*.dcm") if p.is_file()]
     assert len(written) == 6  # two DICOM files per study, notes.txt left out
 
     errors = anon("batch", "show-error")

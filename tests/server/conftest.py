@@ -4,6 +4,7 @@ and the calls and studies several test modules need."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,3 +129,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'jobs.db').as_posix()}"
     return request.getfixturevalue("pg_cluster").new_database()
+
+
+@pytest.fixture(scope="module")
+def idle_server() -> Iterator[EmbeddedServer]:
+    """A server without worker processes: a test runs the worker in-process with `run_once`."""
+    with running_server(workers=0) as running:
+        yield running
+
+
+def run_once(server: EmbeddedServer, job_id: int) -> dict:
+    """Run the next claimable job (the test's `job_id`) in this process; return the job."""
+    from anonapi_server.worker import Worker
+
+    assert Worker(server.store, "in-test", 30, threading.Event()).run_one()
+    return call(server, "get_job", job_id=job_id).json()
+
+
+def new_job(server: EmbeddedServer, source_path: str, **params: Any) -> int:
+    reply = create_path_job(server, source_path, **params)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["job_id"]

@@ -225,7 +225,8 @@ def test_modify_job_sets_opt_out_ignore_from_true_false_strings(server: Embedded
         ({"colour": "red"}, "colour", "Unknown job field colour"),
         ({"status": "DONE"}, "status", "status can be set to ACTIVE"),
         ({"source_ignore_opt_out": "maybe"}, "source_ignore_opt_out", "is not True or False"),
-        ({"files_processed": "x"}, "files_processed", "is not a whole number"),
+        ({"priority": "x"}, "priority", "is not a whole number"),
+        ({"files_processed": "7"}, "files_processed", "is set by the server"),
         ({"destination_path": "/tmp/out"}, "destination_path", "is not a UNC path"),
     ],
 )

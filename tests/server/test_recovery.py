@@ -36,7 +36,7 @@ def test_a_job_of_a_killed_worker_is_not_done_and_runs_again_after_its_lease():
         assert replacement.run_one()
         job = call(server, "get_job", job_id=job_id).json()
         assert (job["status"], job["files_processed"]) == ("DONE", FILES)
-        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == FILES
+        assert len(server.output_files("out", str(job_id))) == FILES
 
 
 def test_a_job_interrupted_by_a_server_stop_runs_again_after_restart(tmp_path):
@@ -46,4 +46,4 @@ def test_a_job_interrupted_by_a_server_stop_runs_again_after_restart(tmp_path):
     with running_server(home, workers=1) as server:
         assert server.store.job_statuses([job_id])[job_id] in ("ACTIVE", "UPLOADED")
         assert server.wait_for([job_id], timeout=30) == {job_id: "DONE"}
-        assert len(list((server.share_root / "out" / str(job_id)).iterdir())) == FILES
+        assert len(server.output_files("out", str(job_id))) == FILES

@@ -65,7 +65,7 @@ def test_a_failing_write_is_reported_as_a_write_error_naming_the_output_file(
     job = run_in_process(idle_server)
     assert job["status"] == "ERROR"
     assert job["error"] == (
-        rf"Could not write \\localhost\data\out\{job['job_id']}\1 on share \\localhost\data "
+        rf"Could not write \\localhost\data\out\{job['job_id']}\1\1.dcm on share \\localhost\data "
         "(No space left on device): check that the share is writable and has free space"
     )
     assert not list((idle_server.share_root / "out").glob(f"*{job['job_id']}*"))

@@ -1,15 +1,15 @@
 """Scale-out: the shares each job needs (so a host claims only jobs on shares it mounts), and
 the heartbeats of hosts and workers (status, /ext/hosts, /metrics).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

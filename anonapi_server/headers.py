@@ -1,0 +1,100 @@
+"""What a worker reads of each source file before anything is written: a few header values.
+
+The patient id decides the opt-out check; the series and instance numbers place the file in the
+output (see `layout`). A file that cannot be used is `Unusable` with a reason for the job's owner,
+which skips that one file, not the job: a hostile or broken file must not fail a folder of good
+ones. Reading is bounded: a deflated file is inflated in a stream, counting, before pydicom
+(which inflates it whole into memory) may touch it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from anonapi_server.deid.outcome import Cause
+
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # deflated DICOM is rare and small (reports, waveforms)
+_CHUNK = 64 * 1024
+_TAGS = ["PatientID", "SeriesInstanceUID", "SeriesNumber", "InstanceNumber"]
+
+
+class Unusable(Exception):
+    """This file is skipped; the message (no DICOM value in it) says why, `cause` in one word."""
+
+    def __init__(self, cause: Cause, message: str):
+        super().__init__(message)
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Header:
+    """The values of a source file the worker needs before de-identifying it."""
+
+    patient_id: str
+    series_uid: str
+    series_number: int | None
+    instance_number: int | None
+
+
+def read_header(name: str) -> Header:
+    """The header of the DICOM file `name`; Unusable when it is not one or cannot be used.
+
+    OSError (the share, not the file) is raised as is: the caller ends the job over it.
+    """
+    _check_inflated_size(name)
+    try:
+        ds = pydicom.dcmread(name, stop_before_pixels=True, specific_tags=_TAGS)
+    except InvalidDicomError as e:
+        raise Unusable(Cause.NOT_DICOM, "not a DICOM file") from e
+    except OSError:
+        raise
+    except RecursionError as e:
+        raise Unusable(Cause.UNREADABLE, "nested too deeply to read") from e
+    except Exception as e:  # pydicom's parse errors share no base class
+        raise Unusable(Cause.UNREADABLE, f"unreadable DICOM file ({type(e).__name__})") from e
+    return Header(
+        patient_id=str(ds.get("PatientID", "") or ""),
+        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
+        series_number=_number(ds.get("SeriesNumber")),
+        instance_number=_number(ds.get("InstanceNumber")),
+    )
+
+
+def _number(value: object) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 10**9 else None
+
+
+def _check_inflated_size(name: str) -> None:
+    """Unusable when `name` is deflated DICOM that inflates beyond MAX_INFLATED_BYTES."""
+    with open(name, "rb") as fp:
+        try:
+            read_preamble(fp, False)
+            meta = _read_file_meta_info(fp)
+        except Exception:  # not Part-10 or a broken meta: dcmread decides what it is
+            return
+        if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+            return
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        size = 0
+        while chunk := fp.read(_CHUNK):
+            while chunk:
+                try:
+                    size += len(inflater.decompress(chunk, _CHUNK))
+                except zlib.error as e:
+                    raise Unusable(Cause.DAMAGED, "damaged deflated DICOM file") from e
+                if size > MAX_INFLATED_BYTES:
+                    raise Unusable(
+                        Cause.TOO_LARGE,
+                        f"deflated DICOM file inflating beyond {MAX_INFLATED_BYTES // 2**20} MB",
+                    )
+                chunk = inflater.unconsumed_tail
