@@ -29,12 +29,16 @@ def test_the_migrated_schema_equals_the_store_metadata(database_url: str):
         store.close()
 
 
-def test_a_database_made_before_migrations_is_upgraded_and_keeps_its_jobs(database_url: str):
+@pytest.mark.parametrize("made_at", [BASELINE, "0002"])
+def test_a_database_made_before_migrations_is_upgraded_and_keeps_its_jobs(
+    database_url: str, made_at: str
+):
     store = Store(database_url)
     try:
-        # What a server of the version before migrations left: the baseline tables, no version.
+        # What a server of a version before migrations left: its tables, no version. The
+        # version that added the admin role (0002) had added its column itself.
         with store.engine.begin() as connection:
-            command.upgrade(_config(connection), BASELINE)
+            command.upgrade(_config(connection), made_at)
             connection.execute(text("DROP TABLE alembic_version"))
             connection.execute(
                 text(
