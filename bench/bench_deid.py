@@ -1,5 +1,8 @@
 """De-identification: 2,000 CT files of 0.5 MB, ours against dicognito and dicom-anonymizer.
 
+Then the same CT files in each other transfer syntax (500 of them, ours in one process against
+dicognito), and the peak memory of one worker on inputs larger than memory (`deid_memory.py`).
+
 All read the same generated files (`anonapi_server.sample_studies.write_study`, 512 x 512 x 16 bit)
 and write one output file per input. Ours is timed three ways: the engine in 1 and 2 spawned worker
 processes (`Deidentifier.deidentify_file`), and end to end through the embedded server with 1 and 2
@@ -13,16 +16,32 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from anchors import DEID, anchor_task
-from common import Report, Row, Timing, at_least_faster, data_dir, measure, parse_args, runs_for
-from datagen import ct_study
+from common import (
+    Report,
+    Row,
+    Timing,
+    at_least_faster,
+    at_most_ratio,
+    data_dir,
+    measure,
+    parse_args,
+    runs_for,
+)
+from datagen import SYNTAXES, ct_study, ct_study_as
+from deid_memory import deflate_bomb, encapsulated_multiframe, native_multiframe, peak_rss_mb
 from live_fixtures import SERVER_NAME, embedded_server, server_unavailable
 
 PSEUDO_ID, PSEUDO_NAME = "PSEUDO1", "Pseudo^One"
 PROJECT = "Wetenschap-Algemeen"
+# Transfer syntaxes with a speed target (≥ 5x dicognito); big endian and deflated take pydicom's
+# path by design and are reported only.
+TARGET_SYNTAXES = ("implicit", "jpeg-lossless", "jpeg2000")
+MEMORY_LIMIT_MB = 256
 
 
 def main() -> None:
@@ -53,7 +72,7 @@ def main() -> None:
         report.rows.append(
             Row("raw file copy (ceiling)", copy, note=f"{megabytes / copy.median:,.0f} MB/s")
         )
-        per_process = at_least_faster(2)
+        per_process = at_least_faster(5)
         for processes in (1, 2):
             ours = _engine_in_processes(files, out / "ours", processes, runs)
             case = f"our engine, {processes} process{'es' if processes > 1 else ''}"
@@ -71,6 +90,9 @@ def main() -> None:
                 report.rows.append(
                     Row(case, ours, anonymizer, "dicom-anonymizer", None, share(ours))
                 )
+                report.rows.append(
+                    Row(f"{case} vs raw copy", ours, copy, "copy", at_most_ratio(2), share(ours))
+                )
         why_not = server_unavailable()
         for workers in (1, 2):
             case = f"embedded server end to end, {workers} worker{'s' if workers > 1 else ''}"
@@ -79,12 +101,56 @@ def main() -> None:
                 continue
             ours = _through_server(files, workers, runs)
             report.rows.append(Row(case, ours, dicognito, "dicognito", note=share(ours)))
+        _syntax_rows(report, files[: 20 if args.quick else 500], args.quick, runs, out)
+    _memory_rows(report, args.quick, out)
     report.notes.append(
-        "The target (≥ 2x dicognito per process) applies to the 1-process engine row; the others "
-        "show scaling. The machine has 2 cores shared with other work, so 2 processes cannot "
-        "double throughput."
+        "Targets: ≥ 5x dicognito per process (explicit, implicit, JPEG lossless, JPEG 2000 rows), "
+        "≥ 50% of raw-copy speed per process for explicit VR (ours ≤ 2x the copy's time); the "
+        "2-process and server rows show scaling. The machine has 2 cores shared with other work, "
+        "so 2 processes cannot double throughput. JPEG rows: native pixels as one encapsulated "
+        "fragment per file (nobody here decodes pixel data, so the codec does not matter)."
     )
     print(report.render())
+
+
+def _syntax_rows(report: Report, sources: list[Path], quick: bool, runs: int, out: Path) -> None:
+    """Ours in one process against dicognito, per transfer syntax other than explicit VR LE."""
+    for syntax in SYNTAXES:
+        if syntax == "explicit":
+            continue
+        files = ct_study_as(data_dir("deid", quick) / syntax, sources=sources, syntax=syntax)
+        list_file = out / f"{syntax}.txt"
+        list_file.write_text("\n".join(str(f) for f in files))
+        dicognito, _ = anchor_task(DEID, "dicognito", list_file, out / "dcg", runs=runs)
+        shutil.rmtree(out / "dcg")
+        ours = _engine_in_processes(files, out / syntax, 1, runs)
+        target = at_least_faster(5) if syntax in TARGET_SYNTAXES else None
+        case = f"{syntax}: our engine, 1 process, {len(files)} files"
+        report.rows.append(Row(case, ours, dicognito, "dicognito", target))
+        shutil.rmtree(out / syntax)
+
+
+def _memory_rows(report: Report, quick: bool, out: Path) -> None:
+    """Peak RSS of a fresh worker process on inputs larger than the memory it may use."""
+    inputs = {
+        "2 GiB multi-frame, native pixel data": native_multiframe,
+        "2 GiB multi-frame, 2,048 encapsulated fragments": encapsulated_multiframe,
+        "1 MB deflated file inflating to 1 GiB": deflate_bomb,
+    }
+    for case, build in inputs.items():
+        case = f"memory: {case}"
+        if quick:
+            report.rows.append(Row(case, "full runs only (2 GiB inputs)"))
+            continue
+        folder = data_dir("deid", quick) / "memory"
+        folder.mkdir(parents=True, exist_ok=True)
+        src = build(folder)
+        started = time.perf_counter()
+        rss_mb, outcome = peak_rss_mb(src, out / "memory.dcm")
+        elapsed = Timing((time.perf_counter() - started,))
+        verdict = "met" if rss_mb <= MEMORY_LIMIT_MB else "**NOT MET**"
+        note = f"peak RSS {rss_mb:,.0f} MB (≤ {MEMORY_LIMIT_MB} MB: {verdict}); {outcome}"
+        report.rows.append(Row(case, elapsed, note=note))
 
 
 def _copy_all(files: list[Path], out: Path) -> None:

@@ -129,3 +129,43 @@ def ct_study(folder: Path, *, files: int) -> list[Path]:
 
     cached(folder, params, build)
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
+
+
+# Re-encodings of the CT study, by name. "jpeg-lossless" and "jpeg2000" hold the native pixels as
+# one encapsulated fragment per file under those transfer syntaxes: no de-identifier here decodes
+# pixel data, so what counts is the encapsulated layout, not the codec.
+SYNTAXES = {
+    "explicit": "1.2.840.10008.1.2.1",
+    "implicit": "1.2.840.10008.1.2",
+    "big-endian": "1.2.840.10008.1.2.2",
+    "deflated": "1.2.840.10008.1.2.1.99",
+    "jpeg-lossless": "1.2.840.10008.1.2.4.70",
+    "jpeg2000": "1.2.840.10008.1.2.4.90",
+}
+
+
+def ct_study_as(folder: Path, *, sources: list[Path], syntax: str) -> list[Path]:
+    """`ct_study`'s files re-encoded in one of `SYNTAXES` (themselves for explicit VR)."""
+    import pydicom
+    from pydicom.encaps import encapsulate
+
+    if syntax == "explicit":
+        return sources
+    params = {"kind": "ct-as", "files": len(sources), "syntax": syntax, "v": 1}
+
+    def build(path: Path) -> None:
+        uid = SYNTAXES[syntax]
+        for src in sources:
+            ds = pydicom.dcmread(src)
+            ds.file_meta.TransferSyntaxUID = uid
+            if syntax in ("jpeg-lossless", "jpeg2000"):
+                ds.PixelData = encapsulate([ds.PixelData])
+            if syntax == "big-endian":  # pydicom converts between endians only when forced to
+                pydicom.dcmwrite(
+                    path / src.name, ds, implicit_vr=False, little_endian=False, force_encoding=True
+                )
+            else:
+                ds.save_as(path / src.name, implicit_vr=syntax == "implicit")
+
+    cached(folder, params, build)
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)

@@ -35,13 +35,14 @@ def burned_in_reason(ds: Dataset, marked_only: bool = False) -> str | None:
     return None
 
 
-def damage(ds: Dataset, warnings: list[str]) -> str | None:
+def damage(ds: Dataset, warnings: list[str], size: int) -> str | None:
     """What makes a file that pydicom read anyway unfit to copy from, if anything.
 
     pydicom reads a damaged file without raising: a file cut inside encapsulated pixel data comes
     back as an empty data set (with only a warning), one cut inside a value as a last element
     shorter than its declared length, one cut between elements as a data set that simply ends.
-    Writing any of them out would publish a file that silently lost its data.
+    Writing any of them out would publish a file that silently lost its data. A value pydicom
+    left in the file (deferred, see `source.py`) must end within the file's `size`.
     """
     syntax = text(ds.file_meta, 0x00020010)
     if not syntax:
@@ -52,13 +53,14 @@ def damage(ds: Dataset, warnings: list[str]) -> str | None:
         return "file ends before its last sequence or pixel data does"
     if not any(tag >> 16 != 0x0002 for tag in list(ds.keys())):
         return "no data set after the file meta"
-    last = ds.get_item(max(ds.keys()))
-    if (
-        isinstance(last, RawDataElement)
-        and last.length != 0xFFFFFFFF
-        and len(last.value or b"") != last.length
-    ):
-        return f"truncated in element {last.tag}"
+    last = ds.get_item(max(ds.keys()), keep_deferred=True)
+    if isinstance(last, RawDataElement) and last.length != 0xFFFFFFFF:
+        if last.value is None:
+            end = last.value_tell + last.length
+            if last.length and end > size:
+                return f"truncated in element {last.tag}"
+        elif len(last.value) != last.length:
+            return f"truncated in element {last.tag}"
     if _ROWS in ds and not any(tag in ds for tag in _PIXEL_DATA_TAGS):
         return "image attributes without pixel data (cut short?)"
     return None

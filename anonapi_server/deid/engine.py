@@ -6,9 +6,12 @@ rewrites the few values a rule changes as encoded bytes (sequences too, see `seq
 lets every other element, pixel data included, go back to disk byte for byte (`part10.py`).
 """
 
+import os
 import warnings
 from functools import partial
+from os import PathLike
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom import dcmread
 from pydicom.dataelem import DataElement
@@ -19,15 +22,17 @@ from pydicom.sequence import Sequence
 from anonapi_server.deid.checks import burned_in_reason, damage, missing_identity
 from anonapi_server.deid.dates import shift_days_for, shift_encoded
 from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
-from anonapi_server.deid.part10 import encode_items, write_part10
+from anonapi_server.deid.part10 import encode_items, write_part10, writes_itself
 from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
+from anonapi_server.deid.reader import read_little_endian
 from anonapi_server.deid.rules import RuleTable, compile_rules
 from anonapi_server.deid.sequences import rewrite_items
+from anonapi_server.deid.source import DEFER_BYTES, TooLarge, too_large
 from anonapi_server.deid.steps import Step, StepPlanner
 from anonapi_server.deid.uids import UidMapper
 from anonapi_server.deid.values import (
     encoded,
-    is_raw_explicit_le,
+    is_raw_little_endian,
     pad,
     raw_element,
     raw_sequence,
@@ -82,8 +87,12 @@ def _set_text(ds: Dataset, tag: int, vr: str, value: str) -> None:
 class Deidentifier:
     """De-identifies files for one project; compiles the rule table once, at construction."""
 
-    def __init__(self, profile: ProjectProfile) -> None:
+    def __init__(self, profile: ProjectProfile, *, byte_paths: bool = True) -> None:
+        """`byte_paths=False` is the reference the fast paths are tested against: pydicom decodes
+        every sequence the engine walks into and reads every value into memory; the output must
+        be the same, byte for byte."""
         self.profile = profile
+        self._byte_paths = byte_paths
         self.rules: RuleTable = compile_rules(profile.options)
         self._uids = UidMapper(profile.secret)
         self._shift_dates = RETAIN_FULL_DATES not in profile.options
@@ -94,13 +103,16 @@ class Deidentifier:
             raw_element(0x00120062, "CS", b"YES "),
             raw_element(0x00120063, "LO", b"PS3.15 E.1 Basic Profile; details in (0012,0064)"),
         )
-        self._method_codes_raw = raw_sequence(
-            _METHOD_CODES, encode_items(self._method_codes_sequence())
-        )
+        self._method_codes_raw = {
+            implicit: raw_sequence(
+                _METHOD_CODES, encode_items(self._method_codes_sequence(), implicit), implicit
+            )
+            for implicit in (False, True)
+        }
 
     def deidentify_file(
         self,
-        src: Path,
+        src: Path | BinaryIO,
         dst: Path,
         pseudo_id: str,
         pseudo_name: str,
@@ -113,37 +125,61 @@ class Deidentifier:
         ends as a skipped outcome with its cause. `release` writes a file the burned-in rule
         would hold, once a person has looked at it and decided so (the quarantine's release).
         """
-        src, dst = Path(src), Path(dst)
+        dst = Path(dst)
+        if isinstance(src, str | PathLike):
+            with open(src, "rb") as fp:
+                return self._deidentify_open(fp, dst, pseudo_id, pseudo_name, release)
+        return self._deidentify_open(src, dst, pseudo_id, pseudo_name, release)
+
+    def _deidentify_open(
+        self, fp: BinaryIO, dst: Path, pseudo_id: str, pseudo_name: str, release: bool
+    ) -> FileOutcome:
+        size = os.fstat(fp.fileno()).st_size if hasattr(fp, "fileno") else fp.seek(0, 2)
         with warnings.catch_warnings(record=True) as caught:
             # pydicom warns about what it tolerates, quoting values; recorded, never shown.
             warnings.simplefilter("always")
             try:
-                ds = dcmread(src)
+                ds = self._read(fp, size)
             except InvalidDicomError:
                 return FileOutcome.skipped(Cause.NOT_DICOM, "not a DICOM Part-10 file")
+            except TooLarge as exc:
+                return FileOutcome.skipped(Cause.TOO_LARGE, f"too large to de-identify: {exc}")
             except OSError:
                 raise  # the share, not the file: the caller decides
             except Exception as exc:  # pydicom's parse errors have no common base class
                 return FileOutcome.skipped(
                     Cause.UNREADABLE, f"unreadable DICOM file ({type(exc).__name__})"
                 )
-        held = self.check(ds, [str(w.message) for w in caught], release=release)
-        if held:
-            return held
-        try:
-            self.deidentify_dataset(ds, pseudo_id, pseudo_name)
-            write_part10(ds, dst)
-        except OSError:
-            raise
-        except Exception as exc:  # a defect: this file is reported, the job goes on
-            return FileOutcome.skipped(
-                Cause.FAILED, f"could not be de-identified ({type(exc).__name__})"
-            )
+            held = self.check(ds, [str(w.message) for w in caught], size, release=release)
+            if held:
+                return held
+            try:
+                self.deidentify_dataset(ds, pseudo_id, pseudo_name)
+                write_part10(ds, dst, fp)
+            except OSError:
+                raise
+            except Exception as exc:  # a defect: this file is reported, the job goes on
+                return FileOutcome.skipped(
+                    Cause.FAILED, f"could not be de-identified ({type(exc).__name__})"
+                )
         return WRITTEN
 
-    def check(self, ds: Dataset, warned: list[str], *, release: bool = False) -> FileOutcome | None:
+    def _read(self, fp: BinaryIO, size: int) -> Dataset:
+        """The engine's own reader for little endian files it can hold, pydicom's otherwise."""
+        ds = read_little_endian(fp, size) if self._byte_paths else None
+        if ds is None:
+            oversized = too_large(fp, size)
+            if oversized:
+                raise TooLarge(oversized)
+            fp.seek(0)
+            ds = dcmread(fp, defer_size=DEFER_BYTES if self._byte_paths else None)
+        return ds
+
+    def check(
+        self, ds: Dataset, warned: list[str], size: int, *, release: bool = False
+    ) -> FileOutcome | None:
         """The outcome for a file that must not be written as it is, or None to go on."""
-        broken = damage(ds, warned)
+        broken = damage(ds, warned, size)
         if broken:
             return FileOutcome.skipped(Cause.DAMAGED, f"damaged DICOM file: {broken}")
         if text(ds.file_meta, 0x00020002) == _DICOMDIR_SOP_CLASS:
@@ -159,7 +195,10 @@ class Deidentifier:
     def deidentify_dataset(self, ds: Dataset, pseudo_id: str, pseudo_name: str) -> None:
         """De-identify `ds` in place (no burned-in check: `deidentify_file` does that)."""
         shift = shift_days_for(self.profile.secret, pseudo_id) if self._shift_dates else None
-        self._clean(ds, shift, inside_dummy=False)
+        # Sequences are rewritten as bytes only for this project's writer; pydicom's (big endian,
+        # deflated) encodes them its own way, as it does when it decoded them.
+        walk_bytes = self._byte_paths and writes_itself(ds)
+        self._clean(ds, shift, inside_dummy=False, walk_bytes=walk_bytes)
         _set_text(ds, _PATIENT_NAME, "PN", pseudo_name)
         _set_text(ds, _PATIENT_ID, "LO", pseudo_id)
         for elem in self._record_elements:
@@ -167,8 +206,9 @@ class Deidentifier:
         ds[_TEMPORAL_MODIFIED] = raw_element(
             _TEMPORAL_MODIFIED, "CS", b"MODIFIED" if shift else b"UNMODIFIED"
         )
-        if ds.original_encoding == (False, True):
-            ds[_METHOD_CODES] = self._method_codes_raw
+        implicit, little_endian = ds.original_encoding
+        if little_endian and implicit is not None:
+            ds[_METHOD_CODES] = self._method_codes_raw[implicit]
         else:
             ds[_METHOD_CODES] = DataElement(_METHOD_CODES, "SQ", self._method_codes_sequence())
         self._rebuild_file_meta(ds)
@@ -188,7 +228,7 @@ class Deidentifier:
         old = getattr(ds, "file_meta", None) or FileMetaDataset()
 
         def value_of(dataset: Dataset, tag: int) -> bytes:
-            elem = dataset.get_item(tag)
+            elem = dataset.get_item(tag, keep_deferred=True)
             return b"" if elem is None else encoded(elem)
 
         instance = value_of(ds, 0x00080018) or self._uids.map_value(value_of(old, 0x00020003))
@@ -216,7 +256,7 @@ class Deidentifier:
             return _DUMMIES.get(vr, _TEXT_DUMMY)
         return b""  # Step.EMPTY
 
-    def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool) -> None:
+    def _clean(self, ds: Dataset, shift: int | None, inside_dummy: bool, walk_bytes: bool) -> None:
         """Apply the steps to every element of `ds` and, recursively, of its sequences."""
         planner = self._planner
         new_value = partial(self._new_value, shift)
@@ -225,7 +265,7 @@ class Deidentifier:
             if tag >> 16 & 1 or not tag & 0xFFFF or tag < 0x00030000:
                 del ds[tag]
                 continue
-            elem = ds.get_item(tag)
+            elem = ds.get_item(tag, keep_deferred=True)
             step, vr = planner.step(tag, elem.VR, inside_dummy)
             if step is Step.LEAVE or (step is Step.SHIFT and shift is None):
                 continue
@@ -233,12 +273,15 @@ class Deidentifier:
                 del ds[tag]
             elif step is Step.RECURSE or step is Step.RECURSE_DUMMY:
                 dummy = step is Step.RECURSE_DUMMY
-                if elem.VR == "SQ" and is_raw_explicit_le(elem):
-                    items = rewrite_items(elem.value or b"", dummy, planner, new_value)
+                if vr == "SQ" and walk_bytes and is_raw_little_endian(elem):
+                    implicit = elem.is_implicit_VR
+                    items = rewrite_items(
+                        elem.value or b"", dummy, planner, new_value, implicit=implicit
+                    )
                     if items is not None:
-                        ds[tag] = raw_sequence(tag, items)
+                        ds[tag] = raw_sequence(tag, items, implicit)
                         continue
                 for item in ds[tag].value:
-                    self._clean(item, shift, dummy)
+                    self._clean(item, shift, dummy, walk_bytes)
             else:
                 ds[tag] = raw_element(tag, vr, new_value(step, vr, encoded(elem)))

@@ -9,21 +9,23 @@ else goes through pydicom's own element writer, and other transfer syntaxes thro
 
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom.charset import default_encoding
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO, DicomFile, DicomIO
 from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from anonapi_server.deid.values import is_raw_explicit_le, text
+from anonapi_server.deid.source import LONG_VRS, copy_items, copy_value
+from anonapi_server.deid.values import text
 
-# VRs whose explicit-VR header has two reserved bytes and a 32-bit length (PS3.5 7.1.2).
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"})
 UNDEFINED = 0xFFFFFFFF
 _SHORT_HEADER = struct.Struct("<HH2sH").pack
 _LONG_HEADER = struct.Struct("<HH2s2xI").pack
+_IMPLICIT_HEADER = struct.Struct("<HHI").pack
 ITEM_START = struct.pack("<HHI", 0xFFFE, 0xE000, UNDEFINED)
 ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
 SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
@@ -43,22 +45,23 @@ def element_header(group: int, element: int, vr: bytes, length: int) -> bytes:
     return _SHORT_HEADER(group, element, vr, length)
 
 
-def _fast_path_applies(ds: Dataset) -> bool:
-    syntax = UID(text(ds.file_meta, 0x00020010))  # Transfer Syntax UID
-    return (
-        ds.original_encoding == (False, True)
-        and syntax.is_transfer_syntax
-        and not syntax.is_implicit_VR
-        and syntax.is_little_endian
-        and not syntax.is_deflated
-    )
+def writes_itself(ds: Dataset) -> bool:
+    """Whether this writer takes the data set: explicit or implicit VR little endian, as read."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = UID(text(meta, 0x00020010) if meta is not None else "")  # Transfer Syntax UID
+    if not (syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated):
+        return False
+    return ds.original_encoding == (syntax.is_implicit_VR, True)
 
 
-def write_part10(ds: Dataset, dst: Path) -> None:
-    """Write `ds` (with its file meta and preamble) to exactly `dst`; never leave half a file."""
+def write_part10(ds: Dataset, dst: Path, source: BinaryIO | None = None) -> None:
+    """Write `ds` (with its file meta and preamble) to exactly `dst`; never leave half a file.
+
+    Values pydicom deferred (left in the file, see `source.py`) are copied from `source`.
+    """
     try:
-        if _fast_path_applies(ds):
-            _write_fast(ds, dst)
+        if writes_itself(ds):
+            _write_fast(ds, dst, source)
         else:
             ds.save_as(dst, enforce_file_format=True)
     except BaseException:
@@ -66,7 +69,7 @@ def write_part10(ds: Dataset, dst: Path) -> None:
         raise
 
 
-def _write_fast(ds: Dataset, dst: Path) -> None:
+def _write_fast(ds: Dataset, dst: Path, source: BinaryIO | None) -> None:
     for tag, name in _REQUIRED_META:
         elem = ds.file_meta.get_item(tag)
         if elem is None or not elem.value:
@@ -78,19 +81,24 @@ def _write_fast(ds: Dataset, dst: Path) -> None:
     # Straight to the file: a multi-frame image can be large enough that a copy in memory hurts.
     with DicomFile(dst, "wb") as fp:
         fp.is_little_endian = True
-        fp.is_implicit_VR = False
+        fp.is_implicit_VR = UID(text(ds.file_meta, 0x00020010)).is_implicit_VR
         fp.write(ds.preamble or b"\0" * 128)
         fp.write(b"DICM")
         fp.write(_SHORT_HEADER(0x0002, 0x0000, b"UL", 4) + struct.pack("<I", meta.tell()))
         fp.write(meta.getvalue())
-        _write_dataset(fp, ds, default_encoding)
+        _write_dataset(fp, ds, default_encoding, source)
 
 
-def encode_items(sequence: Sequence) -> bytes:
-    """The items of `sequence` encoded as explicit VR little endian, undefined lengths."""
+def is_deferred(elem: object) -> bool:
+    """Whether pydicom left this element's value in the source file (see `source.py`)."""
+    return isinstance(elem, RawDataElement) and elem.value is None and elem.length != 0
+
+
+def encode_items(sequence: Sequence, implicit: bool = False) -> bytes:
+    """The items of `sequence` encoded little endian (either VR kind), undefined lengths."""
     fp = DicomBytesIO()
     fp.is_little_endian = True
-    fp.is_implicit_VR = False
+    fp.is_implicit_VR = implicit
     for item in sequence:
         fp.write(ITEM_START)
         _write_dataset(fp, item, default_encoding)
@@ -98,35 +106,24 @@ def encode_items(sequence: Sequence) -> bytes:
     return fp.getvalue()
 
 
-def _write_dataset(fp: DicomIO, ds: Dataset, parent_encoding: str | list[str]) -> None:
+def _write_dataset(
+    fp: DicomIO, ds: Dataset, parent_encoding: str | list[str], source: BinaryIO | None = None
+) -> None:
     charset = ds.get_item(0x00080005)  # Specific Character Set, for elements encoded here
     encoding = parent_encoding if charset is None else ds.SpecificCharacterSet
+    implicit = fp.is_implicit_VR
     write = fp.write
     for tag in sorted(ds.keys()):
         if not tag & 0xFFFF:
             continue  # group lengths: retired outside the meta group, which gets its own
-        elem = ds.get_item(tag)
-        vr = elem.VR
-        group, element = tag >> 16, tag & 0xFFFF
-        if is_raw_explicit_le(elem):
-            value = elem.value or b""
-            if elem.length == UNDEFINED:
-                write(_LONG_HEADER(group, element, vr.encode(), UNDEFINED))
-                write(value)
-                write(SEQUENCE_END)
-                continue
-            if vr in LONG_VRS:
-                write(_LONG_HEADER(group, element, vr.encode(), len(value)))
-                write(value)
-                continue
-            if len(value) <= 0xFFFF:
-                write(_SHORT_HEADER(group, element, vr.encode(), len(value)))
-                write(value)
-                continue
+        elem = ds.get_item(tag, keep_deferred=True)
+        if isinstance(elem, RawDataElement) and _copyable(elem, implicit):
+            _write_raw(fp, elem, implicit, source)
+            continue
         if elem.is_raw:
             elem = ds[tag]  # decoded, so that pydicom encodes it anew for this transfer syntax
         if elem.VR == "SQ":
-            write(_LONG_HEADER(group, element, b"SQ", UNDEFINED))
+            write(_header(tag, "SQ", UNDEFINED, implicit))
             for item in elem.value:
                 write(ITEM_START)
                 _write_dataset(fp, item, encoding)
@@ -134,3 +131,44 @@ def _write_dataset(fp: DicomIO, ds: Dataset, parent_encoding: str | list[str]) -
             write(SEQUENCE_END)
         else:
             write_data_element(fp, elem, encoding)
+
+
+def _copyable(elem: RawDataElement, implicit: bool) -> bool:
+    """Whether the element's undecoded bytes fit the output's encoding as they are.
+
+    Values are encoded alike in both little endian encodings; only headers and the items of a
+    sequence differ. The engine's own replacements are made as explicit VR raw elements.
+    """
+    if not elem.is_little_endian:
+        return False
+    if elem.is_implicit_VR:
+        return implicit  # no VR to write an explicit header with
+    if implicit:
+        return elem.VR != "SQ" or not elem.length  # explicit items would not fit
+    return bool(elem.VR) and (elem.VR in LONG_VRS or len(elem.value or b"") <= 0xFFFF)
+
+
+def _header(tag: int, vr: str | None, length: int, implicit: bool) -> bytes:
+    group, element = tag >> 16, tag & 0xFFFF
+    if implicit:
+        return _IMPLICIT_HEADER(group, element, length)
+    return element_header(group, element, (vr or "UN").encode("ascii"), length)
+
+
+def _write_raw(fp: DicomIO, elem: RawDataElement, implicit: bool, source: BinaryIO | None) -> None:
+    """Write an undecoded element: its bytes, or those pydicom left in `source` (deferred)."""
+    undefined = elem.length == UNDEFINED
+    if not is_deferred(elem):
+        value = elem.value or b""
+        fp.write(_header(elem.tag, elem.VR, UNDEFINED if undefined else len(value), implicit))
+        fp.write(value)
+    elif source is None:
+        raise ValueError("a value left in the source file, but no source to copy it from")
+    else:
+        fp.write(_header(elem.tag, elem.VR, elem.length, implicit))
+        if undefined:
+            copy_items(source, fp, elem.value_tell)
+        else:
+            copy_value(source, fp, elem.value_tell, elem.length)
+    if undefined:
+        fp.write(SEQUENCE_END)

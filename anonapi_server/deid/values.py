@@ -21,19 +21,14 @@ def raw_element(tag: int, vr: str, value: bytes) -> RawDataElement:
     return RawDataElement(BaseTag(tag), vr, len(value), value, 0, False, True)
 
 
-def is_raw_explicit_le(elem: DataElement | RawDataElement) -> TypeGuard[RawDataElement]:
-    """Whether `elem` still holds the bytes read from an explicit VR little endian file."""
-    return bool(
-        isinstance(elem, RawDataElement)
-        and elem.VR
-        and not elem.is_implicit_VR
-        and elem.is_little_endian
-    )
+def is_raw_little_endian(elem: DataElement | RawDataElement) -> TypeGuard[RawDataElement]:
+    """Whether `elem` still holds the bytes read from a little endian file (either VR kind)."""
+    return isinstance(elem, RawDataElement) and elem.is_little_endian and elem.value is not None
 
 
-def raw_sequence(tag: int, items: bytes) -> RawDataElement:
-    """A sequence of undefined length whose items are already encoded (explicit VR LE)."""
-    return RawDataElement(BaseTag(tag), "SQ", 0xFFFFFFFF, items, 0, False, True)
+def raw_sequence(tag: int, items: bytes, implicit: bool = False) -> RawDataElement:
+    """A sequence of undefined length whose items are already encoded (little endian)."""
+    return RawDataElement(BaseTag(tag), "SQ", 0xFFFFFFFF, items, 0, implicit, True)
 
 
 def encoded(elem: DataElement | RawDataElement) -> bytes:
@@ -50,5 +45,5 @@ def encoded(elem: DataElement | RawDataElement) -> bytes:
 
 def text(ds: Dataset, tag: int) -> str:
     """A short text value, read from the encoded bytes without decoding the element."""
-    elem = ds.get_item(tag)
+    elem = ds.get_item(tag, keep_deferred=True)
     return "" if elem is None else encoded(elem).decode("ascii", "replace").strip("\0 ")

@@ -66,14 +66,14 @@ def test_byte_rewrite_equals_the_pydicom_walk(
     fast, slow = tmp_path / "fast", tmp_path / "slow"
     rewritten = []
 
-    def spy(*args):
-        rewritten.append(rewrite_items(*args))
+    def spy(*args, **kwargs):
+        rewritten.append(rewrite_items(*args, **kwargs))
         return rewritten[-1]
 
     monkeypatch.setattr(engine_module, "rewrite_items", spy)
     assert engine.deidentify_file(src, fast, "P1", "Pseudo^One").kind == "written"
     assert len(rewritten) >= 2 and None not in rewritten  # the byte walk did the work
-    monkeypatch.setattr(engine_module, "rewrite_items", lambda *args: None)
+    monkeypatch.setattr(engine_module, "rewrite_items", lambda *args, **kwargs: None)
     assert engine.deidentify_file(src, slow, "P1", "Pseudo^One").kind == "written"
     out = pydicom.dcmread(fast)
     assert out == pydicom.dcmread(slow)

@@ -167,6 +167,18 @@ def test_no_new_validator_errors(results, tmp_path):
     assert judged > 200
 
 
+def test_fast_paths_write_what_the_reference_path_writes(corpus, results, tmp_path):
+    # The reference lets pydicom decode every sequence and read every value into memory.
+    reference = Deidentifier(ProjectProfile(name=PROJECT, secret=SECRET), byte_paths=False)
+    differ = []
+    for result in _written(results):
+        dst = tmp_path / "reference.dcm"
+        reference.deidentify_file(result.src, dst, "PSEUDO-1", "Pseudo^One", release=True)
+        if dst.read_bytes() != result.dst.read_bytes():
+            differ.append(result.label)
+    assert differ == []
+
+
 def test_dcmdump_reads_every_written_file(results):
     problems = [(r.label, dcmdump_problems(r.dst)) for r in _judged(results)]
     assert [p for p in problems if p[1]] == []

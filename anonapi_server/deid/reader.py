@@ -1,0 +1,155 @@
+"""Reading a little endian file (explicit or implicit VR) without pydicom's reader.
+
+pydicom's `dcmread` costs more than the de-identification itself: it validates the file meta,
+builds a Sequence of Datasets for every undefined-length sequence and walks element by element
+through a file object. The engine needs none of that: it reads the file in one call and cuts it
+into undecoded elements (`RawDataElement`, exactly what pydicom would hold), sequences and
+encapsulated pixel data included as their bytes. Anything unusual (a VR it does not know, a
+length past the end, elements out of order, a file too large to hold) makes it return None, and
+pydicom reads the file instead: with its tolerance, its warnings and the damage checks on them.
+"""
+
+import struct
+from collections.abc import MutableMapping
+from typing import BinaryIO
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
+from pydicom.valuerep import VR
+
+from anonapi_server.deid.source import LONG_VRS
+
+# Files up to this size are read in one call; larger ones go to pydicom, which leaves their
+# large values in the file (see `source.py`).
+MAX_IN_MEMORY = 64 << 20
+_UNDEFINED = 0xFFFFFFFF
+_PIXEL_DATA = 0x7FE00010
+_ITEM_TAG = b"\xfe\xff\x00\xe0"
+_VRS = {vr.value.encode("ascii"): vr.value for vr in VR if len(vr.value) == 2}
+_unpack_tag = struct.Struct("<HH").unpack_from
+_Elements = MutableMapping[BaseTag, DataElement | RawDataElement]
+_unpack_short = struct.Struct("<H").unpack_from
+_unpack_long = struct.Struct("<I").unpack_from
+
+
+class _Unusual(Exception):
+    """Something this reader leaves to pydicom."""
+
+
+def read_little_endian(fp: BinaryIO, size: int) -> Dataset | None:
+    """The file's data set with its file meta, or None if pydicom must read it."""
+    if size > MAX_IN_MEMORY:
+        return None
+    fp.seek(0)
+    data = fp.read()
+    try:
+        return _parse(data)
+    except (_Unusual, struct.error, KeyError):
+        return None
+
+
+def _parse(data: bytes) -> Dataset:
+    if data[128:132] != b"DICM":
+        raise _Unusual
+    meta, pos = _elements(data, 132, implicit=False, meta=True)
+    syntax_elem = meta.get(BaseTag(0x00020010))
+    syntax = UID((syntax_elem.value or b"").decode("ascii").rstrip("\0 ") if syntax_elem else "")
+    if not (syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated):
+        raise _Unusual
+    elements, _ = _elements(data, pos, implicit=syntax.is_implicit_VR, meta=False)
+    file_meta = FileMetaDataset(meta)
+    file_meta.set_original_encoding(False, True)
+    ds = Dataset(elements)
+    ds.file_meta = file_meta
+    ds.preamble = data[:128]
+    ds.set_original_encoding(syntax.is_implicit_VR, True)
+    return ds
+
+
+def _elements(data: bytes, pos: int, implicit: bool, meta: bool) -> tuple[_Elements, int]:
+    """Top-level elements from `pos` (only group 0002 when `meta`) and where they end."""
+    out: _Elements = {}
+    end = len(data)
+    last = -1
+    while pos < end:
+        group, element = _unpack_tag(data, pos)
+        if meta and group != 0x0002:
+            break
+        vr, length, start = _header(data, pos, implicit and not meta)
+        tag = group << 16 | element
+        if tag <= last or group == 0xFFFE:
+            raise _Unusual  # out of order or a stray delimiter: pydicom decides
+        if length == _UNDEFINED:
+            items_follow = vr is None and data[start : start + 4] == _ITEM_TAG
+            if not (_holds_items(tag, vr) or items_follow):
+                raise _Unusual  # e.g. an undefined-length UN (CP-246)
+            value_end = _skip_items(data, start, implicit)
+            value = data[start : value_end - 8]  # without the sequence delimiter
+        else:
+            value_end = start + length
+            if value_end > end:
+                raise _Unusual  # cut short: pydicom reads it and the damage checks catch it
+            value = data[start:value_end]
+        key = BaseTag(tag)
+        out[key] = RawDataElement(key, vr, length, value, start, implicit and not meta, True)
+        last, pos = tag, value_end
+    return out, pos
+
+
+def _header(data: bytes, pos: int, implicit: bool) -> tuple[str | None, int, int]:
+    """(VR, or None when implicit; length; where the value starts) of the element at pos."""
+    if implicit:
+        return None, _unpack_long(data, pos + 4)[0], pos + 8
+    vr = _VRS[data[pos + 4 : pos + 6]]  # KeyError: not a VR, pydicom reads it
+    if vr in LONG_VRS:
+        return vr, _unpack_long(data, pos + 8)[0], pos + 12
+    return vr, _unpack_short(data, pos + 6)[0], pos + 8
+
+
+def _holds_items(tag: int, vr: str | None) -> bool:
+    """Whether an undefined-length value is a sequence or encapsulated pixel data."""
+    if vr is not None:
+        return vr == "SQ" or (tag == _PIXEL_DATA and vr in ("OB", "OW"))
+    try:
+        return dictionary_VR(tag) == "SQ"
+    except KeyError:
+        return False  # an unknown implicit element: a sequence if items follow
+
+
+def _skip_items(data: bytes, pos: int, implicit: bool) -> int:
+    """Where the items from `pos` end, after their sequence delimiter."""
+    end = len(data)
+    while pos + 8 <= end:
+        group, element = _unpack_tag(data, pos)
+        length = _unpack_long(data, pos + 4)[0]
+        pos += 8
+        if group != 0xFFFE:
+            raise _Unusual
+        if element == 0xE0DD:
+            return pos
+        if element != 0xE000:
+            raise _Unusual
+        pos = _skip_item(data, pos, implicit) if length == _UNDEFINED else pos + length
+    raise _Unusual  # no delimiter before the end: truncated
+
+
+def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
+    """Where an undefined-length item from `pos` ends, after its item delimiter."""
+    end = len(data)
+    while pos + 8 <= end:
+        group, element = _unpack_tag(data, pos)
+        if group == 0xFFFE:
+            if element != 0xE00D:
+                raise _Unusual
+            return pos + 8
+        vr, length, start = _header(data, pos, implicit)
+        if length == _UNDEFINED:
+            if not _holds_items(group << 16 | element, vr) and vr != "UN":
+                raise _Unusual
+            pos = _skip_items(data, start, implicit or vr == "UN")
+        else:
+            pos = start + length
+    raise _Unusual
