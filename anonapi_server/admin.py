@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,6 +24,9 @@ from anonapi_server.config import (
 )
 from anonapi_server.migrate import SchemaError
 from anonapi_server.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from anonapi_server.pacs.config import PacsNode
 
 
 class AdminError(Exception):
@@ -169,3 +173,24 @@ def add_opt_out(home: ServerHome, patient_id: str) -> None:
         raise AdminError("A patient id cannot be empty")
     with open_store(home) as store:
         store.add_opt_out(patient_id)
+
+
+def add_pacs(home: ServerHome, node: PacsNode, *, default: bool = False) -> None:
+    """Add (or replace) a PACS jobs can retrieve studies from."""
+    from anonapi_server.pacs.config import add_node
+
+    with open_store(home) as store:
+        add_node(store, node, default=default)
+
+
+def list_pacs(home: ServerHome) -> list[PacsNode]:
+    from anonapi_server.pacs.config import nodes
+
+    with open_store(home) as store:
+        return nodes(store)
+
+
+def remove_pacs(home: ServerHome, name: str) -> None:
+    with open_store(home) as store:
+        if not store.remove_pacs(name):
+            raise AdminError(f"No PACS named {name}; 'anon-server pacs list' shows the known ones")

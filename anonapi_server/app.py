@@ -30,6 +30,8 @@ from anonapi_server.limits import (
     too_long,
 )
 from anonapi_server.metrics import metrics_routes
+from anonapi_server.pacs.config import DEFAULT_SOURCE_NAME, UnknownSource, resolve
+from anonapi_server.pacs.retrieve import StudyQuery
 from anonapi_server.privacy import internal_error
 from anonapi_server.request_params import BadRequest, Params
 from anonapi_server.shares import PathRefused, ShareTable
@@ -39,7 +41,6 @@ from anonapi_server.store import Store
 log = logging.getLogger(__name__)
 
 NOT_DEFINED = "This API function does not exist; the documentation lists the ones that do"
-WADO_SOURCE = "IDC_WADO"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,29 @@ def _checked_project(call: Call, project_name: str, member: str) -> str:
     return project_name
 
 
+def _checked_instance_id(value: str) -> str:
+    try:
+        StudyQuery.parse(value)
+    except ValueError as e:
+        raise BadRequest("source_instance_id", str(e)) from e
+    return value
+
+
+def _checked_source_name(store: Store, value: str | None) -> str:
+    """IDC_WADO (the original's only name: the default PACS) or the name of a known PACS.
+
+    IDC_WADO is accepted also while no PACS is configured: the job then ends in ERROR saying
+    how to add one, as the original's clients expect a created job for every mapping row.
+    """
+    name = value or DEFAULT_SOURCE_NAME
+    if name.upper() == DEFAULT_SOURCE_NAME:
+        return DEFAULT_SOURCE_NAME
+    try:
+        return resolve(store, name).name
+    except UnknownSource as e:
+        raise BadRequest("source_name", str(e)) from e
+
+
 def create_job(call: Call) -> dict:
     p = call.params
     table = call.share_table()
@@ -170,8 +194,8 @@ def create_job(call: Call) -> dict:
     if source_type == "PATH":
         values["source_path"] = _checked_path(table, "source_path", p.required("source_path"))
     elif source_type == "WADO":
-        values["source_instance_id"] = p.required("source_instance_id")
-        values["source_name"] = p.text("source_name") or WADO_SOURCE
+        values["source_instance_id"] = _checked_instance_id(p.required("source_instance_id"))
+        values["source_name"] = _checked_source_name(call.store, p.text("source_name"))
     else:
         raise BadRequest("source_type", f"Unknown source_type {source_type}; use PATH or WADO")
     values["source_type"] = source_type

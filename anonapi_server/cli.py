@@ -33,10 +33,11 @@ def _friendly(fn: F) -> F:
         from anonapi_server.admin import AdminError
         from anonapi_server.config import ConfigError
         from anonapi_server.migrate import SchemaError
+        from anonapi_server.pacs.config import PacsConfigError
 
         try:
             return fn(*args, **kwargs)
-        except (AdminError, ConfigError, SchemaError) as e:
+        except (AdminError, ConfigError, PacsConfigError, SchemaError) as e:
             raise click.ClickException(str(e)) from e
 
     return wrapper  # type: ignore[return-value]
@@ -278,3 +279,91 @@ def opt_out_add(patient_id: str, home: Path | None) -> None:
 
     add_opt_out(_home(home), patient_id)
     click.echo(f"Patient {patient_id} is on the opt-out list")
+
+
+@cli.group()
+def pacs() -> None:
+    """Manage the PACS that PACS jobs (source_type WADO) retrieve studies from."""
+
+
+@pacs.command("add")
+@click.argument("name")
+@click.option("--dicomweb", metavar="URL", help="DICOMweb base URL (QIDO-RS and WADO-RS).")
+@click.option("--dimse", metavar="HOST:PORT", help="DIMSE node (C-FIND, C-GET or C-MOVE).")
+@click.option("--called-aet", help="AE title of the PACS (DIMSE).")
+@click.option("--calling-aet", help="AE title of this server (DIMSE; default ANONAPI).")
+@click.option(
+    "--retrieve",
+    type=click.Choice(["get", "move"]),
+    default="get",
+    show_default=True,
+    help="DIMSE: C-GET, or C-MOVE to the calling AE title.",
+)
+@click.option("--move-port", type=click.IntRange(1, 65535), help="C-MOVE: port workers receive on.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
+@click.option("--default", "default", is_flag=True, help="Make it the PACS IDC_WADO means.")
+@_home_option
+@_friendly
+def pacs_add(
+    name: str,
+    dicomweb: str | None,
+    dimse: str | None,
+    called_aet: str | None,
+    calling_aet: str | None,
+    retrieve: str,
+    move_port: int | None,
+    timeout: float,
+    default: bool,
+    home: Path | None,
+) -> None:
+    """Add or replace the PACS NAME (the first one added is the default)."""
+    from anonapi_server.admin import add_pacs, list_pacs
+    from anonapi_server.pacs.config import new_node
+
+    node = new_node(
+        name,
+        dicomweb=dicomweb,
+        dimse=dimse,
+        called_aet=called_aet,
+        calling_aet=calling_aet,
+        retrieve=retrieve,
+        move_port=move_port,
+        timeout=timeout,
+    )
+    server_home = _home(home)
+    add_pacs(server_home, node, default=default)
+    added = next(n for n in list_pacs(server_home) if n.name == name)
+    click.echo(f"Added PACS {added.describe()}")
+
+
+@pacs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_home_option
+@_friendly
+def pacs_list(as_json: bool, home: Path | None) -> None:
+    """List the PACS this server knows; IDC_WADO means the default one."""
+    import json
+    from dataclasses import asdict
+
+    from anonapi_server.admin import list_pacs
+
+    known = list_pacs(_home(home))
+    if as_json:
+        click.echo(json.dumps([asdict(n) for n in known], indent=2))
+        return
+    if not known:
+        click.echo("No PACS configured; add one with 'anon-server pacs add NAME ...'")
+    for node in known:
+        click.echo(node.describe())
+
+
+@pacs.command("remove")
+@click.argument("name")
+@_home_option
+@_friendly
+def pacs_remove(name: str, home: Path | None) -> None:
+    """Remove the PACS NAME (jobs that name it then end in ERROR)."""
+    from anonapi_server.admin import remove_pacs
+
+    remove_pacs(_home(home), name)
+    click.echo(f"Removed PACS {name}")

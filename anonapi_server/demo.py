@@ -162,16 +162,25 @@ def share_mapping(
 
 
 def demo_mapping(
-    server: EmbeddedServer, folders: list[Path], notes: dict[str, str], folder: Path
+    server: EmbeddedServer,
+    folders: list[Path],
+    notes: dict[str, str],
+    folder: Path,
+    pacs_sources: tuple[str, ...] = (),
 ) -> Path:
-    """One mapping row per study folder, sources relative to the share's `demo` folder."""
+    """One mapping row per study folder, sources relative to the share's `demo` folder, then
+    one per PACS source (`accession_number:...`, `study_instance_uid:...`)."""
+    sources = [
+        (f"folder:{study.name}", f"{study.name}{notes.get(study.name, '')}") for study in folders
+    ]
+    sources += [(source, "from the demo PACS") for source in pacs_sources]
     rows = [
         new_job_row(
-            SourceIdentifier.parse(f"folder:{study.name}"),
+            SourceIdentifier.parse(source),
             pseudo_name=f"DEMO-{n:03d}",
-            description=f"{study.name}{notes.get(study.name, '')}",
+            description=description,
         )
-        for n, study in enumerate(folders, start=1)
+        for n, (source, description) in enumerate(sources, start=1)
     ]
     return share_mapping(
         server,
@@ -181,6 +190,23 @@ def demo_mapping(
         output_folder="demo_output",
         description="Demo mapping written by anon-tui --demo",
     )
+
+
+@contextmanager
+def demo_pacs(server: EmbeddedServer, folder: Path) -> Iterator[tuple[str, ...]]:
+    """A local DIMSE PACS holding the demo's PACS studies, the server's default PACS while it
+    runs; yields the mapping sources that name its studies, one of each kind."""
+    from anonapi_server.admin import add_pacs
+    from anonapi_server.config import ServerHome
+    from anonapi_server.pacs.config import new_node
+    from anonapi_server.pacs.local_pacs import running_local_pacs
+    from anonapi_server.sample_studies import write_demo_pacs_studies
+
+    (first, _), (_, second_uid) = write_demo_pacs_studies(folder)
+    with running_local_pacs(folder) as pacs:
+        node = new_node("DEMO-PACS", dimse=pacs.address, called_aet=pacs.ae_title)
+        add_pacs(ServerHome(server.home), node, default=True)
+        yield (f"accession_number:{first.accession_number}", f"study_instance_uid:{second_uid}")
 
 
 @contextmanager
@@ -218,10 +244,11 @@ def demo_session(
                 notes[study.folder.name] = " (burned-in annotation)"
         folders = [study.folder for study in studies]
         folders += write_extra_studies(server.share_root, extra_studies)
+        pacs_sources = stack.enter_context(demo_pacs(server, root / "pacs"))
         settings = demo_settings(server, root / "settings.yml")
         # The working folder is the share's study folder, as a researcher's would be: the
         # folder picker (F6) shows the studies and its rows resolve on the server.
         folder = server.share_root / "demo"
-        mapping_file = demo_mapping(server, folders, notes, folder)
+        mapping_file = demo_mapping(server, folders, notes, folder, pacs_sources)
         init_batch(folder, settings.active_server())
         yield DemoSession(server, settings, folder, mapping_file)

@@ -194,13 +194,39 @@ def write_demo_tree(share_root: Path) -> list[DemoStudy]:
     One is an ultrasound with a burned-in annotation (its files end up quarantined) and one
     belongs to a patient meant for the opt-out list (its job is refused).
     """
+    return _write_demo_studies(share_root / "demo", _DEMO_STUDIES, first_seed=0)
+
+
+_DEMO_PACS_STUDIES = (
+    ("pacs_vandijk", "DEMO0101", "van Dijk^Sanne", "8002000001", 3, "CT", False, False),
+    ("pacs_smit", "DEMO0102", "Smit^Lars", "8002000002", 2, "MR", False, False),
+)
+
+
+def write_demo_pacs_studies(folder: Path) -> list[tuple[DemoStudy, str]]:
+    """The studies the demo's local PACS holds, each with its StudyInstanceUID.
+
+    Written outside the share: the demo's PACS rows (`accession_number:`, `study_instance_uid:`)
+    reach them only through the PACS, as a hospital's would.
+    """
+    studies = _write_demo_studies(folder, _DEMO_PACS_STUDIES, first_seed=20)
+    return [
+        (study, _uid(seed, study.patient_id, study.accession_number, "study"))
+        for seed, study in enumerate(studies, start=20)
+    ]
+
+
+def _write_demo_studies(
+    folder: Path,
+    table: tuple[tuple[str, str, str, str, int, str, bool, bool], ...],
+    first_seed: int,
+) -> list[DemoStudy]:
     studies = []
     for seed, (name, pid, pname, accession, n, modality, burned, opt_out) in enumerate(
-        _DEMO_STUDIES
+        table, start=first_seed
     ):
-        folder = share_root / "demo" / name
         write_study(
-            folder,
+            folder / name,
             patient_id=pid,
             patient_name=pname,
             n_files=n,
@@ -211,5 +237,5 @@ def write_demo_tree(share_root: Path) -> list[DemoStudy]:
             columns=128,
             accession_number=accession,
         )
-        studies.append(DemoStudy(folder, pid, pname, accession, n, burned, opt_out))
+        studies.append(DemoStudy(folder / name, pid, pname, accession, n, burned, opt_out))
     return studies

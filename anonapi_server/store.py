@@ -90,6 +90,15 @@ opt_outs = Table(
     Column("patient_id", String(200), primary_key=True),
 )
 
+# PACS the workers retrieve studies from; see anonapi_server.pacs.config for what each column means.
+pacs_nodes = Table(
+    "pacs_nodes",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("settings", Text, nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+)
+
 jobs = Table(
     "jobs",
     metadata,
@@ -473,6 +482,36 @@ class Store:
                 query = select(opt_outs.c.patient_id).where(opt_outs.c.patient_id.in_(chunk))
                 found.update(conn.execute(query).scalars())
         return found
+
+    def set_pacs(self, name: str, settings: str, *, default: bool) -> None:
+        """Add or replace a PACS (settings: its JSON); `default` makes it the only default one.
+
+        The first PACS added is the default whatever `default` says, so IDC_WADO always resolves
+        once any PACS exists; replacing the default PACS keeps it the default.
+        """
+        with self._write() as conn:
+            replaced = conn.execute(
+                delete(pacs_nodes).where(pacs_nodes.c.name == name, pacs_nodes.c.is_default)
+            ).rowcount
+            conn.execute(delete(pacs_nodes).where(pacs_nodes.c.name == name))
+            others = conn.execute(select(func.count()).select_from(pacs_nodes)).scalar_one()
+            default = default or bool(replaced) or not others
+            if default:
+                conn.execute(update(pacs_nodes).values(is_default=False))
+            conn.execute(
+                insert(pacs_nodes).values(name=name, settings=settings, is_default=default)
+            )
+
+    def pacs_rows(self) -> list[tuple[str, str, bool]]:
+        """Every PACS as (name, settings JSON, is default), by name."""
+        query = select(pacs_nodes).order_by(pacs_nodes.c.name)
+        with self._read() as conn:
+            return [(r.name, r.settings, r.is_default) for r in conn.execute(query)]
+
+    def remove_pacs(self, name: str) -> bool:
+        """Remove a PACS; False when there is none of that name."""
+        with self._write() as conn:
+            return conn.execute(delete(pacs_nodes).where(pacs_nodes.c.name == name)).rowcount > 0
 
     # ---- jobs as the API sees them --------------------------------------------------------
 

@@ -16,6 +16,7 @@ import hmac
 import logging
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,7 @@ from anonapi_server.deid.outcome import Cause, FileOutcome, summary
 from anonapi_server.headers import Header, Unusable, read_header
 from anonapi_server.hosts import WorkerStats
 from anonapi_server.layout import output_places
+from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, retrieve_job_study
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
 from anonapi_server.publish import OutputConflict, partial_name, publish, start_output
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
@@ -43,7 +45,6 @@ from anonapi_server.store import Claim, Project, Store
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes: live counters without a write per file
-NO_PACS = "no PACS configured for IDC_WADO"
 # What a lost database connection raises (a restart, a network cut); SQLite's "locked" too.
 DATABASE_AWAY = (OperationalError, InterfaceError)
 
@@ -197,15 +198,14 @@ class Worker:
     def _process(self, claim: Claim, progress: Progress) -> str | None:
         """Run one attempt; returns the note a DONE job carries (None: nothing to say).
 
-        Every source file is read for its patient id before anything is written, so that no
-        output exists, not even partial, for a patient who opted out.
+        A share job's files are listed on its share; a PACS job's study is first retrieved into
+        a temporary folder of this worker. From there both go the same way (`_publish_job`).
         """
         job = claim.row
-        if job["source_type"] == "WADO":
-            raise JobFailed(NO_PACS)
+        pacs = job["source_type"] == "WADO"
         table = ShareTable(self.store.mounted_shares())
         try:
-            files = list_source_files(table, job["source_path"] or "")
+            files = [] if pacs else list_source_files(table, job["source_path"] or "")
             destination = parse_unc(job["destination_path"] or "")
             destination_root = table.local_root(destination).resolve()
             destination_parts = table.resolve(destination).relative_to(destination_root).parts
@@ -216,11 +216,34 @@ class Worker:
                 f"Source {job['source_path']} cannot be read ({e.strerror or type(e).__name__}): "
                 "check that the share is reachable"
             ) from e
+        target = _Destination(destination, destination_root, destination_parts)
+        if pacs:
+            with tempfile.TemporaryDirectory(prefix="anon-pacs-") as folder:
+                files = self._retrieve(job, Path(folder), progress)
+                return self._publish_job(claim, files, target, progress, downloaded=True)
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
-        headers, outcomes = self._download(files, progress)
+        return self._publish_job(claim, files, target, progress, downloaded=False)
+
+    def _publish_job(
+        self,
+        claim: Claim,
+        files: list[SourceFile],
+        target: _Destination,
+        progress: Progress,
+        *,
+        downloaded: bool,
+    ) -> str | None:
+        """Read headers, check opt-outs, de-identify and publish, whatever the source was.
+
+        Every source file is read for its patient id before anything is written, so that no
+        output exists, not even partial, for a patient who opted out. `downloaded`: the files
+        were counted as downloaded already (a PACS study, counted as it arrived).
+        """
+        job = claim.row
+        headers, outcomes = self._download(files, progress, count=not downloaded)
         if not headers:
-            raise JobFailed(f"Source {job['source_path']} holds no DICOM files")
+            raise JobFailed(f"Source {_source(job)} holds no DICOM files")
         patient_ids = (h.patient_id for _, h in headers if h.patient_id)
         if not job["source_ignore_opt_out"] and self.store.opted_out(patient_ids):
             raise JobFailed(OPT_OUT_MESSAGE)
@@ -228,10 +251,9 @@ class Worker:
         project = self.store.project(job["project_name"])
         if project is None:
             raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
+        destination = target.unc
         try:
-            with opened_folder(
-                destination_root, destination_parts, destination.root, create=True
-            ) as folder:
+            with opened_folder(target.root, target.parts, destination.root, create=True) as folder:
                 output = destination.joinpath(str(claim.job_id))
                 outcomes += self._write_output(claim, project, headers, folder, output, progress)
         except (OutputConflict, PathRefused) as e:
@@ -240,11 +262,32 @@ class Worker:
             raise JobFailed(write_failed(destination.joinpath(str(claim.job_id)), e)) from e
         return truncated(summary(outcomes))  # what was held back or skipped, and why, grouped
 
+    def _retrieve(
+        self, job: Mapping[str, Any], folder: Path, progress: Progress
+    ) -> list[SourceFile]:
+        """Stream the job's study from its PACS into `folder`, counting files as they land."""
+        files: list[SourceFile] = []
+        root = folder.resolve()
+
+        def on_file(path: Path, label: InstanceLabel, patient_id: str) -> None:
+            # The label stands in for a UNC path in messages: the worker's own temporary
+            # file name means nothing to the job's owner.
+            files.append(SourceFile(root / path.name, root, label))  # type: ignore[arg-type]
+            progress.add("files_downloaded")
+
+        try:
+            retrieve_job_study(self.store, job, folder, on_file)
+        except PacsError as e:
+            raise JobFailed(str(e)) from e
+        progress.flush()
+        return files
+
     def _download(
-        self, files: list[SourceFile], progress: Progress
+        self, files: list[SourceFile], progress: Progress, *, count: bool = True
     ) -> tuple[list[tuple[SourceFile, Header]], list[FileOutcome]]:
         """Read each source file's header (patient id for the opt-out check, series and
-        instance for the layout), counting files; unusable files are skipped with a reason."""
+        instance for the layout), counting files unless `count` is False; unusable files are
+        skipped with a reason."""
         usable = []
         skipped = []
         with SourceReader() as reader:
@@ -260,7 +303,8 @@ class Worker:
                     raise JobFailed(str(e)) from e
                 except OSError as e:
                     raise JobFailed(read_failed(file.unc, e)) from e
-                progress.add("files_downloaded")
+                if count:
+                    progress.add("files_downloaded")
         progress.flush()
         return usable, skipped
 
@@ -293,7 +337,7 @@ class Worker:
                     claim.row, project, headers, partial, output, progress
                 )
             if not written and not progress.counts.get("files_quarantined"):
-                raise JobFailed(f"Source {claim.row['source_path']} holds no DICOM files")
+                raise JobFailed(f"Source {_source(claim.row)} holds no DICOM files")
             publish(destination, claim.job_id, claim.attempt, written)
             return outcomes
         finally:
@@ -351,6 +395,20 @@ class Worker:
             partial.remove_folder(series_name)  # every file of it was skipped or held back
         progress.flush()
         return written, outcomes
+
+
+@dataclass(frozen=True)
+class _Destination:
+    """A job's destination: its UNC path, its share's resolved root, its parts below that."""
+
+    unc: UNCPath
+    root: Path
+    parts: tuple[str, ...]
+
+
+def _source(job: Mapping[str, Any]) -> str:
+    """The job's source as its owner wrote it: a share path or a PACS study identifier."""
+    return str(job["source_path"] or job["source_instance_id"])
 
 
 def _deidentify_one(

@@ -25,6 +25,7 @@ SCENARIOS = (
     "deid",
     "dashboard",
     "mapping",
+    "pacs",
     "scaleout",
 )
 RESULTS = BENCH_DIR / "results" / "latest.md"

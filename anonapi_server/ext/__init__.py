@@ -90,4 +90,4 @@ def ext_routes(store: Store) -> list[BaseRoute]:
 
 
 # Each extension module registers itself in EXTENSIONS when imported (after the names above).
-from anonapi_server.ext import hosts  # noqa: E402, F401
+from anonapi_server.ext import hosts, pacs_count  # noqa: E402, F401

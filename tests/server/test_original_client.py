@@ -13,11 +13,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pydicom
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from anonapi_server.cli import cli as server_cli
+from anonapi_server.pacs.local_pacs import running_local_pacs
 from anonapi_server.sample_studies import write_study
 from anonapi_server.testing import EmbeddedServer, running_server
 from tests.support.original import original_anon, original_python
@@ -180,3 +182,72 @@ def test_original_web_api_client_drives_our_server(server: EmbeddedServer, user_
     assert "Job with id 999999 does not exist" in out["unknown"]
     assert out["wrong_token"].startswith("APIClientAuthorizationFailedException")
     assert out["not_unc"].startswith("APIClientAPIException") and "not a UNC path" in out["not_unc"]
+
+
+PACS_MAPPING = """## Description ##
+Mapping created February 12 2020
+## Options ##
+project,Wetenschap-Algemeen
+destination_path,\\\\localhost\\data\\myoutput
+## Mapping ##
+source, patient_id, patient_name, description
+accession_number:123456.1234567, 001, Patient2, Test PACS project
+accession_number:123456.2234568, 002, Patient2, Test PACS project
+study_instance_uid:{uid}, 003, Patient3, Test PACS project
+"""
+
+
+def test_original_cli_follows_the_pacs_tutorial_to_deidentified_studies_on_the_share(
+    server: EmbeddedServer, user_home: Path, tmp_path: Path
+):
+    """The seed's "Anonymize files from PACS" example against a real DIMSE PACS.
+
+    Literally, except the options have no space after the comma: the original itself refuses
+    ' \\\\localhost\\...' as "not an absolute windows path".
+    """
+    pacs_files = tmp_path / "pacs"
+    uids = []
+    for seed, accession in enumerate(("123456.1234567", "123456.2234568", "99887766")):
+        files = write_study(
+            pacs_files / accession,
+            patient_id=f"PACS{seed}",
+            patient_name="Tutorial^Patient",
+            n_files=2,
+            rows=8,
+            columns=8,
+            accession_number=accession,
+            seed=seed,
+        )
+        uids.append(str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID))
+    project_folder = tmp_path / "project"
+    project_folder.mkdir()
+    (project_folder / "anon_mapping.csv").write_text(PACS_MAPPING.format(uid=uids[2]))
+    with running_local_pacs(pacs_files) as pacs:
+        add = CliRunner().invoke(
+            server_cli,
+            [
+                "pacs",
+                "add",
+                "HOSPITAL",
+                "--dimse",
+                pacs.address,
+                "--called-aet",
+                pacs.ae_title,
+                "--default",
+                "--home",
+                str(server.home),
+            ],
+        )
+        assert add.exit_code == 0, add.output
+        anon(user_home, project_folder, "map", "activate")
+        created = anon(user_home, project_folder, "create", "from-mapping", answer="y\n")
+        assert "created 3 jobs" in created, created
+        job_ids = yaml.safe_load((project_folder / ".anonbatch").read_text())["job_ids"]
+        assert server.wait_for(job_ids) == {int(i): "DONE" for i in job_ids}
+    status = anon(user_home, project_folder, "batch", "status")
+    assert status.count("DONE") == 4, status  # three rows and the summary
+    for job_id in job_ids:
+        folder = server.share_root / "myoutput" / str(job_id)
+        written = sorted(p for p in folder.rglob("*.dcm"))
+        assert len(written) == 2
+        assert pydicom.dcmread(written[0]).PatientName in ("Patient2", "Patient3")

@@ -122,7 +122,9 @@ def test_burned_in_files_are_quarantined_and_the_job_says_so(server: EmbeddedSer
     assert output_files(server, job["job_id"]) == []
 
 
-def test_a_wado_job_ends_in_error_no_pacs(server: EmbeddedServer):
+def test_a_wado_job_on_a_server_without_pacs_ends_in_error_saying_how_to_add_one(
+    server: EmbeddedServer,
+):
     reply = call(
         server,
         "create_job",
@@ -137,7 +139,9 @@ def test_a_wado_job_ends_in_error_no_pacs(server: EmbeddedServer):
     job_id = reply.json()["job_id"]
     server.wait_for([job_id])
     job = call(server, "get_job", job_id=job_id).json()
-    assert (job["status"], job["error"]) == ("ERROR", "no PACS configured for IDC_WADO")
+    assert job["status"] == "ERROR"
+    assert job["error"].startswith("No default PACS configured for IDC_WADO")
+    assert "anon-server pacs add" in job["error"]
 
 
 def test_opted_out_patient_errors_until_opt_out_is_ignored_and_the_job_reset(

@@ -27,11 +27,13 @@ def svg_text(svg: str) -> str:
     return html.unescape("".join(parts)).replace("\xa0", " ")
 
 
-def test_demo_jobs_reach_done_and_error_on_screen(tmp_path: Path, private_settings: Path) -> None:
+def test_demo_jobs_with_its_pacs_rows_reach_done_and_error_on_screen(
+    tmp_path: Path, private_settings: Path
+) -> None:
     shot = tmp_path / "demo.svg"
     result = run(["--demo", "--screenshot", str(shot)], {}, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "12 jobs   DONE 11  ERROR 1" in svg_text(shot.read_text())  # the summary bar
+    assert "14 jobs   DONE 13  ERROR 1" in svg_text(shot.read_text())  # the summary bar
     assert not private_settings.exists()  # the demo used its own settings file
 
 

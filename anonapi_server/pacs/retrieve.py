@@ -1,0 +1,196 @@
+"""Find one study on a PACS and stream it to a folder, whichever protocol the PACS speaks.
+
+A job's `source_instance_id` is a bare StudyInstanceUID (the original's "legacy" format),
+`study_instance_uid:<uid>` or `accession_number:<acc>`. The study is looked up first (QIDO-RS or
+C-FIND): none found and more than one found are both errors the job's owner can act on, never a
+guess or a merge. Then its instances are written to disk one by one as they arrive, so memory
+holds at most one instance whatever the size of the study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from anonapi_server.pacs.config import DICOMWEB, PacsNode, UnknownSource, resolve
+from anonapi_server.store import Store
+
+ACCESSION_NUMBER = "AccessionNumber"
+STUDY_INSTANCE_UID = "StudyInstanceUID"
+_PREFIXES = {"accession_number": ACCESSION_NUMBER, "study_instance_uid": STUDY_INSTANCE_UID}
+_SPOKEN = {ACCESSION_NUMBER: "accession number", STUDY_INSTANCE_UID: "study instance UID"}
+
+# Called with each instance's file as soon as it is on disk, and the instance's PatientID.
+OnFile = Callable[[Path, str], None]
+
+
+class PacsError(Exception):
+    """PACS trouble, said in one sentence that starts with the PACS's name."""
+
+
+@dataclass(frozen=True)
+class StudyQuery:
+    """What a job asks for: a study by accession number or by StudyInstanceUID."""
+
+    key: str
+    value: str
+
+    @classmethod
+    def parse(cls, instance_id: str) -> StudyQuery:
+        prefix, sep, rest = instance_id.strip().partition(":")
+        if sep and prefix.strip().lower() in _PREFIXES:
+            key, value = _PREFIXES[prefix.strip().lower()], rest.strip()
+        else:
+            key, value = STUDY_INSTANCE_UID, instance_id.strip()
+        if not value or "\\" in value or "*" in value or "?" in value:
+            raise ValueError(
+                f"'{instance_id}' is not a study: give a StudyInstanceUID, "
+                "study_instance_uid:<uid> or accession_number:<number> (no wildcards)"
+            )
+        return cls(key, value)
+
+    def describe(self) -> str:
+        return f"{_SPOKEN[self.key]} {self.value}"
+
+
+@dataclass(frozen=True)
+class StudyMatch:
+    """One study the PACS found; `instances` is None when the PACS does not say."""
+
+    study_uid: str
+    accession_number: str
+    instances: int | None
+
+
+class PacsClient(Protocol):
+    """What retrieval needs from a protocol: find studies, stream one to a folder."""
+
+    def find(self, query: StudyQuery) -> list[StudyMatch]: ...
+
+    def retrieve(self, study_uid: str, folder: Path, on_file: OnFile) -> None: ...
+
+
+def connect(node: PacsNode) -> PacsClient:
+    """The protocol client for a PACS (its library imported only when a PACS job runs)."""
+    if node.kind == DICOMWEB:
+        from anonapi_server.pacs.dicomweb import DicomWebPacs
+
+        return DicomWebPacs(node)
+    from anonapi_server.pacs.dimse import DimsePacs
+
+    return DimsePacs(node)
+
+
+def find_one(node: PacsNode, client: PacsClient, query: StudyQuery) -> StudyMatch:
+    """The single study the query names; PacsError when there is none or more than one."""
+    found = client.find(query)
+    if not found:
+        raise PacsError(f"PACS {node.name}: no study with {query.describe()}")
+    if len(found) > 1:
+        studies = "; ".join(
+            f"StudyInstanceUID {m.study_uid} (accession number {m.accession_number or '-'})"
+            for m in found
+        )
+        raise PacsError(
+            f"PACS {node.name}: {query.describe()} matches {len(found)} studies: {studies}. "
+            "Make one job per study with study_instance_uid:<uid>"
+        )
+    return found[0]
+
+
+def retrieve_study(node: PacsNode, instance_id: str, folder: Path, on_file: OnFile) -> StudyMatch:
+    """Find the study a job names and stream its instances into `folder`."""
+    try:
+        query = StudyQuery.parse(instance_id)
+    except ValueError as e:
+        raise PacsError(f"PACS {node.name}: {e}") from e
+    client = connect(node)
+    match = find_one(node, client, query)
+    client.retrieve(match.study_uid, folder, on_file)
+    return match
+
+
+@dataclass(frozen=True)
+class InstanceLabel:
+    """How messages name a retrieved instance: its place in the study and its PACS.
+
+    Duck-types the UNC path a share job's file has (`str()` and `.root`), so the worker's
+    messages work for both kinds of source.
+    """
+
+    pacs: str
+    study: str
+    number: int
+
+    @property
+    def root(self) -> str:
+        return f"PACS {self.pacs}"
+
+    def __str__(self) -> str:
+        return f"instance {self.number} of {self.study} from PACS {self.pacs}"
+
+
+def retrieve_job_study(
+    store: Store,
+    job: Mapping[str, Any],
+    folder: Path,
+    on_file: Callable[[Path, InstanceLabel, str], None],
+) -> StudyMatch:
+    """Retrieve a WADO job's study from the PACS its `source_name` names into `folder`."""
+    try:
+        node = resolve(store, job["source_name"])
+    except UnknownSource as e:
+        raise PacsError(str(e)) from e
+    shown = job["source_instance_id"] or ""
+    count = 0
+
+    def labelled(path: Path, patient_id: str) -> None:
+        nonlocal count
+        count += 1
+        on_file(path, InstanceLabel(node.name, shown, count), patient_id)
+
+    match = retrieve_study(node, shown, folder, labelled)
+    if not count:
+        raise PacsError(f"PACS {node.name}: the study of {shown} has no instances to retrieve")
+    return match
+
+
+@dataclass(frozen=True)
+class Count:
+    """What `pacs-count` answers per identifier."""
+
+    identifier: str
+    studies: int
+    instances: int | None
+    error: str | None
+
+
+def count_studies(node: PacsNode, identifiers: Iterable[str]) -> list[Count]:
+    """Studies and instances per identifier, one query each on one client.
+
+    A malformed identifier is that identifier's error; PACS trouble (unreachable, refused,
+    timed out) is every remaining identifier's error, so a dead PACS costs one timeout, not one
+    per row.
+    """
+    client = connect(node)
+    counts: list[Count] = []
+    trouble: str | None = None
+    for identifier in identifiers:
+        if trouble is not None:
+            counts.append(Count(identifier, 0, None, trouble))
+            continue
+        try:
+            found = client.find(StudyQuery.parse(identifier))
+        except ValueError as e:
+            counts.append(Count(identifier, 0, None, str(e)))
+            continue
+        except PacsError as e:
+            trouble = str(e)
+            counts.append(Count(identifier, 0, None, trouble))
+            continue
+        sizes = [m.instances for m in found]
+        total = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+        counts.append(Count(identifier, len(found), total, None))
+    return counts
