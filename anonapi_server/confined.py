@@ -33,6 +33,7 @@ USE_FDS = (
     and os.scandir in os.supports_fd
 )
 _PROC_FD = Path("/proc/self/fd")
+_CAN_NAME_DESCRIPTORS = USE_FDS and _PROC_FD.is_dir()  # Linux
 _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 _LINK_ERRORS = (errno.ELOOP, errno.ENOTDIR, getattr(errno, "EMLINK", errno.ELOOP))
 
@@ -182,7 +183,7 @@ class Folder:
     def name_for(self, fd: int, name: str) -> str:
         """A path the engine can open that names exactly the opened file `fd` (`name` when the
         OS cannot name a descriptor: then it is this folder's path joined with `name`)."""
-        if self.fd is not None and _PROC_FD.is_dir():
+        if self.fd is not None and _CAN_NAME_DESCRIPTORS:
             return str(_PROC_FD / str(fd))
         return str(self.path / name)
 

@@ -293,8 +293,8 @@ class Worker:
         with SourceReader() as reader:
             for file in files:
                 try:
-                    with reader.opened(file) as name:
-                        usable.append((file, read_header(name)))
+                    with reader.opened(file) as (fd, _):
+                        usable.append((file, read_header(fd)))
                 except Unusable as e:
                     progress.count("files_skipped")
                     progress.count("files_processed")  # decided: nothing to write
@@ -423,7 +423,7 @@ def _deidentify_one(
     """De-identify one file into the new file `name` of `folder`, both opened confined."""
     dst_fd = folder.open_file(name, create=True)
     try:
-        with reader.opened(file) as source:
+        with reader.opened(file) as (_, source):
             try:
                 outcome = engine.deidentify_file(
                     Path(source), Path(folder.name_for(dst_fd, name)), pseudo_id, pseudo_name
@@ -469,8 +469,9 @@ class SourceReader:
         self._folder: Folder | None = None
 
     @contextmanager
-    def opened(self, file: SourceFile) -> Iterator[str]:
-        """A name for the opened source file that cannot be re-resolved elsewhere."""
+    def opened(self, file: SourceFile) -> Iterator[tuple[int, str]]:
+        """The opened source file: its descriptor, and a name for it that cannot be
+        re-resolved elsewhere (for code that takes a path)."""
         parts = file.parts
         key = (file.root, parts[:-1])
         if key != self._key or self._folder is None:
@@ -482,7 +483,7 @@ class SourceReader:
             self._key = key
         fd = self._folder.open_file(parts[-1])
         try:
-            yield self._folder.name_for(fd, parts[-1])
+            yield fd, self._folder.name_for(fd, parts[-1])
         finally:
             os.close(fd)
 

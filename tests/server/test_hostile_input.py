@@ -3,6 +3,7 @@ check, a deflate bomb, a YAML alias bomb, an endless message, a sequence nested 
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import sys
@@ -16,6 +17,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, generate_uid
 
+from anonapi_server import headers
 from anonapi_server import worker as worker_module
 from anonapi_server.confined import USE_FDS, opened_folder
 from anonapi_server.privacy import MAX_ERROR_CHARS
@@ -146,8 +148,11 @@ def deeply_nested(path: Path, depth: int) -> None:
     write_part10_bytes(path, ExplicitVRLittleEndian, ds, body + nested)
 
 
-def write_part10_bytes(path: Path, syntax: str, ds: pydicom.Dataset, dataset: bytes) -> None:
+def write_part10_bytes(
+    path: Path, syntax: str, ds: pydicom.Dataset, dataset: bytes, meta_padding: int = 0
+) -> None:
     meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\0\1" + b"\0" * meta_padding  # padding: before the syntax
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     meta.TransferSyntaxUID = syntax
@@ -168,7 +173,7 @@ def test_a_file_nested_3000_deep_is_one_skipped_file_not_a_failed_job(
     assert len(idle_server.output_files("out", str(job["job_id"]))) == 2
 
 
-def deflate_bomb(path: Path, declared: int = 2**30) -> None:
+def deflate_bomb(path: Path, declared: int = 2**30, meta_padding: int = 0) -> None:
     """A deflated CT file of about 1 MB declaring (and holding, once inflated) 1 GiB of pixels."""
     ds, body = small_ct("BOMB")
     pixels = struct.pack("<HH", 0x7FE0, 0x0010) + b"OB\0\0" + struct.pack("<I", declared)
@@ -178,7 +183,7 @@ def deflate_bomb(path: Path, declared: int = 2**30) -> None:
     head = deflater.compress(body + pixels) + deflater.flush(zlib.Z_FULL_FLUSH)
     zeros = deflater.compress(b"\0" * 2**20) + deflater.flush(zlib.Z_FULL_FLUSH)
     data = head + zeros * (declared // 2**20) + deflater.flush()
-    write_part10_bytes(path, DeflatedExplicitVRLittleEndian, ds, data)
+    write_part10_bytes(path, DeflatedExplicitVRLittleEndian, ds, data, meta_padding)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -203,3 +208,19 @@ def test_a_deflate_bomb_keeps_the_worker_under_256_mb(tmp_path: Path):
     assert (job["status"], job["files_skipped"]) == ("DONE", 1), job["error"]
     assert "inflating beyond" in job["error"]
     assert peak <= 256, f"worker peaked at {peak:.0f} MB"
+
+
+@pytest.mark.parametrize("meta_padding", [0, 20_000])
+def test_a_deflate_bomb_is_caught_also_behind_a_long_file_meta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meta_padding: int
+):
+    """The quick look at the file meta must not miss a deflated syntax pushed far back."""
+    monkeypatch.setattr(headers, "MAX_INFLATED_BYTES", 2**20)
+    path = tmp_path / "bomb.dcm"
+    deflate_bomb(path, declared=8 * 2**20, meta_padding=meta_padding)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(headers.Unusable, match="inflating beyond"):
+            headers.read_header(fd)
+    finally:
+        os.close(fd)
