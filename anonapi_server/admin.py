@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from anonapi_server.config import (
+    DATABASE_NAME,
     DEFAULT_HOST,
     DEFAULT_LEASE_SECONDS,
     DEFAULT_PROJECT,
@@ -20,6 +23,7 @@ from anonapi_server.config import (
     ServerHome,
 )
 from anonapi_server.errors import ServerError
+from anonapi_server.migrate import SchemaError
 from anonapi_server.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -32,38 +36,63 @@ class AdminError(ServerError):
 
 @contextmanager
 def open_store(home: ServerHome) -> Iterator[Store]:
+    """The home's store, its schema migrated to this version; refusals become AdminError."""
     store = Store(home.load_config().database_url)
     try:
+        store.create_schema()
         yield store
-    except StoreError as e:
+    except (StoreError, SchemaError) as e:
         raise AdminError(str(e)) from e
+    except SQLAlchemyError as e:
+        raise AdminError(f"Database of {home.root}: {_short(e)}") from e
     finally:
         store.close()
 
 
-def init_home(home: ServerHome, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+def init_home(
+    home: ServerHome,
+    *,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    database: str | None = None,
+) -> bool:
     """Create a server home with the share `\\\\localhost\\data` and the default project.
 
-    Returns False (and changes nothing) when the folder already is a server home.
+    `database` is a PostgreSQL URL for a database shared by several hosts (default: a SQLite file
+    in the home). The schema is created or migrated; the share and project are added only where
+    the database has none yet, so the homes of further hosts on one database can be initialised
+    the same way. Returns False (and changes nothing) when the folder already is a server home.
     """
     if home.exists():
         return False
     if home.root.exists() and not home.root.is_dir():
         raise AdminError(f"{home.root} exists and is not a folder")
+    if database is not None and not database.startswith(("postgresql", "postgres://")):
+        raise AdminError(f"--database takes a postgresql://user@host/name URL, not {database!r}")
     try:
         home.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
         home.default_share_root.mkdir(parents=True, exist_ok=True)
-        home.write_config(lease_seconds=lease_seconds)
+        home.write_config(database=database or DATABASE_NAME, lease_seconds=lease_seconds)
         config = home.load_config()
         home.create_database_file(config)
         home.make_private(config)
     except OSError as e:
         raise AdminError(f"Cannot create a server home in {home.root}: {e.strerror or e}") from e
-    with open_store(home) as store:
-        store.create_schema()
-        store.set_share(DEFAULT_HOST, DEFAULT_SHARE, str(home.default_share_root))
-        store.add_project(DEFAULT_PROJECT)
+    try:
+        with open_store(home) as store:
+            if not store.shares():
+                store.set_share(DEFAULT_HOST, DEFAULT_SHARE, str(home.default_share_root))
+            if store.project(DEFAULT_PROJECT) is None:
+                store.add_project(DEFAULT_PROJECT)
+    except AdminError:
+        home.config_path.unlink()  # not a home until its database works: init can be retried
+        raise
     return True
+
+
+def _short(error: Exception) -> str:
+    """The first line of a database error, without SQLAlchemy's background link."""
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def add_user(

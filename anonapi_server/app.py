@@ -29,6 +29,7 @@ from anonapi_server.limits import (
     read_body,
     too_long,
 )
+from anonapi_server.metrics import metrics_routes
 from anonapi_server.pacs.config import DEFAULT_SOURCE_NAME, UnknownSource, resolve
 from anonapi_server.pacs.retrieve import StudyQuery
 from anonapi_server.privacy import internal_error
@@ -484,6 +485,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]] | None = None)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes = [
         *ext_routes(store),
+        *metrics_routes(store),
         Route("/", endpoint, methods=methods),
         Route("/{path:path}", endpoint, methods=methods),
     ]

@@ -52,14 +52,22 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("home", type=click.Path(path_type=Path))
-def init(home: Path) -> None:
+@click.option(
+    "--database",
+    metavar="URL",
+    help="A PostgreSQL database shared by several hosts, as postgresql://user:password@host/name "
+    "(default: a SQLite file in HOME, for one machine).",
+)
+def init(home: Path, database: str | None) -> None:
     """Create a server home with share \\\\localhost\\data and project Wetenschap-Algemeen."""
     from anonapi_server.admin import init_home
     from anonapi_server.config import ServerHome
 
     server_home = ServerHome(home.expanduser().absolute())
-    if init_home(server_home):
+    if init_home(server_home, database=database):
         click.echo(f"Initialised server home {server_home.root}")
+        if database:
+            click.echo(f"Database {server_home.load_config().shown_database}")
         click.echo(f"Share \\\\localhost\\data is {server_home.default_share_root}")
         click.echo(f"Next: anon-server user add NAME --home {server_home.root}")
     else:
@@ -111,6 +119,45 @@ def run(
     with suppress(KeyboardInterrupt):
         run_server(server_home, host=host, port=port, workers=workers, tls=transport.options)
     click.echo("Stopped")
+
+
+@cli.command()
+@_home_option
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes that run jobs.",
+)
+def worker(home: Path | None, workers: int) -> None:
+    """Run jobs from the home's (shared) database and serve no API, until Ctrl-C.
+
+    For more machines on one PostgreSQL database: give each a home made with
+    'anon-server init HOME --database postgresql://...' and, where it mounts a share elsewhere
+    than the database says, 'shares: {data: /mnt/data}' in its anon-server.yml.
+    """
+    from anonapi_server.runner import run_worker_host
+
+    server_home = _home(home)
+    config = server_home.load_config()
+    click.echo(f"Worker host for {config.shown_database} with {workers} worker(s); Ctrl-C stops")
+    run_worker_host(server_home, workers=workers)
+
+
+@cli.command()
+@_home_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(home: Path | None, as_json: bool) -> None:
+    """List the hosts, workers, leases and queue depth of the home's database."""
+    import json
+
+    from anonapi_server.admin import open_store
+    from anonapi_server.hosts import cluster_status, format_status
+
+    with open_store(_home(home)) as store:
+        found = cluster_status(store)
+    click.echo(json.dumps(found.to_json(), indent=2) if as_json else format_status(found))
 
 
 @cli.group()

@@ -40,6 +40,16 @@ class ServerConfig:
 
     database_url: str
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    # This host's own mount of each share (`shares: {data: /mnt/data}`): the database names the
+    # shares, but every machine mounts them at its own place. None: the folders the database names.
+    shares: dict[str, str] | None = None
+
+    @property
+    def shown_database(self) -> str:
+        """The database URL without its password, for output and logs."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,20 @@ class ServerHome:
             lease = float(data.get("lease_seconds", DEFAULT_LEASE_SECONDS))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{self.config_path}: lease_seconds must be a number") from e
-        return ServerConfig(database_url=url, lease_seconds=lease)
+        return ServerConfig(database_url=url, lease_seconds=lease, shares=self._shares(data))
+
+    def _shares(self, data: dict) -> dict[str, str] | None:
+        shares = data.get("shares")
+        if shares is None:
+            return None
+        if not isinstance(shares, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in shares.items()
+        ):
+            raise ConfigError(
+                f"{self.config_path}: shares must map share names to local folders, "
+                "e.g. shares: {data: /mnt/data}"
+            )
+        return dict(shares)
 
     def write_config(self, *, database: str = DATABASE_NAME, lease_seconds: float) -> None:
         """Write the config atomically (temp file + rename), readable by its owner only."""

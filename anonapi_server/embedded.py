@@ -84,13 +84,14 @@ def running_server(
     user: str = "testuser",
     token: str | None = None,
     lease_seconds: float | None = None,
+    database: str | None = None,
     tls: dict[str, str] | None = None,
 ) -> Iterator[EmbeddedServer]:
     """Start a server on a free loopback port; stop it (API and workers) on exit.
 
     Without `home` a temporary home is created and removed afterwards; a given home is
-    initialised when it is not one yet and kept. `tls`: uvicorn's `ssl_certfile` and
-    `ssl_keyfile`, to serve HTTPS.
+    initialised when it is not one yet and kept. `database`: a PostgreSQL URL instead of the
+    home's SQLite file. `tls`: uvicorn's `ssl_certfile` and `ssl_keyfile`, to serve HTTPS.
     """
     from anonapi_server.admin import add_user, init_home
     from anonapi_server.config import DEFAULT_LEASE_SECONDS, DEFAULT_SHARE, ServerHome
@@ -99,7 +100,7 @@ def running_server(
     with tempfile.TemporaryDirectory(prefix="anon-server-", ignore_cleanup_errors=True) as tmp:
         server_home = ServerHome((home or Path(tmp) / "home").absolute())
         lease = DEFAULT_LEASE_SECONDS if lease_seconds is None else lease_seconds
-        init_home(server_home, lease_seconds=lease)
+        init_home(server_home, lease_seconds=lease, database=database)
         token = token or secrets.token_urlsafe(24)
         add_user(server_home, user, token=token)
         handle = start_in_background(server_home, workers=workers, tls=tls)

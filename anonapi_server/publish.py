@@ -156,7 +156,7 @@ def remove_leftovers(store: Store) -> None:
     Only folders marked as ours, of attempts that are not the current, leased one of their job:
     a worker on another machine may be building one right now.
     """
-    table = ShareTable(store.shares())
+    table = ShareTable(store.mounted_shares())  # where this host mounts them
     live = store.live_attempts()
     for destination in store.destinations():
         try:

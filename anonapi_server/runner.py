@@ -6,6 +6,7 @@ returns a handle (tests, demo).
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -19,16 +20,19 @@ import uvicorn
 
 from anonapi_server.app import create_app
 from anonapi_server.config import ServerConfig, ServerHome
+from anonapi_server.hosts import HostBeat
 from anonapi_server.limits import MAX_HEADER_BYTES, GuardedH11Protocol
 from anonapi_server.publish import remove_leftovers
 from anonapi_server.store import Store
 from anonapi_server.supervisor import STOP_TIMEOUT, WorkerPool
 
 
-def _start_workers(config: ServerConfig, count: int) -> WorkerPool:
+def _start_workers(config: ServerConfig, count: int, host: str) -> WorkerPool:
+    """`count` supervised workers; `host` is this host's name in the status."""
     from anonapi_server.worker import worker_main
 
-    return WorkerPool(worker_main, (config.database_url, config.lease_seconds), count)
+    args = (config.database_url, config.lease_seconds, config.shares, host)
+    return WorkerPool(worker_main, args, count)
 
 
 def _uvicorn(
@@ -55,7 +59,7 @@ def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
     config = home.load_config()
     home.create_database_file(config)
     home.make_private(config)
-    store = Store(config.database_url)
+    store = Store(config.database_url, mounts=config.shares)
     store.create_schema()
     home.make_private(config)  # the journal files SQLite has just created
     remove_leftovers(store)
@@ -72,11 +76,40 @@ def run(
 ) -> None:
     """Serve until interrupted (Ctrl-C), then stop the workers. `tls`: uvicorn's ssl options."""
     config, store = _open(home)
-    running = _start_workers(config, workers)
+    beat = HostBeat(store, role="api", workers=workers)
+    beat.start()
+    running = _start_workers(config, workers, beat.name_in_status)
     try:
         _uvicorn(store, running, "info", host=host, port=port, **(tls or {})).run()
     finally:
         running.stop()
+        beat.stop()
+        store.close()
+
+
+def run_worker_host(
+    home: ServerHome, *, workers: int = 1, stop: threading.Event | None = None
+) -> None:
+    """A host that runs jobs and serves no API, until Ctrl-C, SIGTERM or `stop` is set.
+
+    Its config's `shares` says where this machine mounts each share; jobs on shares it does not
+    mount are left for other hosts.
+    """
+    config, store = _open(home)
+    stop = stop or threading.Event()
+    beat = HostBeat(store, role="worker", workers=workers)
+    beat.start()
+    running = _start_workers(config, workers, beat.name_in_status)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        beat.stop()
         store.close()
 
 
@@ -89,6 +122,7 @@ class BackgroundServer:
     server: uvicorn.Server
     thread: threading.Thread
     workers: WorkerPool
+    beat: HostBeat
 
     @property
     def processes(self) -> list[BaseProcess]:
@@ -98,6 +132,7 @@ class BackgroundServer:
         self.server.should_exit = True
         self.thread.join(STOP_TIMEOUT)
         self.workers.stop()
+        self.beat.stop()
         self.store.close()
 
 
@@ -118,7 +153,9 @@ def start_in_background(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    pool = _start_workers(config, workers)
+    beat = HostBeat(store, role="api", workers=workers)
+    beat.start()
+    pool = _start_workers(config, workers, beat.name_in_status)
     server = _uvicorn(store, pool, **(tls or {}))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="anon-server-api", daemon=True
@@ -130,6 +167,7 @@ def start_in_background(
             with suppress(OSError):
                 sock.close()
             pool.stop()
+            beat.stop()
             raise RuntimeError(f"The API server did not start on {host}:{bound_port}")
         time.sleep(0.01)
     return BackgroundServer(
@@ -138,4 +176,5 @@ def start_in_background(
         server=server,
         thread=thread,
         workers=pool,
+        beat=beat,
     )

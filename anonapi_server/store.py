@@ -40,7 +40,6 @@ from sqlalchemy import (
     false,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
@@ -133,11 +132,43 @@ jobs = Table(
     Column("attempt", Integer, nullable=False, default=0),
     Column("lease_owner", String(100)),
     Column("lease_expires", Float),
+    # `host\share` (lower case) of the source and destination: a host whose config mounts only
+    # some shares claims only jobs on those (see `Store.claim_job`).
+    Column("source_share", String(400)),
+    Column("destination_share", String(400)),
     sqlite_autoincrement=True,
 )
 
 # The claim query filters on status and sorts by priority then id: this index serves it in order.
 Index("ix_jobs_claim", jobs.c.status, jobs.c.priority.desc(), jobs.c.job_id)
+
+# Heartbeats (anonapi_server.hosts): one row per running host process (API and/or workers) and
+# per worker process, rewritten every beat; status, /ext/hosts and /metrics read them.
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("hostname", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("shares", Text, nullable=False),
+    Column("started", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String(100), primary_key=True),
+    Column("host_name", String(200), nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("job_id", Integer),
+    Column("files_processed", Integer, nullable=False),
+    Column("files_per_second", Float, nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("claim_seconds", Float, nullable=False),
+)
 
 CLAIMABLE = (JobStatus.ACTIVE.value, JobStatus.UPLOADED.value)
 ID_CHUNK = 900  # below SQLite's older 999-variable limit
@@ -194,6 +225,32 @@ class StoreError(ServerError):
     """A store operation was refused (e.g. a name that already exists)."""
 
 
+def share_key(path: str | None) -> str | None:
+    r"""`host\share` in lower case of a job's source or destination path: what a host mounts.
+
+    None where the path names no share (a WADO source, or a path the API would refuse anyway).
+    """
+    if not path:
+        return None
+    from anonapi_server.shares import PathRefused
+    from anonapi_server.source_paths import split_source
+
+    try:
+        _, unc = split_source(path)
+    except PathRefused:
+        return None
+    return f"{unc.host.lower()}\\{unc.share.lower()}"
+
+
+def _with_share_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values plus the share columns of whichever paths they set."""
+    out = dict(values)
+    for path, key in (("source_path", "source_share"), ("destination_path", "destination_share")):
+        if path in out:
+            out[key] = share_key(out[path])
+    return out
+
+
 def hash_token(salt: str, token: str) -> str:
     """Salted SHA-256: tokens are checked on every request, so a slow KDF would cost every call."""
     return hashlib.sha256(f"{salt}:{token}".encode()).hexdigest()
@@ -224,28 +281,47 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+# A socket timeout, so that a connection cut without a goodbye (a network failure, a database
+# host that vanished) raises instead of blocking a worker for ever; statements here are short.
+_PG_CONNECT = {"timeout": 60}
+
+
+def engine_url(url: str) -> str:
+    """The URL with a driver: a plain `postgresql://` means pg8000 (pure Python, BSD licence)."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+pg8000://" + url[len(plain) :]
+    return url
+
+
 class Store:
     """All reads and writes of the server's data. One instance per process."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.engine = _sqlite_engine(url) if self.is_sqlite else create_engine(url)
+    def __init__(self, url: str, mounts: Mapping[str, str] | None = None):
+        """`mounts`: this host's own local folder per share (name or `\\\\host\\name`), from its
+        config; None serves every share at the folder the database names."""
+        self.url = engine_url(url)
+        self.mounts = None if mounts is None else {k.lower(): v for k, v in mounts.items()}
+        self.is_sqlite = self.url.startswith("sqlite")
+        # pre_ping: after a database restart a pooled connection is found dead and replaced
+        # before use, so workers carry on instead of failing their next statement.
+        self.engine = (
+            _sqlite_engine(self.url)
+            if self.is_sqlite
+            else create_engine(
+                self.url,
+                pool_pre_ping=True,
+                connect_args=_PG_CONNECT if "+pg8000" in self.url else {},
+            )
+        )
         # Writers take SQLite's write lock up front: a read lock upgraded later can deadlock.
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
-        self._add_admin_column()
+        """Create or migrate the tables (see `anonapi_server.migrate`); SchemaError if newer."""
+        from anonapi_server.migrate import upgrade
 
-    def _add_admin_column(self) -> None:
-        """Give a database made before the admin role its `users.is_admin` column."""
-        if "is_admin" in {c["name"] for c in inspect(self.engine).get_columns("users")}:
-            return
-        with self._write() as conn:
-            conn.exec_driver_sql(
-                "ALTER TABLE users ADD COLUMN is_admin BOOLEAN NOT NULL DEFAULT FALSE"
-            )
+        upgrade(self._write_engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -369,8 +445,27 @@ class Store:
             conn.execute(insert(shares).values(host=host, name=name, local_path=local_path))
 
     def shares(self) -> list[Share]:
+        """Every share the database names, at the folder it names (the API checks paths here)."""
         with self._read() as conn:
             return [Share(r.host, r.name, r.local_path) for r in conn.execute(select(shares))]
+
+    def mounted_shares(self) -> list[Share]:
+        """The shares this host reaches, at its own local folder: what its workers read and write.
+
+        Without `mounts` every share at the database's folder; with them only the shares they
+        name, looked up by `\\\\host\\name` first and then by the share's name alone.
+        """
+        found = self.shares()
+        if self.mounts is None:
+            return found
+        mounted = []
+        for share in found:
+            local = self.mounts.get(f"\\\\{share.host}\\{share.name}") or self.mounts.get(
+                share.name
+            )
+            if local:
+                mounted.append(Share(share.host, share.name, local))
+        return mounted
 
     def add_opt_out(self, patient_id: str) -> None:
         with self._write() as conn:
@@ -428,7 +523,7 @@ class Store:
             "priority": 0,
             "destination_type": "PATH",
             "attempt": 0,
-            **values,
+            **_with_share_keys(values),
         }
         with self._write() as conn:
             job_id = _inserted_id(conn.execute(insert(jobs).values(**row)))
@@ -507,7 +602,7 @@ class Store:
 
         Returns False when the job does not exist.
         """
-        values = dict(changes)
+        values = _with_share_keys(changes)
         if restart:
             values.update(attempt=jobs.c.attempt + 1, lease_owner=None, lease_expires=None)
         with self._write() as conn:
@@ -523,12 +618,15 @@ class Store:
         i.e. its worker died). One UPDATE with a sub-select, so two workers never get the same job.
         """
         now = time.time()
+        conditions = _waiting(now)
+        if self.mounts is not None:
+            # A job on a share this host does not mount is left for a host that does.
+            keys = [f"{s.host}\\{s.name}" for s in self.mounted_shares()]
+            for column in (jobs.c.source_share, jobs.c.destination_share):
+                conditions.append(or_(column.is_(None), column.in_(keys)))
         candidate = (
             select(jobs.c.job_id)
-            .where(
-                jobs.c.status.in_(CLAIMABLE),
-                or_(jobs.c.lease_expires.is_(None), jobs.c.lease_expires < now),
-            )
+            .where(*conditions)
             .order_by(jobs.c.priority.desc(), jobs.c.job_id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -580,6 +678,66 @@ class Store:
         rows = self.jobs_by_id(job_ids, extended=False)
         return {r["job_id"]: r["status"] for r in rows}
 
+    # ---- heartbeats of hosts and workers (see anonapi_server.hosts) ------------------------
+
+    def beat_host(self, values: Mapping[str, Any]) -> None:
+        self._upsert(hosts, hosts.c.name, values)
+
+    def beat_worker(self, values: Mapping[str, Any]) -> None:
+        self._upsert(workers, workers.c.worker_id, values)
+
+    def _upsert(self, table: Table, key: Column, values: Mapping[str, Any]) -> None:
+        """Update the row, insert it if missing: each row has one writer, so no race to insert."""
+        with self._write() as conn:
+            where = key == values[key.name]
+            if conn.execute(update(table).where(where).values(**values)).rowcount == 0:
+                conn.execute(insert(table).values(**values))
+
+    def drop_host(self, name: str) -> None:
+        """A host stopping cleanly removes itself and its workers from the status."""
+        with self._write() as conn:
+            conn.execute(delete(workers).where(workers.c.host_name == name))
+            conn.execute(delete(hosts).where(hosts.c.name == name))
+
+    def forget_silent(self, before: float) -> None:
+        """Remove heartbeats older than `before` (hosts that died long ago)."""
+        with self._write() as conn:
+            conn.execute(delete(workers).where(workers.c.last_seen < before))
+            conn.execute(delete(hosts).where(hosts.c.last_seen < before))
+
+    def heartbeats(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Every host's and every worker's last heartbeat row."""
+        with self._read() as conn:
+            host_rows = [
+                dict(r._mapping) for r in conn.execute(select(hosts).order_by(hosts.c.name))
+            ]
+            worker_rows = [
+                dict(r._mapping)
+                for r in conn.execute(select(workers).order_by(workers.c.worker_id))
+            ]
+        return host_rows, worker_rows
+
+    def leases(self, now: float) -> list[dict[str, Any]]:
+        """Jobs owned by a worker now: id, owner (worker id), lease end, and whose job it is."""
+        query = (
+            select(jobs.c.job_id, jobs.c.lease_owner, jobs.c.lease_expires, jobs.c.user_name)
+            .where(jobs.c.lease_expires >= now)
+            .order_by(jobs.c.job_id)
+        )
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def queue_depth(self, now: float) -> int:
+        """Jobs waiting for a worker: claimable and not leased."""
+        query = select(func.count()).select_from(jobs).where(*_waiting(now))
+        with self._read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def jobs_by_status(self) -> dict[str, int]:
+        query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
+        with self._read() as conn:
+            return {status: count for status, count in conn.execute(query)}
+
     def destinations(self) -> list[str]:
         """Every destination folder jobs write to (start-up looks there for leftovers)."""
         query = select(jobs.c.destination_path).where(jobs.c.destination_path.is_not(None))
@@ -596,6 +754,14 @@ class Store:
         """How many jobs exist (tests check that nothing was created twice)."""
         with self._read() as conn:
             return conn.execute(select(func.count()).select_from(jobs)).scalar_one()
+
+
+def _waiting(now: float) -> list[Any]:
+    """Conditions of a job waiting for a worker: claimable status and no live lease."""
+    return [
+        jobs.c.status.in_(CLAIMABLE),
+        or_(jobs.c.lease_expires.is_(None), jobs.c.lease_expires < now),
+    ]
 
 
 def _core_columns() -> list[Column]:

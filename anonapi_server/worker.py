@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import pydicom.filereader
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from anonapi_core.models import JobStatus
 from anonapi_server.confined import Folder, opened_folder
 from anonapi_server.deid.outcome import Cause, FileOutcome, summary
 from anonapi_server.errors import ServerError
 from anonapi_server.headers import Header, Unusable, read_header
+from anonapi_server.hosts import WorkerStats
 from anonapi_server.layout import output_places
 from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, retrieve_job_study
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
@@ -44,6 +46,8 @@ from anonapi_server.store import Claim, Project, Store
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes: live counters without a write per file
+# What a lost database connection raises (a restart, a network cut); SQLite's "locked" too.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 class AttemptLost(ServerError):
@@ -117,7 +121,11 @@ class Progress:
         if not force and now - self._last < PROGRESS_INTERVAL:
             return
         self._last = now
-        if not self.store.update_claimed(self.claim, **self.counts, **extra):
+        # Every write also renews the lease: the last one, just before the output is published,
+        # leaves a whole lease for the rename, so a worker that lost the job (its attempt taken
+        # over while it was cut off) learns it here and never publishes over the new attempt.
+        lease = {"lease_expires": time.time() + self.heartbeat.lease_seconds}
+        if not self.store.update_claimed(self.claim, **self.counts, **lease, **extra):
             raise AttemptLost
 
 
@@ -125,22 +133,40 @@ class Worker:
     """One worker process's loop. Keeps one de-identification engine per project."""
 
     def __init__(
-        self, store: Store, worker_id: str, lease_seconds: float, shutdown: threading.Event
+        self,
+        store: Store,
+        worker_id: str,
+        lease_seconds: float,
+        shutdown: threading.Event,
+        stats: WorkerStats | None = None,
     ):
         self.store = store
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.shutdown = shutdown
+        self.stats = stats
         self._engines: dict[tuple[str, bytes, frozenset[str]], Any] = {}
 
     def run_forever(self, poll_seconds: float = 0.2) -> None:
         while not self.shutdown.is_set():
-            if not self.run_one():
+            try:
+                worked = self.run_one()
+            except DATABASE_AWAY as e:
+                # The database is away (restarted, network cut): the job, if any was claimed,
+                # comes back after its lease; wait and claim again on a fresh connection.
+                log.warning("database unavailable (%s); retrying", type(e).__name__)
+                worked = False
+            if not worked:
+                if self.stats:
+                    self.stats.maybe_beat()
                 self.shutdown.wait(poll_seconds)
 
     def run_one(self) -> bool:
         """Claim and process one job; False when there was nothing to claim."""
+        started = time.perf_counter()
         claim = self.store.claim_job(self.worker_id, self.lease_seconds)
+        if self.stats:
+            self.stats.claimed(time.perf_counter() - started, claim.job_id if claim else None)
         if claim is None:
             return False
         heartbeat = Heartbeat(self.store, claim, self.lease_seconds)
@@ -149,12 +175,16 @@ class Worker:
         try:
             note = self._process(claim, progress)
             self.store.finish(claim, JobStatus.DONE, note)
+            if self.stats:
+                self.stats.finished(progress.counts.get("files_processed", 0))
         except JobFailed as e:
             self.store.finish(claim, JobStatus.ERROR, truncated(str(e)))
         except AttemptLost:
             if self.shutdown.is_set():
                 # Stopping: hand the job back at once instead of waiting for the lease to expire.
                 self.store.update_claimed(claim, lease_owner=None, lease_expires=None)
+        except DATABASE_AWAY:
+            raise  # not the job's fault: it runs again after its lease (see run_forever)
         except Exception as e:  # a bug here must not kill the worker; the job owner sees it
             reference = internal_error(log, f"job {claim.job_id}", e)
             self.store.finish(
@@ -174,7 +204,7 @@ class Worker:
         """
         job = claim.row
         pacs = job["source_type"] == "WADO"
-        table = ShareTable(self.store.shares())
+        table = ShareTable(self.store.mounted_shares())
         try:
             files = [] if pacs else list_source_files(table, job["source_path"] or "")
             destination = parse_unc(job["destination_path"] or "")
@@ -499,16 +529,23 @@ def write_failed(output: UNCPath, error: OSError) -> str:
 
 
 def worker_main(
-    database_url: str, lease_seconds: float, worker_id: str, control: Connection
+    database_url: str,
+    lease_seconds: float,
+    mounts: dict[str, str] | None,
+    host: str,
+    worker_id: str,
+    control: Connection,
 ) -> None:
     """Entry point of a worker process (spawn-safe: only picklable arguments).
 
-    The worker stops when the parent sends on `control` or closes it, also when the parent died.
+    `mounts`: this host's local folder per share (None: the database's); `host`: the host's name
+    in the status. The worker stops when the parent sends on `control` or closes it, also when
+    the parent died.
     """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet_pydicom()
-    store = Store(database_url)
+    store = Store(database_url, mounts=mounts)
     shutdown = threading.Event()
 
     def watch_stop() -> None:
@@ -518,6 +555,7 @@ def worker_main(
 
     threading.Thread(target=watch_stop, daemon=True).start()
     try:
-        Worker(store, worker_id, lease_seconds, shutdown).run_forever()
+        stats = WorkerStats(store, worker_id, host)
+        Worker(store, worker_id, lease_seconds, shutdown, stats).run_forever()
     finally:
         store.close()

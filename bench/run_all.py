@@ -17,7 +17,17 @@ from datetime import UTC, datetime
 from anchors import DEID, ORIGINAL
 from common import BENCH_DIR, Report, Row, machine
 
-SCENARIOS = ("startup", "batch_status", "reset", "scan", "deid", "dashboard", "mapping", "pacs")
+SCENARIOS = (
+    "startup",
+    "batch_status",
+    "reset",
+    "scan",
+    "deid",
+    "dashboard",
+    "mapping",
+    "pacs",
+    "scaleout",
+)
 RESULTS = BENCH_DIR / "results" / "latest.md"
 QUICK_RESULTS = BENCH_DIR / "results" / "quick.md"
 """A smoke run never overwrites the figures of the last full run."""

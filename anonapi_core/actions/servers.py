@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from anonapi_core.client import AnonClient
+from anonapi_core.cluster import ClusterSummary, cluster_summary
 from anonapi_core.exceptions import (
     AnonAPIError,
     AnonClientSettingsError,
@@ -21,6 +22,7 @@ class ServerCheck:
 
     `online` is True when the server answered but refused the user's token, None when it was not
     asked at all (no token to send), False when it did not answer.
+    `cluster`: its hosts and workers, where the server offers them (the embedded server does).
     """
 
     server: Server
@@ -30,6 +32,7 @@ class ServerCheck:
     error: str | None
     online: bool | None = False
     warning: str | None = None  # answering, but e.g. its workers are down
+    cluster: ClusterSummary | None = None
 
 
 def known_servers(settings: Settings) -> list[Server]:
@@ -56,7 +59,13 @@ def check_server(settings: Settings, server: Server) -> ServerCheck:
             return ServerCheck(server, active, False, latency, refused, online=True)
         except AnonAPIError as e:
             return ServerCheck(server, active, ok=False, latency_s=None, error=str(e))
-    return ServerCheck(server, active, True, latency, None, online=True, warning=warning)
+        try:
+            cluster = cluster_summary(client)
+        except AnonAPIError:  # the server answers; only its extra report failed
+            cluster = None
+    return ServerCheck(
+        server, active, True, latency, None, online=True, warning=warning, cluster=cluster
+    )
 
 
 def check_servers(settings: Settings) -> list[ServerCheck]:

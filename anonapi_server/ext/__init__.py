@@ -146,5 +146,5 @@ def ext_routes(store: Store) -> list[BaseRoute]:
     return [Route(PREFIX, document, methods=["GET"]), Mount(PREFIX, routes=routes)]
 
 
-# Each extension module registers itself on import.
-from anonapi_server.ext import pacs_count, shares  # noqa: E402, F401
+# Each extension module registers itself in EXTENSIONS when imported (after the names above).
+from anonapi_server.ext import hosts, pacs_count, shares  # noqa: E402, F401

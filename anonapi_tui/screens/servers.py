@@ -121,8 +121,9 @@ class ServersScreen(CommandScreen):
         self.checks = {check.server.name: check for check in message.checks}
         self._show_servers()
         up = sum(1 for check in message.checks if check.ok)
+        clusters = [f"{c.server.name}: {c.cluster.text()}" for c in message.checks if c.cluster]
         self.query_one("#servers-state", Static).update(
-            f"{up} of {len(message.checks)} servers answer"
+            "  ·  ".join([f"{up} of {len(message.checks)} servers answer", *clusters])
         )
 
     def _save(self) -> bool:

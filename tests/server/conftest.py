@@ -3,14 +3,17 @@ and the calls and studies several test modules need."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from anonapi_server.pg_cluster import Cluster, ClusterUnavailable, throwaway_cluster
 from anonapi_server.sample_studies import write_study
 from anonapi_server.testing import EmbeddedServer, running_server
 
@@ -105,6 +108,27 @@ def set_opt_out_ignore(server: EmbeddedServer, job_id: int, reason: str) -> http
         source_ignore_opt_out="True",
         source_ignore_opt_out_reason=f"Reason: {reason}",
     )
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the session; skipped where PostgreSQL is missing,
+    except under CI=true, where CI installs it and a missing one is a failure."""
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true: {e}")
+        pytest.skip(f"PostgreSQL tests skipped: {e}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: every test using it runs on both stores."""
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'jobs.db').as_posix()}"
+    return request.getfixturevalue("pg_cluster").new_database()
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,11 @@ def anon_server(*args: str, env: dict | None = None) -> Result:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def home(tmp_path: Path, database_url: str) -> Path:
+    """A home on SQLite (the default) and one on PostgreSQL: admin commands work on both."""
     home = tmp_path / "home"
-    assert anon_server("init", str(home)).exit_code == 0
+    postgres = [] if database_url.startswith("sqlite") else ["--database", database_url]
+    assert anon_server("init", str(home), *postgres).exit_code == 0
     return home
 
 
@@ -189,3 +191,18 @@ def test_user_add_again_replaces_the_token(home: Path):
         assert store.check_token("erin", "second") and not store.check_token("erin", "first")
     finally:
         store.close()
+
+
+def test_init_on_an_unreachable_database_is_one_line_and_leaves_no_home(tmp_path: Path):
+    home = tmp_path / "home"
+    url = "postgresql://anon:secret@127.0.0.1:1/nothing"
+    result = anon_server("init", str(home), "--database", url)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Database of") and len(result.output.splitlines()) == 1
+    assert "secret" not in result.output
+    assert not (home / "anon-server.yml").exists()
+
+
+def test_init_refuses_a_database_that_is_not_postgresql(tmp_path: Path):
+    result = anon_server("init", str(tmp_path / "h"), "--database", "mysql://x@y/z")
+    assert result.exit_code == 1 and "postgresql://" in result.output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from anonapi_server.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(f"sqlite:///{(tmp_path / 'jobs.db').as_posix()}")
+def store(database_url: str) -> Store:
+    store = Store(database_url)
     store.create_schema()
     store.add_project("P")
     yield store

@@ -43,6 +43,9 @@ async def test_each_server_shows_up_with_latency_or_down_with_the_cause(app: Ano
         _, _, _, status, latency, error = row(app, "dead")
         assert (status, latency) == ("down", "")
         assert "refused" in error
+        # The embedded server offers its hosts: the screen says how many and what waits.
+        state = str(app.screen.query_one("#servers-state").render())
+        assert "local: 1/1 host(s) up" in state and "job(s) waiting" in state
 
 
 async def test_a_adds_a_server_and_saves_it(app: AnonApp, private_settings: Path) -> None:
