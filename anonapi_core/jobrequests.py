@@ -99,6 +99,19 @@ def validate_jobs(mapping: Mapping, defaults: Iterable[tuple[str, str]] = ()) ->
     return _resolve(mapping, defaults)[1]
 
 
+def resolve_each(
+    mapping: Mapping, defaults: Iterable[tuple[str, str]] = ()
+) -> list[JobRequest | None]:
+    """Each row's job judged on its own (None where the row itself is bad), repeats of earlier
+    rows included: for the pre-flight, which words duplicates with both rows' pseudonyms."""
+    resolver = _RowResolver(mapping, defaults)
+    jobs: list[JobRequest | None] = []
+    for index, row in enumerate(mapping.rows):
+        resolver.studies.clear()
+        jobs.append(resolver.resolve(row, index + 1, mapping.line_of(index), {})[0])
+    return jobs
+
+
 def mapping_problems(
     mapping: Mapping, defaults: Iterable[tuple[str, str]] = (), *, unused_options: bool = True
 ) -> list[RowProblem]:
@@ -308,6 +321,7 @@ class _RowResolver:
             )
             where = f"line {line}" if line is not None else f"row {number}"
             study = study_key(source)
+            duplicate = job in seen or study in self.studies
             if job in seen:  # equal jobs have equal row keys; comparing fields is cheaper
                 errors.append((None, f"the same job as {seen[job]}; remove one of them"))
             elif study in self.studies:
@@ -321,7 +335,12 @@ class _RowResolver:
             else:
                 seen[job] = self.studies[study] = where
                 return job, []
-        return None, [RowProblem(self.name, line, col, msg, number) for col, msg in errors]
+        else:
+            duplicate = False
+        return None, [
+            RowProblem(self.name, line, col, msg, number, duplicate=duplicate)
+            for col, msg in errors
+        ]
 
     def _source(
         self, row: dict[str, str], text: str, errors: list[tuple[str | None, str]]

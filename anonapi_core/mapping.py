@@ -64,6 +64,7 @@ class RowProblem:
     message: str
     row: int | None = None  # 1-based grid row, named when the row has no file line (added since)
     option: str | None = None  # a problem of the Options section, shared by the rows using it
+    duplicate: bool = False  # the row repeats an earlier row's study (the pre-flight words it)
 
     def __str__(self) -> str:
         where = [self.file]

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from anonapi_core.exceptions import JobSetValidationError, ParameterError
-from anonapi_core.jobrequests import JobRequest, resolve_jobs, validate_jobs
+from anonapi_core.exceptions import ParameterError
+from anonapi_core.jobrequests import JobRequest, resolve_each, validate_jobs
 from anonapi_core.mapping import Mapping, RowProblem
 from anonapi_core.parameters import PSEUDO_ID, PSEUDO_NAME, SOURCE, SourceIdentifier, SourceType
 
@@ -159,7 +159,8 @@ def check_mapping(
     defaults = list(defaults)
     report = PreflightReport(mapping.file_name, len(mapping.rows))
     collect = _Collector(mapping, report)
-    problems = validate_jobs(mapping, defaults)
+    # Repeats of an earlier row are left to `_check_duplicates`, which names both pseudonyms.
+    problems = [p for p in validate_jobs(mapping, defaults) if not p.duplicate]
     for problem in problems:
         report.findings.append(
             Finding(
@@ -186,26 +187,14 @@ def check_mapping(
 def _resolved_rows(
     mapping: Mapping, defaults: list[tuple[str, str]], bad_rows: set[int | None], problems: list
 ) -> list[ResolvedRow] | None:
-    """The rows without problems, resolved by the shared job validation; None when a problem of
-    the options or settings (one without a row) makes every row doubtful."""
+    """The rows without problems of their own, each resolved by the shared job validation; None
+    when a problem of the options or settings (one without a row) makes every row doubtful."""
     if any(p.row is None for p in problems):
-        return None
-    keep = [i for i in range(len(mapping.rows)) if i + 1 not in bad_rows]
-    subset = Mapping(
-        description=mapping.description,
-        options=mapping.options,
-        rows=[mapping.rows[i] for i in keep],
-        path=mapping.path,
-        row_lines=[mapping.line_of(i) for i in keep],
-        option_lines=mapping.option_lines,
-    )
-    try:
-        jobs = resolve_jobs(subset, defaults)
-    except JobSetValidationError:  # cannot happen for rows that validated; be safe anyway
         return None
     return [
         ResolvedRow(index + 1, mapping.line_of(index), job)
-        for index, job in zip(keep, jobs, strict=True)
+        for index, job in enumerate(resolve_each(mapping, defaults))
+        if job is not None and index + 1 not in bad_rows
     ]
 
 

@@ -11,6 +11,8 @@ from tests.cli.conftest import Anon
 
 CLEAN = "source,pseudo_name\nfolder:s1,P1\nfolder:s2,P2\n"
 TWO_PSEUDONYMS = "source,pseudo_name\nfolder:s1,P1\nfolder:s1,P2\n"
+# An error only the pre-flight finds: the shared validation (which refuses duplicates) passes it.
+EXCEL_DAMAGE = "source,pseudo_name\nfolder:s1,P1\naccession_number:1.23457E+11,P2\n"
 
 
 def test_map_check_of_a_clean_mapping_exits_0(anon: Anon, idle: EmbeddedServer, workdir: Path):
@@ -50,7 +52,7 @@ def test_map_check_json(anon: Anon, idle: EmbeddedServer, workdir: Path) -> None
 def test_create_refuses_on_preflight_errors_and_creates_nothing(
     anon: Anon, idle: EmbeddedServer, workdir: Path
 ) -> None:
-    write_mapping(workdir, idle, TWO_PSEUDONYMS)
+    write_mapping(workdir, idle, EXCEL_DAMAGE)
     before = idle.store.count_jobs()
     result = anon("create", "from-mapping", "--yes")
     assert result.exit_code == 1
@@ -61,7 +63,7 @@ def test_create_refuses_on_preflight_errors_and_creates_nothing(
 
 
 def test_create_with_ignore_check_goes_on(anon: Anon, idle: EmbeddedServer, workdir: Path):
-    write_mapping(workdir, idle, TWO_PSEUDONYMS)
+    write_mapping(workdir, idle, EXCEL_DAMAGE)
     before = idle.store.count_jobs()
     result = anon("create", "from-mapping", "--yes", "--ignore-check")
     assert result.exit_code == 0, result.output

@@ -41,6 +41,11 @@ TWO_PSEUDONYMS = [
     {"source": "folder:study", "pseudo_name": "PSEUDO1"},
     {"source": "folder:study", "pseudo_name": "PSEUDO2"},
 ]
+# An error only the pre-flight finds: the shared validation (which refuses duplicates) passes it.
+EXCEL_DAMAGE = [
+    {"source": "folder:study", "pseudo_name": "PSEUDO1"},
+    {"source": "accession_number:1.23457E+11", "pseudo_name": "PSEUDO2"},
+]
 
 
 def panel_messages(app) -> list[str]:
@@ -66,7 +71,7 @@ async def test_k_shows_the_findings_and_escape_closes(settings, idle_server, tmp
 async def test_create_stops_at_the_panel_and_goes_on_only_when_told(
     settings, idle_server, tmp_path
 ) -> None:
-    folder = folder_with(idle_server, tmp_path, TWO_PSEUDONYMS)
+    folder = folder_with(idle_server, tmp_path, EXCEL_DAMAGE)
     before = idle_server.store.count_jobs()
     app = build_app(settings, folder, start="mapping")
     async with running(app, SMALL) as pilot:
