@@ -13,9 +13,9 @@ from anonapi_server.admin import add_pacs
 from anonapi_server.config import ServerHome
 from anonapi_server.pacs.config import new_node
 from anonapi_server.pacs.local_pacs import running_local_pacs
-from anonapi_server.sample_studies import write_study
 from anonapi_server.testing import EmbeddedServer
 from tests.cli.conftest import Anon, connect
+from tests.support.tutorial_pacs import write_tutorial_studies
 
 MAPPING = """## Description ##
 Mapping created February 12 2020
@@ -34,19 +34,9 @@ def test_pacs_tutorial_ends_with_deidentified_studies_on_the_share(
     anon: Anon, anon_server: EmbeddedServer, workdir: Path, tmp_path: Path
 ) -> None:
     server = anon_server
-    uids = []
-    for seed, accession in enumerate(("123456.1234567", "123456.2234568", "55555")):
-        files = write_study(
-            tmp_path / "pacs" / accession,
-            patient_id=f"TUT{seed}",
-            patient_name="Tutorial^Patient",
-            n_files=2,
-            rows=8,
-            columns=8,
-            accession_number=accession,
-            seed=seed,
-        )
-        uids.append(str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID))
+    uids = write_tutorial_studies(
+        tmp_path / "pacs", ("123456.1234567", "123456.2234568", "55555"), "TUT"
+    )
     connect(anon, server)
     assert anon("map", "init").exit_code == 0
     (workdir / "anon_mapping.csv").write_text(

@@ -23,6 +23,7 @@ from anonapi_server.pacs.local_pacs import running_local_pacs
 from anonapi_server.sample_studies import write_study
 from anonapi_server.testing import EmbeddedServer, running_server
 from tests.support.original import original_anon, original_python
+from tests.support.tutorial_pacs import write_tutorial_studies
 
 USER = "z123"
 
@@ -206,19 +207,9 @@ def test_original_cli_follows_the_pacs_tutorial_to_deidentified_studies_on_the_s
     ' \\\\localhost\\...' as "not an absolute windows path".
     """
     pacs_files = tmp_path / "pacs"
-    uids = []
-    for seed, accession in enumerate(("123456.1234567", "123456.2234568", "99887766")):
-        files = write_study(
-            pacs_files / accession,
-            patient_id=f"PACS{seed}",
-            patient_name="Tutorial^Patient",
-            n_files=2,
-            rows=8,
-            columns=8,
-            accession_number=accession,
-            seed=seed,
-        )
-        uids.append(str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID))
+    uids = write_tutorial_studies(
+        pacs_files, ("123456.1234567", "123456.2234568", "99887766"), "PACS"
+    )
     project_folder = tmp_path / "project"
     project_folder.mkdir()
     (project_folder / "anon_mapping.csv").write_text(PACS_MAPPING.format(uid=uids[2]))
