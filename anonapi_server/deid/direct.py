@@ -13,8 +13,12 @@ Dataset path, with the same rules, which reports or writes it. Either way the ou
 byte for byte (`tests/server/deid/test_deid_third_party.py`).
 """
 
+import errno
+import io
+import os
 import struct
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
@@ -26,16 +30,17 @@ from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import SEQUENCE_END, UNDEFINED, encode_header
 from anonapi_server.deid.reader import little_endian_kind, value_of, walk
 from anonapi_server.deid.sequences import rewrite_items
-from anonapi_server.deid.source import LONG_VRS
+from anonapi_server.deid.source import LONG_VRS, SourceShort, copy_value
 from anonapi_server.deid.steps import Step, StepPlanner
 
 _SOP_CLASS = 0x00080016
 _SOP_INSTANCE = 0x00080018
 _IDENTITY = (_SOP_CLASS, _SOP_INSTANCE)
 _ROWS = 0x00280010
-# Values the checks read (SOP class and instance, modality, burned-in annotation), and Rows.
-_NOTED = frozenset({_SOP_CLASS, _SOP_INSTANCE, 0x00080060, 0x00280301, _ROWS})
 _PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
+# Values the checks read (SOP class and instance, modality, burned-in annotation), Rows, and
+# whether there is pixel data.
+_NOTED = frozenset({_SOP_CLASS, _SOP_INSTANCE, 0x00080060, 0x00280301, _ROWS}) | _PIXEL_TAGS
 _META_CLASS, _META_INSTANCE, _META_SYNTAX = 0x00020002, 0x00020003, 0x00020010
 _DICOMDIR_SOP_CLASS = b"1.2.840.10008.1.3.10"
 _NO_MORE = 1 << 32  # above every tag
@@ -43,6 +48,8 @@ _CACHE_LIMIT = 20_000  # entries per cache: with the size limits below, a few MB
 _CACHED_VALUE = 256  # the longest value whose replacement is kept
 _CACHED_SEQUENCE = 8 << 10  # the longest sequence whose rewrite is kept
 _LARGE = 1 << 16  # chunks at least this long are written on their own, never joined
+# What is read first: the elements before the pixel data of nearly every image.
+_HEAD = 64 << 10
 _GROUP_LENGTH_UL = struct.pack("<HH2sH", 0x0002, 0x0000, b"UL", 4)
 _PREAMBLE = b"\0" * 128 + b"DICM"
 
@@ -57,6 +64,17 @@ MetaFor = Callable[[bytes, bytes, bytes, bytes, bytes], Sequence[RawDataElement]
 
 class _Dataset(Exception):
     """This file needs the engine's Dataset path."""
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The source's bytes from `start` to `end` (its end), copied without reading them."""
+
+    start: int
+    end: int
+
+
+Chunk = bytes | memoryview | _Tail
 
 
 def _text(value: bytes | None) -> str:
@@ -100,37 +118,57 @@ class DirectPath:
 
     def deidentify(
         self,
-        data: bytes,
+        fp: BinaryIO,
+        size: int,
         dst: Path,
         names: tuple[str, str],
         shift: int | None,
         release: bool,
     ) -> FileOutcome | None:
-        """Write the de-identified `data` (a whole file) to `dst`; None: use the Dataset path.
+        """Write the de-identified file `fp` (`size` bytes) to `dst`; None: use the Dataset path.
 
         `names` are the pseudo id and name, `shift` this patient's date shift (None: dates stay).
+        Only the head of the file is read when the pixel data runs to its end: that is copied
+        from the source by the system (`os.copy_file_range`), never through Python.
         """
-        try:
-            built = self._build(data, names, shift, release)
-        except Exception:  # _Dataset, a parse error, or a defect the Dataset path reports
-            return None
-        if isinstance(built, FileOutcome):
+        fp.seek(0)
+        data = fp.read(_HEAD if _has_fd(fp) else -1)
+        built = self._try(data, size, names, shift, release)
+        if built is None and len(data) < size:  # more than the head was needed
+            fp.seek(0)
+            data = fp.read()
+            built = self._try(data, size, names, shift, release)
+        if built is None or isinstance(built, FileOutcome):
             return built
         try:
-            _write(dst, built)
+            _write(dst, built, fp)
+        except SourceShort:  # the source shrank under us: the Dataset path judges it
+            dst.unlink(missing_ok=True)
+            return None
         except BaseException:
             dst.unlink(missing_ok=True)
             raise
         return WRITTEN
 
+    def _try(
+        self, data: bytes, size: int, names: tuple[str, str], shift: int | None, release: bool
+    ) -> list[Chunk] | FileOutcome | None:
+        try:
+            return self._build(data, size, names, shift, release)
+        except Exception:  # _Dataset, a parse error, or a defect the Dataset path reports
+            return None
+
     def _build(
         self,
         data: bytes,
+        size: int,
         names: tuple[str, str],
         shift: int | None,
         release: bool,
-    ) -> list[bytes | memoryview] | FileOutcome:
-        """The output as chunks, or the outcome of a file not to be written."""
+    ) -> list[Chunk] | FileOutcome:
+        """The output as chunks, or the outcome of a file not to be written.
+
+        `data` is the file's first bytes, or all `size` of them."""
         if data[128:132] != b"DICM":
             raise _Dataset
         meta: dict[int, bytes] = {}
@@ -143,7 +181,7 @@ class DirectPath:
         added = self._added_chunks(names, shift is not None, implicit)
         noted: dict[int, bytes] = {}
         kept: dict[int, bytes] = {}  # what the output holds for the SOP class and instance
-        chunks = self._data_set(data, pos, implicit, shift, added, noted, kept)
+        chunks = self._data_set(data, size, pos, implicit, shift, added, noted, kept)
         if _ROWS in noted and not any(tag in noted for tag in _PIXEL_TAGS):
             raise _Dataset  # image attributes without pixel data: damaged, that path says so
         missing = missing_identity_of(lambda tag: _text(noted.get(tag)))
@@ -197,29 +235,29 @@ class DirectPath:
     def _data_set(
         self,
         data: bytes,
+        size: int,
         pos: int,
         implicit: bool,
         shift: int | None,
         added: list[tuple[int, list[bytes]]],
         noted: dict[int, bytes],
         kept: dict[int, bytes],
-    ) -> list[bytes | memoryview]:
+    ) -> list[Chunk]:
         """The de-identified data set as chunks; fills `noted` (input values the checks read)
         and `kept` (output values of the SOP class and instance, for the file meta)."""
         steps, elements_made, sequences_made = self._steps, self._elements, self._sequences
         shifted = shift is not None
         view = memoryview(data)
-        chunks: list[bytes | memoryview] = []
+        chunks: list[Chunk] = []
         adding = 0  # the next of `added` to write
         next_added = added[0][0] if added else _NO_MORE
         run = pos  # where the current run of elements kept byte for byte starts
         elements = 0
-        for at, tag, vr, length, start, end in walk(data, pos, implicit):
+        head = len(data)
+        for at, tag, vr, length, start, end in walk(data, pos, implicit, size=size):
             elements += 1
             if tag in _NOTED:
-                noted[tag] = data[start:end]
-            elif tag in _PIXEL_TAGS:
-                noted[tag] = b""  # only whether there is any
+                noted[tag] = b"" if tag in _PIXEL_TAGS else data[start:end]
             if tag >= next_added:
                 if run < at:
                     chunks.append(view[run:at])
@@ -233,6 +271,14 @@ class DirectPath:
                 if run == end:
                     continue
             step, out_vr = steps.get((tag, vr, shifted)) or self._step(tag, vr, shifted)
+            if end > head:  # the value runs on past the head: to the end of the file?
+                if step is not Step.LEAVE or length == UNDEFINED or end != size:
+                    raise _Dataset  # the engine reads the whole file instead
+                if _as_read(data, at, vr, length, end):
+                    chunks.append(_Tail(run, size))
+                    run = end
+                    break
+                raise _Dataset
             if step is Step.LEAVE:
                 if tag in _IDENTITY:
                     kept[tag] = data[start:end]
@@ -270,8 +316,10 @@ class DirectPath:
                 chunks.append(made)
         if not elements:
             raise _Dataset  # nothing after the file meta: damaged
-        if run < len(data):
-            chunks.append(view[run:])
+        if end != size:
+            raise _Dataset  # the head ended between elements: the whole file is needed
+        if run < end:
+            chunks.append(view[run:end])
         for _, encoded in added[adding:]:
             chunks += encoded
         return chunks
@@ -304,20 +352,49 @@ def _remember(cache: dict, key: tuple, made: bytes, small: bool) -> None:
         cache[key] = made
 
 
-def _write(dst: Path, chunks: list[bytes | memoryview]) -> None:
-    """Write the chunks in as few calls as it takes: small ones joined, large ones as they are."""
+def _write(dst: Path, chunks: list[Chunk], source: BinaryIO) -> None:
+    """Write the chunks in as few calls as it takes: small ones joined, large ones as they are,
+    the tail of the source copied by the system."""
     with open(dst, "wb", buffering=0) as fp:
         small: list[bytes | memoryview] = []
         for chunk in chunks:
-            if len(chunk) < _LARGE:
+            if not isinstance(chunk, _Tail) and len(chunk) < _LARGE:
                 small.append(chunk)
                 continue
             if small:
                 _write_all(fp, b"".join(small))
                 small = []
-            _write_all(fp, chunk)
+            if isinstance(chunk, _Tail):
+                _copy_tail(source, fp, chunk.start, chunk.end)
+            else:
+                _write_all(fp, chunk)
         if small:
             _write_all(fp, b"".join(small))
+
+
+def _copy_tail(source: BinaryIO, out: BinaryIO, start: int, end: int) -> None:
+    """Copy the source's bytes from `start` to `end` in the kernel where it can, else in steps."""
+    copy_range = getattr(os, "copy_file_range", None)  # Linux; elsewhere the copy in steps
+    if copy_range is not None:
+        try:
+            while start < end:
+                copied = copy_range(source.fileno(), out.fileno(), end - start, start)
+                if not copied:
+                    break  # the source ends early: copy_value says so
+                start += copied
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+    copy_value(source, out, start, end - start)
+
+
+def _has_fd(fp: BinaryIO) -> bool:
+    """Whether `fp` is a real file, whose tail the system can copy."""
+    try:
+        fp.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+    return True
 
 
 def _write_all(fp: BinaryIO, chunk: bytes | memoryview) -> None:

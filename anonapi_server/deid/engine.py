@@ -25,7 +25,7 @@ from anonapi_server.deid.direct import DirectPath
 from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import encode_items, write_part10, writes_itself
 from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
-from anonapi_server.deid.reader import MAX_IN_MEMORY, parse_little_endian, read_little_endian
+from anonapi_server.deid.reader import MAX_IN_MEMORY, read_little_endian
 from anonapi_server.deid.rules import RuleTable, compile_rules
 from anonapi_server.deid.sequences import rewrite_items
 from anonapi_server.deid.source import DEFER_BYTES, TooLarge, too_large
@@ -142,19 +142,17 @@ class Deidentifier:
         self, fp: BinaryIO, dst: Path, pseudo_id: str, pseudo_name: str, release: bool
     ) -> FileOutcome:
         size = os.fstat(fp.fileno()).st_size if hasattr(fp, "fileno") else fp.seek(0, 2)
-        data = None
         if self._direct is not None and size <= MAX_IN_MEMORY:
-            fp.seek(0)
-            data = fp.read()
             names = (pseudo_id, pseudo_name)
-            outcome = self._direct.deidentify(data, dst, names, self._shift_for(pseudo_id), release)
+            shift = self._shift_for(pseudo_id)
+            outcome = self._direct.deidentify(fp, size, dst, names, shift, release)
             if outcome is not None:
                 return outcome
         with warnings.catch_warnings(record=True) as caught:
             # pydicom warns about what it tolerates, quoting values; recorded, never shown.
             warnings.simplefilter("always")
             try:
-                ds = self._read(fp, size, data)
+                ds = self._read(fp, size)
             except InvalidDicomError:
                 return FileOutcome.skipped(Cause.NOT_DICOM, "not a DICOM Part-10 file")
             except TooLarge as exc:
@@ -179,15 +177,9 @@ class Deidentifier:
                 )
         return WRITTEN
 
-    def _read(self, fp: BinaryIO, size: int, data: bytes | None) -> Dataset:
-        """The engine's own reader for little endian files it can hold, pydicom's otherwise.
-
-        `data` is the whole file when the direct path already read it."""
-        ds = None
-        if data is not None:
-            ds = parse_little_endian(data)
-        elif self._byte_paths:
-            ds = read_little_endian(fp, size)
+    def _read(self, fp: BinaryIO, size: int) -> Dataset:
+        """The engine's own reader for little endian files it can hold, pydicom's otherwise."""
+        ds = read_little_endian(fp, size) if self._byte_paths else None
         if ds is None:
             oversized = too_large(fp, size)
             if oversized:

@@ -32,7 +32,8 @@ _ITEM_TAG = b"\xfe\xff\x00\xe0"
 _VRS = {vr.value.encode("ascii"): vr.value for vr in VR if len(vr.value) == 2}
 _unpack_tag = struct.Struct("<HH").unpack_from
 _Elements = MutableMapping[BaseTag, DataElement | RawDataElement]
-_unpack_short = struct.Struct("<H").unpack_from
+_unpack_implicit = struct.Struct("<HHI").unpack_from
+_unpack_explicit = struct.Struct("<HH2sH").unpack_from
 _unpack_long = struct.Struct("<I").unpack_from
 
 
@@ -49,11 +50,7 @@ def read_little_endian(fp: BinaryIO, size: int) -> Dataset | None:
     if size > MAX_IN_MEMORY:
         return None
     fp.seek(0)
-    return parse_little_endian(fp.read())
-
-
-def parse_little_endian(data: bytes) -> Dataset | None:
-    """`read_little_endian` of a whole file already read."""
+    data = fp.read()
     try:
         return _parse(data)
     except READ_ERRORS:
@@ -112,20 +109,25 @@ def little_endian_kind(raw: bytes) -> bool | None:
 Element = tuple[int, int, str | None, int, int, int]
 
 
-def walk(data: bytes, pos: int, implicit: bool, meta: bool = False) -> Iterator[Element]:
+def walk(
+    data: bytes, pos: int, implicit: bool, meta: bool = False, size: int | None = None
+) -> Iterator[Element]:
     """The top-level elements from `pos`: (header position, tag, VR or None when implicit,
     declared length, value start, value end), with an undefined-length value's end after its
     sequence delimiter. Only group 0002 when `meta`. Raises Unusual (or struct.error,
     KeyError) where pydicom must decide.
+
+    `data` may be the head of a file of `size` bytes: then the last element found may end
+    beyond it (the walk stops there), though not beyond `size`.
     """
     end = len(data)
+    limit = end if size is None else size
     last = -1
     implicit = implicit and not meta
     while pos < end:
-        group, element = _unpack_tag(data, pos)
-        if meta and group != 0x0002:
+        if meta and _unpack_tag(data, pos)[0] != 0x0002:
             return
-        vr, length, start = _header(data, pos, implicit)
+        group, element, vr, length, start = _header(data, pos, implicit)
         tag = group << 16 | element
         if tag <= last or group == 0xFFFE:
             raise Unusual  # out of order or a stray delimiter: pydicom decides
@@ -136,20 +138,23 @@ def walk(data: bytes, pos: int, implicit: bool, meta: bool = False) -> Iterator[
             value_end = _skip_items(data, start, implicit)
         else:
             value_end = start + length
-            if value_end > end:
+            if value_end > limit:
                 raise Unusual  # cut short: pydicom reads it and the damage checks catch it
         yield pos, tag, vr, length, start, value_end
         last, pos = tag, value_end
 
 
-def _header(data: bytes, pos: int, implicit: bool) -> tuple[str | None, int, int]:
-    """(VR, or None when implicit; length; where the value starts) of the element at pos."""
+def _header(data: bytes, pos: int, implicit: bool) -> tuple[int, int, str | None, int, int]:
+    """(group, element, VR or None when implicit, length, where the value starts) of the
+    element at pos."""
     if implicit:
-        return None, _unpack_long(data, pos + 4)[0], pos + 8
-    vr = _VRS[data[pos + 4 : pos + 6]]  # KeyError: not a VR, pydicom reads it
+        group, element, length = _unpack_implicit(data, pos)
+        return group, element, None, length, pos + 8
+    group, element, vr_bytes, length = _unpack_explicit(data, pos)
+    vr = _VRS[vr_bytes]  # KeyError: not a VR, pydicom reads it
     if vr in LONG_VRS:
-        return vr, _unpack_long(data, pos + 8)[0], pos + 12
-    return vr, _unpack_short(data, pos + 6)[0], pos + 8
+        return group, element, vr, _unpack_long(data, pos + 8)[0], pos + 12
+    return group, element, vr, length, pos + 8
 
 
 def _holds_items(tag: int, vr: str | None) -> bool:
@@ -188,7 +193,7 @@ def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
             if element != 0xE00D:
                 raise Unusual
             return pos + 8
-        vr, length, start = _header(data, pos, implicit)
+        _, _, vr, length, start = _header(data, pos, implicit)
         if length == _UNDEFINED:
             if not _holds_items(group << 16 | element, vr) and vr != "UN":
                 raise Unusual
