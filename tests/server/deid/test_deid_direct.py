@@ -14,6 +14,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
 
 from anonapi_server.deid import Deidentifier, ProjectProfile
+from anonapi_server.deid import direct as direct_module
 from anonapi_server.deid.direct import DirectPath
 from anonapi_server.sample_studies import write_study
 from tests.server.deid.conftest import PROJECT, SECRET
@@ -98,3 +99,30 @@ def test_a_pseudonym_outside_ascii_takes_the_dataset_path(tmp_path, direct_outco
     )
     assert direct_outcomes == [None]
     assert pydicom.dcmread(tmp_path / "out.dcm").PatientName == "Müller^Jürgen"
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_pixel_data_past_the_head_is_copied_from_the_source_as_it_is(
+    tmp_path, direct_outcomes, monkeypatch, kernel_copy
+):
+    files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=2, rows=256)
+    assert files[0].stat().st_size > direct_module._HEAD  # 128 KiB of pixels after the head
+    tails = []
+    real = direct_module._copy_tail
+    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: tails.append(a) or real(*a))
+    if not kernel_copy:  # as on Windows and macOS: copied in steps through Python
+        monkeypatch.delattr(direct_module.os, "copy_file_range", raising=False)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference(files, tmp_path, engine) == []
+    assert None not in direct_outcomes and len(tails) == len(files)
+
+
+@pytest.mark.parametrize("head", [100, 1000, 2000, 3000])
+def test_a_head_that_ends_anywhere_before_the_pixel_data_reads_the_whole_file(
+    tmp_path, direct_outcomes, monkeypatch, head
+):
+    files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=1, rows=64)
+    monkeypatch.setattr(direct_module, "_HEAD", head)  # inside the meta, elements, sequences
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference(files, tmp_path, engine) == []
+    assert direct_outcomes[0] is not None
