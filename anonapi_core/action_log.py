@@ -3,23 +3,23 @@
 One JSON line per bulk action (reset, cancel), appended beside the batch: the dashboard's log
 view and a job's audit trail read it back. Refusal reasons are stored as their error signature
 (`anonapi_core.triage`), so a server message naming a patient or a file never lands in a file
-that outlives the job. Reading keeps only the newest entries, so a years-old log costs no more
-memory than a fresh one.
+that outlives the job. The file is private and capped (`anonapi_core.record_file`), so a
+years-old log costs no more memory than a few thousand actions.
 """
 
 from __future__ import annotations
 
-import json
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from anonapi_core.client import JobResult
+from anonapi_core.record_file import append_records, read_records, timestamp
 from anonapi_core.triage import signature
 
 ACTION_LOG_NAME = ".anonbatch.actions"
+MAX_BYTES = 4_000_000
+"""About a hundred resets of 500 jobs; compaction keeps the newest half."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def record_action(
 ) -> ActionEntry:
     """Append what an action did to the folder's log (created on first use) and return it."""
     entry = ActionEntry(
-        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        time=timestamp(),
         user=user,
         action=action,
         server=server,
@@ -76,34 +76,25 @@ def record_action(
             JobOutcome(r.job_id, r.ok, None if r.ok else signature(r.error)) for r in results
         ),
     )
-    line = json.dumps(
-        {
-            "time": entry.time,
-            "user": entry.user,
-            "action": entry.action,
-            "server": entry.server,
-            "jobs": [
-                {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
-                for o in entry.outcomes
-            ],
-        }
-    )
-    with action_log(folder).open("a", encoding="utf-8") as log:
-        log.write(line + "\n")
+    record = {
+        "time": entry.time,
+        "user": entry.user,
+        "action": entry.action,
+        "server": entry.server,
+        "jobs": [
+            {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
+            for o in entry.outcomes
+        ],
+    }
+    append_records(action_log(folder), [record], max_bytes=MAX_BYTES)
     return entry
 
 
 def read_actions(folder: Path, limit: int = 200) -> list[ActionEntry]:
     """The newest `limit` entries, oldest first; damaged lines are skipped, not fatal."""
-    path = action_log(folder)
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8", errors="replace") as log:
-        lines = deque(log, maxlen=limit)
     entries = []
-    for line in lines:
+    for data in read_records(action_log(folder))[-limit:]:
         try:
-            data = json.loads(line)
             outcomes = tuple(
                 JobOutcome(str(j["job_id"]), bool(j["ok"]), j.get("reason")) for j in data["jobs"]
             )
