@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from anonapi_core.client import JobResult
 from anonapi_core.record_file import append_records, read_records, timestamp
@@ -29,6 +30,11 @@ class JobOutcome:
     job_id: str
     ok: bool
     reason: str | None = None
+
+    @property
+    def result(self) -> str:
+        """`done`, or `refused: <reason>`."""
+        return "done" if self.ok else f"refused: {self.reason or 'no reason given'}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,19 @@ class ActionEntry:
     @property
     def refused(self) -> int:
         return len(self.outcomes) - self.done
+
+    def to_record(self) -> dict[str, Any]:
+        """The entry as its line in the log (and as `anon batch log --json` prints it)."""
+        return {
+            "time": self.time,
+            "user": self.user,
+            "action": self.action,
+            "server": self.server,
+            "jobs": [
+                {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
+                for o in self.outcomes
+            ],
+        }
 
     def summary(self) -> str:
         """`2026-12-07 06:30 z123 reset 140 jobs on p01: 138 done, 2 refused`."""
@@ -76,17 +95,7 @@ def record_action(
             JobOutcome(r.job_id, r.ok, None if r.ok else signature(r.error)) for r in results
         ),
     )
-    record = {
-        "time": entry.time,
-        "user": entry.user,
-        "action": entry.action,
-        "server": entry.server,
-        "jobs": [
-            {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
-            for o in entry.outcomes
-        ],
-    }
-    append_records(action_log(folder), [record], max_bytes=MAX_BYTES)
+    append_records(action_log(folder), [entry.to_record()], max_bytes=MAX_BYTES)
     return entry
 
 

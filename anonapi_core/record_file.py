@@ -30,8 +30,9 @@ Pruner = Callable[[list[Record]], list[Record]]
 
 
 def timestamp() -> str:
-    """The records' clock: UTC, whole seconds, ISO 8601, so records of all kinds sort as text."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The records' clock: UTC, ISO 8601 with milliseconds, so records of every kind sort as
+    text in the order things happened, also when a reset and the next poll share a second."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def append_records(

@@ -19,8 +19,9 @@ from anonapi_core.job_origins import read_origins
 from anonapi_core.status_history import read_statuses
 
 EventKind = Literal["created", "reset", "cancel", "status"]
-# Events within one second are told in the order they happen in: a job is created before it is
-# reset, and reset before the client sees it ACTIVE again.
+# Records are timed to the millisecond; older ones (and the journal) to the second. Events with
+# equal times are told in the order they happen in: a job is created before it is reset, and
+# reset before the client sees it ACTIVE again.
 _ORDER: dict[str, int] = {"created": 0, "reset": 1, "cancel": 1, "status": 2}
 
 
@@ -71,11 +72,13 @@ def job_timeline(folder: Path, job_id: str) -> JobTimeline:
         for outcome in entry.outcomes:
             if outcome.job_id != job_id:
                 continue
-            result = "done" if outcome.ok else f"refused: {outcome.reason or 'no reason given'}"
             kind: EventKind = "reset" if entry.action == "reset" else "cancel"
             events.append(
                 TimelineEvent(
-                    entry.time, kind, f"{entry.action} by {entry.user}: {result}", entry.user
+                    entry.time,
+                    kind,
+                    f"{entry.action} by {entry.user}: {outcome.result}",
+                    entry.user,
                 )
             )
     previous: str | None = None
