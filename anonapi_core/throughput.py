@@ -200,11 +200,11 @@ def rate_text(value: float, unit: str) -> str:
 
 
 def progress_parts(progress: Progress) -> list[str]:
-    """The progress line's parts: speeds, ETA, stalled count. Shared by CLI and dashboard."""
-    if progress.jobs_per_minute is None or progress.files_per_second is None:
-        parts = ["speed: measuring ..."]
-    else:
-        parts = [
+    """The progress line's parts: speeds, ETA, stalled count (none before the second poll).
+    Shared by CLI and dashboard."""
+    parts = []
+    if progress.jobs_per_minute is not None and progress.files_per_second is not None:
+        parts += [
             rate_text(progress.jobs_per_minute, "jobs/min"),
             rate_text(progress.files_per_second, "files/s"),
         ]
