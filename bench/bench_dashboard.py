@@ -106,6 +106,23 @@ async def tick_times(
     return Timing(tuple(apply_times)), Timing(tuple(total_times))
 
 
+async def press_timed(
+    app: AnonApp, screen: JobsScreen, n: int, before: JobsScreen.Polled | None = None
+) -> float:
+    """Seconds from the `n`-th key press (down or up, so the cursor stays near the top) until
+    the cursor moved; `before` is a poll reply queued just ahead of the key."""
+    row = screen.table.cursor_row
+    start = time.perf_counter()
+    if before is not None:
+        screen.post_message(before)
+    app.simulate_key("down" if n % 40 < 20 else "up")
+    while screen.table.cursor_row == row:
+        if time.perf_counter() - start > 10:
+            raise RuntimeError("a key press was not handled within 10 s")
+        await asyncio.sleep(0)
+    return time.perf_counter() - start
+
+
 def tracker_times(jobs: int, runs: int) -> Timing:
     """The progress tracker's update per poll (in the poll thread), alternating lists."""
     first = sample_jobs(jobs)
@@ -133,15 +150,7 @@ async def key_during_tick(jobs: int, presses: int, size: tuple[int, int]) -> Tim
         screen.table.sort_by("status")
         await pilot.pause()
         for n, polled in enumerate(polls(first, second, presses)):
-            row = screen.table.cursor_row
-            start = time.perf_counter()
-            screen.post_message(polled)  # the poll's reply, queued first
-            app.simulate_key("down" if n % 40 < 20 else "up")
-            while screen.table.cursor_row == row:
-                if time.perf_counter() - start > 10:
-                    raise RuntimeError("a key press was not handled within 10 s")
-                await asyncio.sleep(0)
-            times.append(time.perf_counter() - start)
+            times.append(await press_timed(app, screen, n, before=polled))
             await pilot.pause(0.03)
     return Timing(tuple(times))
 
@@ -162,14 +171,7 @@ async def key_latency(
             await pilot.pause(0.2)
         polls_before = screen.polls
         for n in range(presses):
-            row = screen.table.cursor_row
-            start = time.perf_counter()
-            app.simulate_key("down" if n % 40 < 20 else "up")
-            while screen.table.cursor_row == row:
-                if time.perf_counter() - start > 10:
-                    raise RuntimeError("a key press was not handled within 10 s")
-                await asyncio.sleep(0)
-            times.append(time.perf_counter() - start)
+            times.append(await press_timed(app, screen, n))
             await asyncio.sleep(0.03)
         ticks = screen.polls - polls_before
     return Timing(tuple(times)), ticks
