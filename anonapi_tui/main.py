@@ -34,10 +34,15 @@ def screens_for(
     from anonapi_tui.screens.servers import ServersScreen
     from anonapi_tui.screens.settings import SettingsScreen
 
+    stall_after = settings.stall_minutes * 60
     return {
         "servers": lambda: ServersScreen(settings),
-        "batch": lambda: JobsScreen(BatchJobSource(settings, folder), interval=interval),
-        "server_jobs": lambda: JobsScreen(ServerJobSource(settings), interval=interval),
+        "batch": lambda: JobsScreen(
+            BatchJobSource(settings, folder), interval=interval, stall_after=stall_after
+        ),
+        "server_jobs": lambda: JobsScreen(
+            ServerJobSource(settings), interval=interval, stall_after=stall_after
+        ),
         "mapping": lambda: MappingEditor(settings, folder),
         "folders": lambda: FolderPicker(settings, folder),
         "settings": lambda: SettingsScreen(settings),

@@ -335,3 +335,52 @@ async def preview_first_file(pilot: Pilot) -> None:
 def test_folder_picker_preview(snap_compare, settings: Settings, study_tree: Path) -> None:
     app = build_app(settings, study_tree, start="folders")
     assert snap_compare(app, terminal_size=SIZE, run_before=preview_first_file)
+
+
+class MovingSource(StaticJobSource):
+    """Sample jobs that move once: from the second fetch on, job 1000 processed more files and
+    two UPLOADED jobs are DONE; the other ACTIVE jobs that had started stay as they were."""
+
+    def __init__(self) -> None:
+        super().__init__(sample_jobs(40), title="Batch in study_2026")
+        moved = {1000: {"files_processed": 49}, 1002: {}, 1006: {}}
+        self.later = [
+            job.model_copy(update={"status": "DONE", **moved[job.job_id]})
+            if job.job_id in (1002, 1006)
+            else job.model_copy(update=moved[job.job_id])
+            if job.job_id in moved
+            else job
+            for job in self.jobs
+        ]
+        self.fetches = 0
+
+    def fetch(self) -> Fetched:
+        self.fetches += 1
+        return Fetched(list(self.jobs if self.fetches == 1 else self.later))
+
+
+class MinuteClock:
+    """Every poll comes a minute after the one before."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 60
+        return self.now
+
+
+async def second_poll(pilot: Pilot) -> None:
+    """Poll again (a minute later), then hide the stall toast the snapshot is not about."""
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_batch_speeds_eta_and_stalled_jobs(snap_compare, size: tuple[int, int]) -> None:
+    screen = JobsScreen(MovingSource(), interval=30, stall_after=60, clock=MinuteClock())
+    app = AnonApp({"batch": lambda: screen})
+    assert snap_compare(app, terminal_size=size, run_before=second_poll)
