@@ -18,12 +18,18 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from anonapi_core.models import JobInfo, JobStatus
 from anonapi_core.settings import DEFAULT_STALL_MINUTES
 
-FINISHED = frozenset({JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE})
-RUNNING = frozenset({JobStatus.ACTIVE, JobStatus.UPLOADED})
+if TYPE_CHECKING:
+    from anonapi_core.models import JobInfo
+
+# Status names as text (the JobStatus enum's values, equal to its members): importing the wire
+# models here would load pydantic before `anon batch status` sends its request (model_loading).
+ACTIVE = "ACTIVE"
+FINISHED = frozenset({"DONE", "ERROR", "INACTIVE"})
+RUNNING = frozenset({ACTIVE, "UPLOADED"})
 WINDOW_S = 600.0
 """Speeds are averaged over the last 10 minutes: long enough to smooth out one worker's
 rhythm, short enough that a slowdown shows within minutes."""
@@ -173,7 +179,7 @@ class ProgressTracker:
         return frozenset(
             str(job_id)
             for job_id, seen in self._seen.items()
-            if seen.state[0] == JobStatus.ACTIVE
+            if seen.state[0] == ACTIVE
             and seen.since <= limit
             and (all_still or seen.state[1] or seen.state[2])
         )

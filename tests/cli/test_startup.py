@@ -153,6 +153,7 @@ def test_the_client_and_job_actions_load_no_wire_models_before_a_request(tmp_pat
     # importing them up front would add their ~50 ms to every command's start.
     probe = (
         "import sys, anonapi_core.client, anonapi_core.actions.jobs, anonapi_core.actions.batch\n"
+        "import anonapi_core.throughput  # batch status --watch\n"
         "print(sorted(m for m in ('pydantic', 'anonapi_core.models') if m in sys.modules))"
     )
     result = subprocess.run(
