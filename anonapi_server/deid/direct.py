@@ -141,7 +141,7 @@ class DirectPath:
         if built is None or isinstance(built, FileOutcome):
             return built
         try:
-            _write(dst, built, fp)
+            write_chunks(dst, built, fp)
         except SourceShort:  # the source shrank under us: the Dataset path judges it
             dst.unlink(missing_ok=True)
             return None
@@ -352,7 +352,7 @@ def _remember(cache: dict, key: tuple, made: bytes, small: bool) -> None:
         cache[key] = made
 
 
-def _write(dst: Path, chunks: list[Chunk], source: BinaryIO) -> None:
+def write_chunks(dst: Path, chunks: list[Chunk], source: BinaryIO) -> None:
     """Write the chunks in as few calls as it takes: small ones joined, large ones as they are,
     the tail of the source copied by the system."""
     with open(dst, "wb", buffering=0) as fp:
