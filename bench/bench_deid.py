@@ -101,7 +101,7 @@ def main() -> None:
             ours = _through_server(files, workers, runs)
             report.rows.append(Row(case, ours, dicognito, "dicognito", note=share(ours)))
         _syntax_rows(report, files[: 20 if args.quick else 500], args.quick, runs, out)
-    _memory_rows(report, args.quick, out)
+        _memory_rows(report, args.quick, out)  # its output goes in `out`: still there
     report.notes.append(
         "Targets: ≥ 5x dicognito per process (explicit, implicit, JPEG lossless, JPEG 2000 rows), "
         "≥ 50% of raw-copy speed per process for explicit VR (ours ≤ 2x the copy's time); the "
