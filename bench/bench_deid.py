@@ -240,18 +240,26 @@ def _side_by_side(runs: int, *timers: Callable[[], float]) -> list[Timing]:
     busy one."""
     times: list[list[float]] = [[] for _ in timers]
     for round_ in range(runs + 1):
-        for seconds, timer in zip(times, timers, strict=True):
-            took = timer()
+        for turn in range(len(timers)):  # each round starts with the next tool: no fixed order
+            index = (round_ + turn) % len(timers)
+            took = timers[index]()
             if round_:
-                seconds.append(took)
+                times[index].append(took)
     return [Timing(tuple(seconds)) for seconds in times]
 
 
 def _fresh(folder: Path) -> Callable[[], None]:
     """Untimed, before each run: an empty `folder`, so that every run writes new files, as a job
-    does (rewriting files still being written back makes the kernel wait: the disk, not the tool;
-    the anchors' tasks do the same)."""
-    return lambda: shutil.rmtree(folder, ignore_errors=True)
+    does, and nothing left to write back (rewriting files still being written back, or writing
+    while the kernel throttles the previous run's gigabyte, measures the disk, not the tool; the
+    anchors' tasks do the same)."""
+
+    def fresh() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if hasattr(os, "sync"):
+            os.sync()
+
+    return fresh
 
 
 def _through_server(files: list[Path], workers: int, runs: int) -> Timing:

@@ -393,7 +393,8 @@ def _copy_tail(source: BinaryIO, out: BinaryIO, start: int, end: int) -> None:
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
-    copy_value(source, out, start, end - start)
+    if start < end:
+        copy_value(source, out, start, end - start)
 
 
 def _has_fd(fp: BinaryIO) -> bool:
