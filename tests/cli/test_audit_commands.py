@@ -4,7 +4,10 @@ the embedded server: jobs created from a mapping, a status change seen, a reset,
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from anonapi_server.testing import EmbeddedServer
 from tests.actions.conftest import write_mapping
@@ -117,3 +120,19 @@ def test_a_job_outside_the_batch_or_a_folder_without_batch_is_one_line(
         "it there"
     ]
     assert anon("job", "history", "3-5").exit_code == 2
+
+
+def test_a_log_that_cannot_be_written_is_a_warning_and_the_reset_still_counts(
+    anon: Anon, idle: EmbeddedServer, workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = _created_batch(anon, idle, workdir)
+    (workdir / ".anonbatch.actions").mkdir()  # unwritable as a file, also for root
+
+    with caplog.at_level(logging.WARNING, logger="anonapi_core"):
+        result = anon("batch", "reset", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        f"this reset is not in the action log {workdir / '.anonbatch.actions'}"
+    ]
+    assert idle.store.job(int(jobs["PSEUDO1"]))["status"] == "ACTIVE"
