@@ -126,6 +126,23 @@ def error_group(settings: Settings, folder: Path, wanted: str) -> tuple[ErrorGro
     return group, status.batch.server
 
 
+def holds_any(folder: Path, server: Server, job_ids: Sequence[str]) -> bool:
+    """True when the batch in `folder` is on `server` and holds one of `job_ids`: resetting
+    its jobs by id (`anon job reset 12`) belongs in its action log as much as `batch reset`."""
+    from anonapi_core.batch import has_batch
+    from anonapi_core.settings import normalise_url
+
+    try:
+        batch = load_batch(folder) if has_batch(folder) else None
+    except AnonAPIError:
+        return False  # a damaged batch is reported by the commands that use it, not here
+    return (
+        batch is not None
+        and normalise_url(batch.server.url) == normalise_url(server.url)
+        and not set(batch.job_ids).isdisjoint(job_ids)
+    )
+
+
 def act_on_batch(
     settings: Settings,
     folder: Path,
