@@ -19,8 +19,8 @@ batch was written is healed too: the next command folds the journal into the bat
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -40,6 +40,8 @@ from anonapi_core.jobrequests import JobRequest, filter_jobs, mapping_problems, 
 from anonapi_core.mapping import load_mapping
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, normalise_url
+
+log = logging.getLogger(__name__)
 
 RUN_MARKER_NAME = ".anonbatch.creating"
 """Present while a run creates jobs; left behind only by a run that was killed."""
@@ -326,18 +328,24 @@ def _record_origins(
 ) -> None:
     """Note who created these jobs from which mapping row, for the jobs' audit timeline.
 
-    A folder that refuses the write loses only this record: the ids are journalled already,
-    and a creation run is not stopped halfway for the sake of its audit trail.
+    A folder that refuses the write loses only this record (with a warning): the ids are
+    journalled already, and a creation run is not stopped halfway for its audit trail.
     """
     if not created:
         return
-    from anonapi_core.job_origins import new_origin, record_origins
+    from anonapi_core.job_origins import new_origin, origins_file, record_origins
 
     origins = [
         new_origin(c.job_id, settings.user_name, mapping_path, c.request.line) for c in created
     ]
-    with contextlib.suppress(OSError):
+    try:
         record_origins(folder, origins)
+    except OSError as e:
+        log.warning(
+            "who created jobs from which row not recorded in %s: %s",
+            origins_file(folder),
+            e.strerror or e,
+        )
 
 
 def _fold(report: CreationReport, journal: CreationJournal) -> None:
