@@ -104,6 +104,13 @@ COMMANDS: tuple[Command, ...] = (
         "Triage",
         "Failed jobs grouped by what went wrong; open, reset or cancel a group",
     ),
+    Command(
+        "jobs.action_log",
+        "L",
+        "open_log",
+        "Log",
+        "Every reset and cancel of this batch's jobs: who, when, and each job's outcome",
+    ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
@@ -147,6 +154,8 @@ COMMANDS: tuple[Command, ...] = (
         destructive=True,
     ),
     Command("triage.close", "escape", "dismiss", "Close", "Back to the jobs"),
+    # Action log (resets and cancels of a batch).
+    Command("log.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Servers.
     Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
     Command(
@@ -167,9 +176,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("servers.check", "r", "check", "Check", "Check every server again"),
     # Mapping editor.
-    Command(
-        "mapping.edit", "enter", "edit_cell", "Edit", "Edit the cell under the cursor", show=False
-    ),
+    Command("mapping.edit", "enter", "edit_cell", "Edit", "Edit the cell under the cursor"),
     Command("mapping.add_row", "n", "add_row", "Add row", "Add an empty job row"),
     Command(
         "mapping.delete_row", "d", "delete_row", "Delete row", "Delete the row under the cursor"
