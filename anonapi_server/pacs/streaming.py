@@ -31,7 +31,7 @@ MAX_WAITING = 1024
 _POLL = 0.1  # seconds between checks of "stop" while the queue is full
 
 
-class RetrievalStopped(Exception):
+class _RetrievalStopped(Exception):
     """The consumer left the stream: the retrieval stops at its next file."""
 
 
@@ -96,21 +96,21 @@ class StudyStream:
                     f"PACS {self.node.name}: the study of {self.instance_id} has no instances "
                     "to retrieve"
                 )
-        except RetrievalStopped:
+        except _RetrievalStopped:
             return
         except BaseException as e:  # noqa: BLE001 - handed to the consuming thread
             error = e
         try:
             self._put(_End(error))
-        except RetrievalStopped:
+        except _RetrievalStopped:
             return
 
     def _put(self, item: Path | _End) -> None:
-        """Queue `item`, waiting while the queue is full; RetrievalStopped once told to stop."""
+        """Queue `item`, waiting while the queue is full; _RetrievalStopped once told to stop."""
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=_POLL)
                 return
             except queue.Full:
                 continue
-        raise RetrievalStopped
+        raise _RetrievalStopped
