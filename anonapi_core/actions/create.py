@@ -166,7 +166,7 @@ def plan_jobs(
     journal = CreationJournal(folder, server)
     marker = Path(folder) / RUN_MARKER_NAME
     if recover and marker.exists():
-        _recover_unjournalled(settings, server, journal, keyed)
+        _recover_unjournalled(settings, server, journal, keyed, Path(mapping_path))
         marker.unlink(missing_ok=True)  # every job of the killed run is journalled now
     if recover and journal.pending():
         journal.fold_into_batch(folder)  # a run killed before it wrote the batch
@@ -205,9 +205,14 @@ MAX_RECOVERY_SPAN = 200_000
 
 
 def _recover_unjournalled(
-    settings: Settings, server: Server, journal: CreationJournal, planned: list[PlannedJob]
+    settings: Settings,
+    server: Server,
+    journal: CreationJournal,
+    planned: list[PlannedJob],
+    mapping_path: Path,
 ) -> None:
-    """Journal the jobs a killed run created but did not record (see the module docstring)."""
+    """Journal the jobs a killed run created but did not record (see the module docstring),
+    and their origins (timed now: the killed run never got to say when)."""
     try:
         marker = json.loads((journal.path.parent / RUN_MARKER_NAME).read_text(encoding="utf-8"))
         after = int(marker["after_job_id"])
@@ -218,6 +223,7 @@ def _recover_unjournalled(
     waiting = {p.key[:_KEY_CHARS]: p for p in planned if p.key not in done}
     if not waiting:
         return
+    adopted: list[CreatedJob] = []
     with AnonClient.from_settings(settings, server) as client:
         newest = max((job.job_id for job in client.get_jobs()), default=after)
         last = min(newest, after + MAX_RECOVERY_SPAN)
@@ -229,8 +235,10 @@ def _recover_unjournalled(
                 match = waiting.pop(idempotency_key(job.description) or "", None)
                 if match is not None:
                     journal.record(match.key, str(job.job_id))
+                    adopted.append(CreatedJob(match.key, str(job.job_id), match.request))
             if not waiting:
-                return
+                break
+    _record_origins(settings, journal.path.parent, mapping_path, adopted)
 
 
 def _write_marker(client: AnonClient, folder: Path) -> Path:
