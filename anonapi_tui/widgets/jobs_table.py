@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets.data_table import Row as TableRow
 
 from anonapi_core.models import JobInfo, JobStatus
 from anonapi_tui.widgets.command_table import CommandTable
@@ -266,12 +266,15 @@ class JobsTable(CommandTable):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._shown: dict[str, Row] = {}
-        # Keyed by the RowKey objects add_row returned (a str finds its RowKey: equal hash and
-        # value); looked up by those same objects, a lookup is an identity check.
-        self._sort_keys: dict[RowKey | str, SortKey] = {}
+        # All keyed by job id: a str hashes in C, DataTable's RowKey in Python.
+        self._sort_keys: dict[str, SortKey] = {}
         self._row_keys: dict[str, RowKey] = {}
-        """Each shown job's RowKey, to hand DataTable a prepared order in its own keys."""
-        self._order: list[RowKey | str] | None = None  # applied order; None once rows come or go
+        """Each shown job's RowKey and DataTable row, to hand DataTable an order in its own
+        objects without a lookup by RowKey per row."""
+        self._table_rows: dict[str, TableRow] = {}
+        self._order: list[str] | None = None  # applied sort order; None once rows come or go
+        self._display: list[str] = []
+        """Every row's key in display order: DataTable's own order, kept alongside."""
         self._prepared: Prepared | None = None
         """The poll the table shows, when it came prepared."""
         self._last_prepared: Prepared | None = None
@@ -397,8 +400,9 @@ class JobsTable(CommandTable):
                 self._add_columns()
             self._shown = {}
             self._sort_keys = {}
-            self._row_keys = {}
+            self._row_keys, self._table_rows = {}, {}
             self._order = None
+            self._display = []
             self._generation = None
             self._apply_rows()
 
@@ -441,7 +445,7 @@ class JobsTable(CommandTable):
             self.clear(columns=True)
             self._add_columns()
             self._shown, self._sort_keys, self._order, self._generation = {}, {}, None, None
-            self._row_keys = {}
+            self._row_keys, self._table_rows, self._display = {}, {}, []
         whole = None if self.filtered else prepared  # all of a prepared poll's rows are shown
         # Shown is the poll before this prepared one: only the rows it names can differ.
         if whole and whole.changed is not None and self._generation == whole.generation - 1:
@@ -454,8 +458,13 @@ class JobsTable(CommandTable):
             self.remove_row(key)
             self._sort_keys.pop(key, None)
             del self._row_keys[key]
+            del self._table_rows[key]
+        if gone:
+            kept = self._row_keys
+            self._display = [key for key in self._display if key in kept]
         sort_index = SORTABLE.index(self.sort_column) if self.sort_column else -1
         resort = False
+        writes: list[tuple[str, str, Text]] = []
         new_rows: list[tuple[str, Row]] = []
         for key in candidates:
             row = rows[key]
@@ -466,7 +475,7 @@ class JobsTable(CommandTable):
                 for index, (was, now) in enumerate(zip(old, row, strict=True)):
                     if was != now and self._widths[index]:
                         column = COLUMNS[index]
-                        self.update_cell(key, column.key, cell(column, now))
+                        writes.append((key, column.key, cell(column, now)))
                         if index == sort_index:
                             self._sort_keys[key] = sort_key(column, now)
                             resort = True
@@ -479,21 +488,29 @@ class JobsTable(CommandTable):
             )
             row_key = self.add_row(mark, *cells, key=key)
             self._row_keys[key] = row_key
+            self._table_rows[key] = self.rows[row_key]
+            self._display.append(key)
             if sort_index >= 0:
-                self._sort_keys[row_key] = sort_key(COLUMNS[sort_index], row[sort_index])
+                self._sort_keys[key] = sort_key(COLUMNS[sort_index], row[sort_index])
         self._shown = rows
         self._generation = whole.generation if whole else None
         if gone or new_rows:
             self._order = None
+        order, moved = self._display, bool(gone or new_rows)
         if self.sort_column and (resort or new_rows):
             if (
                 whole
                 and whole.order is not None
                 and (whole.sort_column, whole.sort_reverse) == (self.sort_column, self.sort_reverse)
             ):
-                self._show_order(list(map(self._row_keys.__getitem__, whole.order)))
+                sorted_order = list(whole.order)
             else:
-                self._apply_sort()
+                sorted_order = self._sorted_order()
+            if sorted_order != self._order:
+                self._order = self._display = order = sorted_order
+                moved = True
+        if moved or writes:
+            self._show_rows(order, moved=moved, writes=writes)
 
     def _needs_layout(self, widths: tuple[int, ...], wide: bool) -> bool:
         """True when the columns must change: first rows, a resize, a fixed column's longest
@@ -511,40 +528,55 @@ class JobsTable(CommandTable):
         if self.sort_column:
             index = SORTABLE.index(self.sort_column)
             column, shown = COLUMNS[index], self._shown
-            self._sort_keys = {
-                key: sort_key(column, shown[str(key.value)][index]) for key in self.rows
-            }
-        self._apply_sort()
+            self._sort_keys = {key: sort_key(column, row[index]) for key, row in shown.items()}
+            order = self._sorted_order()
+            if order != self._order:
+                self._order = self._display = order
+                self._show_rows(order, moved=True)
 
-    def _apply_sort(self) -> None:
-        """Order the rows by their keys, ties in server order (as `prepare` orders them).
-
-        An unchanged order is not applied, so nothing is redrawn.
-        """
-        if not self.sort_column:
-            return
-        shown = map(self._row_keys.__getitem__, self._shown)
+    def _sorted_order(self) -> list[str]:
+        """The shown rows by their sort keys, ties in server order (as `prepare` orders them)."""
         keys = self._sort_keys
-        self._show_order(sorted(shown, key=keys.__getitem__, reverse=self.sort_reverse))
+        return sorted(self._shown, key=keys.__getitem__, reverse=self.sort_reverse)
 
-    def _show_order(self, order: list[RowKey | str]) -> None:
-        """Show the rows in `order` unless they are in it already (then nothing is redrawn)."""
-        if order == self._order:
-            return
-        self._order = order
-        self._show_in_order(order)
+    def _show_rows(
+        self, order: list[str], *, moved: bool, writes: Sequence[tuple[str, str, Text]] = ()
+    ) -> None:
+        """Write a tick's cells, show the rows of these job ids in `order` (`moved`: not the
+        order they had), and redraw only the lines that changed: the one place that writes
+        DataTable's internals. Textual is pinned; `test_show_rows_matches_what_datatable_does`
+        fails when a Textual release changes any of what follows.
 
-    def _show_in_order(self, order: Sequence[RowKey | str]) -> None:
-        """Show the existing rows in `order`: the one place that writes DataTable's internals.
-
-        This is what `DataTable.sort` does after its `sorted()`, without its Python key wrapper
-        per row: replace the private `_row_locations` and bump `_update_count` so the cached lines
-        are dropped. Textual is pinned; `test_show_in_order_matches_datatable_sort` fails when a
-        Textual release changes either. A str key stands for its RowKey (equal hash and value).
+        - Cells: what `update_cell` does, for all of them with one `_update_count` bump (each
+          bump drops every cached render of the table).
+        - Order: what `DataTable.sort` does after its `sorted()`, without its Python key
+          wrapper per row: replace `_row_locations`.
+        - The two lists DataTable rebuilds from all rows after a bump (rows in order, and each
+          screen line's row: every row here is one line high) are handed to its caches, made
+          from `order` in one pass each.
+        - The rendered lines of rows that neither changed nor moved are carried over to the
+          new count in `_row_render_cache` (keyed by row, ..., count at index 8): a tick then
+          renders the few rows that changed, not every visible cell again.
         """
-        locations = {row_key: index for index, row_key in enumerate(order)}
-        self._row_locations = TwoWayDict(cast("dict[RowKey, int]", locations))
+        previous, old_locations = self._update_count, self._row_locations
+        for job_id, column_key, value in writes:
+            self._data[self._row_keys[job_id]][ColumnKey(column_key)] = value
+        ordered = list(map(self._table_rows.__getitem__, order))
+        if moved:
+            self._row_locations = TwoWayDict({row.key: index for index, row in enumerate(ordered)})
         self._update_count += 1
+        count = self._update_count
+        self._ordered_row_cache[(len(ordered), count)] = ordered
+        self._offset_cache[count] = [(row.key, 0) for row in ordered]
+        written = {job_id for job_id, _, _ in writes}
+        renders = self._row_render_cache
+        for key in list(renders.keys()):
+            row_key = key[0]
+            if key[8] != previous or row_key.value in written:
+                continue
+            if moved and old_locations.get(row_key) != self._row_locations.get(row_key):
+                continue
+            renders.set((*key[:8], count, *key[9:]), renders[key])
         self.refresh()
 
     def counts(self) -> dict[str, int]:
