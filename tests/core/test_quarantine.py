@@ -66,6 +66,6 @@ def test_bad_ids_are_refused_before_any_call() -> None:
 def test_a_server_without_the_extension_says_not_available() -> None:
     with recording_server() as idis:
         idis.status, idis.body = 404, {"documentation": "IDIS web API"}
-        with AnonClient(Server(name="idis", url=idis.url), "u", "t", timeout=5) as client:
-            with pytest.raises(NotAvailable, match="quarantine is not available on this server"):
-                held_files(client, "1")
+        client = AnonClient(Server(name="idis", url=idis.url), "u", "t", timeout=5)
+        with client, pytest.raises(NotAvailable, match="quarantine is not available on this"):
+            held_files(client, "1")

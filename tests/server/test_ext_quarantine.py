@@ -175,4 +175,3 @@ def test_a_release_never_writes_into_an_output_someone_else_changed(server: Embe
     assert "did not write" in reply.json()["errors"]["job_id"]
     assert not (output_of(server, job_id) / first["series"]).exists()
     assert (output_of(server, job_id) / "notes.txt").read_text() == "mine"
-
