@@ -15,6 +15,18 @@ def job_ids_argument(fn: F) -> F:
     return click.argument("job_ids", nargs=-1, required=True, callback=_parse_job_ids)(fn)
 
 
+def job_id_argument(fn: F) -> F:
+    """JOB_ID: exactly one job id, in the same grammar."""
+    return click.argument("job_id", callback=_parse_one_job_id)(fn)
+
+
+def _parse_one_job_id(ctx: click.Context, param: click.Parameter, token: str) -> str:
+    ids = _parse_job_ids(ctx, param, (token,))
+    if len(ids) != 1:
+        raise click.BadParameter(f"give one job id, not {len(ids)}", ctx=ctx, param=param)
+    return ids[0]
+
+
 def _parse_job_ids(
     ctx: click.Context, param: click.Parameter, tokens: tuple[str, ...]
 ) -> list[str]:

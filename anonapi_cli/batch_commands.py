@@ -337,3 +337,26 @@ def _add_completeness() -> None:
 
 
 _add_completeness()
+
+
+@batch.command(name="log")
+@json_option
+@pass_cli
+def action_log(cli_ctx: CliContext, as_json: bool) -> None:
+    """Show the resets and cancels done to the batch's jobs, each job's outcome included.
+
+    Times are UTC; a refusal shows the server's reason with names, paths and numbers left out.
+    """
+    from anonapi_core.actions.audit import batch_log
+
+    entries = batch_log(cli_ctx.cwd)
+    if as_json:
+        echo_json([entry.to_record() for entry in entries])
+        return
+    if not entries:
+        click.echo("No reset or cancel of this batch's jobs is recorded yet")
+        return
+    for entry in entries:
+        click.echo(entry.summary())
+        for outcome in entry.outcomes:
+            click.echo(f"  job {outcome.job_id}: {outcome.result}")

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from anonapi_cli.arguments import job_ids_argument
+from anonapi_cli.arguments import job_id_argument, job_ids_argument
 from anonapi_cli.bulk import reset_or_cancel, run_bulk
 from anonapi_cli.context import CliContext, pass_cli
 from anonapi_cli.output import (
@@ -52,6 +52,38 @@ def info(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
             click.echo()
     if not all(r.ok for r in results):
         click.get_current_context().exit(1)
+
+
+@job.command()
+@job_id_argument
+@json_option
+@pass_cli
+def history(cli_ctx: CliContext, job_id: str, as_json: bool) -> None:
+    """Show what happened to a job of this folder's batch: created, reset, cancelled, statuses.
+
+    Read from the records the client keeps beside the batch (times in UTC); the server is not
+    asked. Status changes are those seen while `anon batch status` or the dashboard polled.
+    """
+    from anonapi_core.actions.audit import job_history
+
+    timeline = job_history(cli_ctx.cwd, job_id)
+    if as_json:
+        echo_json(
+            {
+                "job_id": timeline.job_id,
+                "events": [
+                    {"time": e.time, "kind": e.kind, "user": e.user, "text": e.text}
+                    for e in timeline.events
+                ],
+            }
+        )
+        return
+    if not timeline.events:
+        click.echo(f"Nothing recorded about job {timeline.job_id} yet (an older batch?)")
+        return
+    click.echo(f"job {timeline.job_id} (times in UTC):")
+    for event in timeline.events:
+        click.echo(f"  {event.line()}")
 
 
 @job.command(name="list")

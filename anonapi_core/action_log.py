@@ -3,23 +3,24 @@
 One JSON line per bulk action (reset, cancel), appended beside the batch: the dashboard's log
 view and a job's audit trail read it back. Refusal reasons are stored as their error signature
 (`anonapi_core.triage`), so a server message naming a patient or a file never lands in a file
-that outlives the job. Reading keeps only the newest entries, so a years-old log costs no more
-memory than a fresh one.
+that outlives the job. The file is private and capped (`anonapi_core.record_file`), so a
+years-old log costs no more memory than a few thousand actions.
 """
 
 from __future__ import annotations
 
-import json
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from anonapi_core.client import JobResult
+from anonapi_core.record_file import append_records, read_records, timestamp
 from anonapi_core.triage import signature
 
 ACTION_LOG_NAME = ".anonbatch.actions"
+MAX_BYTES = 4_000_000
+"""About a hundred resets of 500 jobs; compaction keeps the newest half."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class JobOutcome:
     job_id: str
     ok: bool
     reason: str | None = None
+
+    @property
+    def result(self) -> str:
+        """`done`, or `refused: <reason>`."""
+        return "done" if self.ok else f"refused: {self.reason or 'no reason given'}"
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,19 @@ class ActionEntry:
     def refused(self) -> int:
         return len(self.outcomes) - self.done
 
+    def to_record(self) -> dict[str, Any]:
+        """The entry as its line in the log (and as `anon batch log --json` prints it)."""
+        return {
+            "time": self.time,
+            "user": self.user,
+            "action": self.action,
+            "server": self.server,
+            "jobs": [
+                {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
+                for o in self.outcomes
+            ],
+        }
+
     def summary(self) -> str:
         """`2026-12-07 06:30 z123 reset 140 jobs on p01: 138 done, 2 refused`."""
         when = self.time[:16].replace("T", " ")
@@ -68,7 +87,7 @@ def record_action(
 ) -> ActionEntry:
     """Append what an action did to the folder's log (created on first use) and return it."""
     entry = ActionEntry(
-        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        time=timestamp(),
         user=user,
         action=action,
         server=server,
@@ -76,34 +95,15 @@ def record_action(
             JobOutcome(r.job_id, r.ok, None if r.ok else signature(r.error)) for r in results
         ),
     )
-    line = json.dumps(
-        {
-            "time": entry.time,
-            "user": entry.user,
-            "action": entry.action,
-            "server": entry.server,
-            "jobs": [
-                {"job_id": o.job_id, "ok": o.ok, **({"reason": o.reason} if o.reason else {})}
-                for o in entry.outcomes
-            ],
-        }
-    )
-    with action_log(folder).open("a", encoding="utf-8") as log:
-        log.write(line + "\n")
+    append_records(action_log(folder), [entry.to_record()], max_bytes=MAX_BYTES)
     return entry
 
 
 def read_actions(folder: Path, limit: int = 200) -> list[ActionEntry]:
     """The newest `limit` entries, oldest first; damaged lines are skipped, not fatal."""
-    path = action_log(folder)
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8", errors="replace") as log:
-        lines = deque(log, maxlen=limit)
     entries = []
-    for line in lines:
+    for data in read_records(action_log(folder))[-limit:]:
         try:
-            data = json.loads(line)
             outcomes = tuple(
                 JobOutcome(str(j["job_id"]), bool(j["ok"]), j.get("reason")) for j in data["jobs"]
             )

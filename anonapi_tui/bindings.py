@@ -193,9 +193,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("servers.check", "r", "check", "Check", "Check every server again"),
     # Mapping editor.
-    Command(
-        "mapping.edit", "enter", "edit_cell", "Edit", "Edit the cell under the cursor", show=False
-    ),
+    Command("mapping.edit", "enter", "edit_cell", "Edit", "Edit the cell under the cursor"),
     Command("mapping.add_row", "n", "add_row", "Add row", "Add an empty job row"),
     Command(
         "mapping.delete_row", "d", "delete_row", "Delete row", "Delete the row under the cursor"

@@ -6,6 +6,7 @@ server, not the active one, because the jobs exist nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,23 @@ def batch_status(settings: Settings, folder: Path, *, extended: bool = False) ->
 
         jobs = fetch_jobs(settings, batch.server, ids, extended=extended)
     returned = {str(job.job_id) for job in jobs}
-    return BatchStatus(batch, jobs, [i for i in ids if i not in returned])
+    result = BatchStatus(batch, jobs, [i for i in ids if i not in returned])
+    _observe(folder, result)
+    return result
+
+
+def _observe(folder: Path, status: BatchStatus) -> None:
+    """Write down the status changes this poll shows, for the jobs' audit timelines.
+
+    A colleague's batch in a folder this user cannot write still shows its status: the
+    record is what the client saw, not something a status read may fail over.
+    """
+    from anonapi_core.status_history import observe_statuses
+
+    seen = {str(job.job_id): str(job.status) for job in status.jobs}
+    seen.update(dict.fromkeys(status.not_found, NOT_FOUND))
+    with contextlib.suppress(OSError):
+        observe_statuses(folder, seen)
 
 
 def batch_job_ids(

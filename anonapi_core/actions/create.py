@@ -19,6 +19,7 @@ batch was written is healed too: the next command folds the journal into the bat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -286,15 +287,19 @@ def execute_plan(
                 rest = plan.jobs[1:]
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    created: list[CreatedJob] = []
                     for future in finished:
                         outcome = future.result()
                         if outcome is None:
                             continue
                         outcomes[outcome.key] = outcome
-                        if isinstance(outcome, CreatedJob) and on_created:
-                            on_created(outcome)
+                        if isinstance(outcome, CreatedJob):
+                            created.append(outcome)
+                            if on_created:
+                                on_created(outcome)
                         elif isinstance(outcome, FailedJob) and on_failed:
                             on_failed(outcome)
+                    _record_origins(settings, plan.folder, plan.mapping_path, created)
                     pending |= {pool.submit(create, p) for p in rest}
                     rest = []
             finally:
@@ -314,6 +319,25 @@ def execute_plan(
         else:
             report.not_attempted.append(planned)
     return report
+
+
+def _record_origins(
+    settings: Settings, folder: Path, mapping_path: Path, created: list[CreatedJob]
+) -> None:
+    """Note who created these jobs from which mapping row, for the jobs' audit timeline.
+
+    A folder that refuses the write loses only this record: the ids are journalled already,
+    and a creation run is not stopped halfway for the sake of its audit trail.
+    """
+    if not created:
+        return
+    from anonapi_core.job_origins import new_origin, record_origins
+
+    origins = [
+        new_origin(c.job_id, settings.user_name, mapping_path, c.request.line) for c in created
+    ]
+    with contextlib.suppress(OSError):
+        record_origins(folder, origins)
 
 
 def _fold(report: CreationReport, journal: CreationJournal) -> None:

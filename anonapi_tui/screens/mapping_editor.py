@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -35,6 +35,7 @@ from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import CommandScreen, display_path
 from anonapi_tui.screens.jobs import JobsScreen
 from anonapi_tui.widgets.cell_editor import CellEditor
+from anonapi_tui.widgets.command_table import CommandTable
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.preflight_panel import PreflightPanel
 
@@ -92,9 +93,11 @@ class MappingEditor(CommandScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title", markup=False)
-        yield Input(placeholder="description of this mapping", id="description")
-        yield DataTable(id="options", cursor_type="cell", show_header=False)
-        yield DataTable(id="grid", cursor_type="cell", zebra_stripes=True)
+        yield Input(
+            placeholder="description of this mapping", id="description", select_on_focus=False
+        )
+        yield CommandTable(id="options", cursor_type="cell", show_header=False)
+        yield CommandTable(id="grid", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="problems", markup=False)
         yield Footer(compact=True)
 
@@ -212,6 +215,12 @@ class MappingEditor(CommandScreen):
         box.update("\n".join(lines))
 
     # Editing ---------------------------------------------------------------------------
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Tab into the description adds to it: Input would select the whole text on focus,
+        # so the first key typed replaced it.
+        if isinstance(event.widget, Input) and event.widget.id == "description":
+            event.widget.action_end()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         mapping = self.mapping

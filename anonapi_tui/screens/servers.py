@@ -14,6 +14,7 @@ from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.settings import Settings, save_settings
 from anonapi_tui.bindings import bindings
 from anonapi_tui.screens.base import CommandScreen
+from anonapi_tui.widgets.command_table import CommandTable
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.server_form import ServerForm
 
@@ -48,7 +49,7 @@ class ServersScreen(CommandScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Servers", id="title")
-        yield DataTable(id="servers", cursor_type="row", zebra_stripes=True)
+        yield CommandTable(id="servers", cursor_type="row", zebra_stripes=True)
         yield Static("", id="servers-state", classes="hint", markup=False)
         yield Footer(compact=True)
 

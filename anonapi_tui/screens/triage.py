@@ -12,7 +12,6 @@ from typing import Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
@@ -20,14 +19,9 @@ from textual.widgets import DataTable, Footer, Static
 from anonapi_core.triage import ErrorGroup
 from anonapi_tui.bindings import bindings
 from anonapi_tui.screens.base import is_read_only
+from anonapi_tui.widgets.command_table import CommandTable
 
 Choice = Literal["open", "reset", "cancel"]
-
-
-class GroupsTable(DataTable, inherit_bindings=False):
-    """The groups; without DataTable's own `enter`, so the screen's Open shows in the footer."""
-
-    BINDINGS = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")]
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class TriageScreen(ModalScreen[GroupChoice | None]):
                     style="bold",
                 )
             )
-            yield GroupsTable(id="groups", cursor_type="row", zebra_stripes=True)
+            yield CommandTable(id="groups", cursor_type="row", zebra_stripes=True)
             yield Static("", id="example", classes="hint", markup=False)
             yield Footer(compact=True, show_command_palette=False)
 

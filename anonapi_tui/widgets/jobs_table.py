@@ -24,11 +24,10 @@ from typing import cast
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
-from textual.binding import Binding
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
 from anonapi_core.models import JobInfo, JobStatus
+from anonapi_tui.widgets.command_table import CommandTable
 
 
 @dataclass(frozen=True)
@@ -162,12 +161,11 @@ def row_matches(row: Row, query: str) -> bool:
     return any(needle in value.casefold() for value in row)
 
 
-class JobsTable(DataTable, inherit_bindings=False):
-    """Jobs keyed by id; marks, a status/text filter and the sort column survive refreshes."""
+class JobsTable(CommandTable):
+    """Jobs keyed by id; marks, a status/text filter and the sort column survive refreshes.
 
-    # Without DataTable's own `enter`, the screen's `jobs.details` binding gets the key, so it
-    # shows in the footer, help and palette and can be remapped like every other command.
-    BINDINGS = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")]
+    `enter` is the screen's `jobs.details` (see `CommandTable`).
+    """
 
     DEFAULT_CSS = """
     JobsTable { height: 1fr; }

@@ -26,5 +26,5 @@ def test_reading_keeps_only_the_newest_and_skips_damaged_lines(tmp_path: Path) -
     with (tmp_path / ACTION_LOG_NAME).open("a") as log:
         log.write("{not json\n")
     entries = read_actions(tmp_path, limit=3)
-    assert [e.outcomes[0].job_id for e in entries] == ["3", "4"]
+    assert [e.outcomes[0].job_id for e in entries] == ["2", "3", "4"]
     assert read_actions(tmp_path / "nowhere") == []

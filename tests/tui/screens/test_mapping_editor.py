@@ -135,3 +135,17 @@ async def test_quitting_with_unsaved_edits_asks_first(settings, folder) -> None:
         await pilot.press("ctrl+s", "q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_tab_into_the_description_keeps_its_text_and_types_at_its_end(
+    settings, folder
+) -> None:
+    app = build_app(settings, folder, start="mapping")
+    async with running(app) as pilot:
+        app.screen.query_one("#grid").focus()
+        await pilot.press("tab")  # from the grid, the focus wraps round to the description
+        description = app.screen.query_one("#description")
+        assert app.focused is description
+        await pilot.press(*" v2")
+        assert description.value == "Test mapping v2"
+        assert app.screen.mapping.description == "Test mapping v2"
