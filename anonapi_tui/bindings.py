@@ -109,7 +109,7 @@ COMMANDS: tuple[Command, ...] = (
         "Q",
         "quarantine",
         "Quarantine",
-        "Files the job under the cursor held back and why; release or drop them",
+        "The cursor's job's held-back files and why; release or drop them",
     ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),

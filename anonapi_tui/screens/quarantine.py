@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
@@ -25,6 +24,7 @@ from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.messages import Outcome
 from anonapi_tui.screens.base import is_read_only
+from anonapi_tui.widgets.command_table import CommandTable
 from anonapi_tui.widgets.confirmation import Confirmation
 
 if TYPE_CHECKING:
@@ -60,12 +60,6 @@ class ServerHeldFiles:
         return act(self.settings, self.server, job_id, file_id)
 
 
-class HeldTable(DataTable, inherit_bindings=False):
-    """The held files; without DataTable's `enter`, so the footer keeps the screen's keys."""
-
-    BINDINGS = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")]
-
-
 class QuarantineScreen(ModalScreen[None]):
     """One job's held files: where each would go in the output, its state, why it was held."""
 
@@ -88,13 +82,13 @@ class QuarantineScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(f"Job {self.job_id}: files held back", style="bold"), id="held-title")
-            yield HeldTable(id="held", cursor_type="row", zebra_stripes=True)
+            yield CommandTable(id="held", cursor_type="row", zebra_stripes=True)
             yield Static("", id="held-reason", markup=False)
             yield Static("loading held files ...", id="held-state", classes="hint", markup=False)
             yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(HeldTable)
+        table = self.query_one(CommandTable)
         table.add_column("File id", key="file_id")
         table.add_column("Output", key="place")
         table.add_column("State", key="state")
@@ -113,7 +107,7 @@ class QuarantineScreen(ModalScreen[None]):
     def on_quarantine_screen_loaded(self, message: Loaded) -> None:
         self.loaded = True
         state = self.query_one("#held-state", Static)
-        table = self.query_one(HeldTable)
+        table = self.query_one(CommandTable)
         if message.result is None:
             table.display = False
             state.update(str(message.error))
@@ -146,7 +140,7 @@ class QuarantineScreen(ModalScreen[None]):
 
     @property
     def current(self) -> HeldFile | None:
-        table = self.query_one(HeldTable)
+        table = self.query_one(CommandTable)
         if not self.files or table.cursor_row >= len(self.files):
             return None
         return self.files[table.cursor_row]
