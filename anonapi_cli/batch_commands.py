@@ -27,6 +27,7 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
+    from anonapi_core.throughput import Progress
 
 
 @click.group()
@@ -121,13 +122,21 @@ def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
     click.echo(summary_block(result.counts(), total))
 
 
-def _status_json(result: BatchStatus) -> dict:
-    return {
+def _status_json(result: BatchStatus, progress: Progress | None) -> dict:
+    document = {
         "server": {"name": result.batch.server.name, "url": result.batch.server.url},
         "jobs": [job_json(j) for j in result.jobs],
         "not_found": result.not_found,
         "counts": result.counts(),
     }
+    if progress is not None:
+        document["progress"] = {
+            "jobs_per_minute": progress.jobs_per_minute,
+            "files_per_second": progress.files_per_second,
+            "eta_seconds": progress.eta_seconds,
+            "stalled": sorted(progress.stalled, key=int),
+        }
+    return document
 
 
 @batch.command()
@@ -160,19 +169,30 @@ def status(
 ) -> None:
     """Print status of all jobs in the batch, with a summary.
 
-    With --watch and --json, each refresh is one JSON document per line.
+    With --watch, from the second refresh on also jobs per minute, files per second, an ETA
+    and the jobs stalled (ACTIVE without progress for `stall_minutes` of the settings, 10 by
+    default). With --watch and --json, each refresh is one JSON document per line.
     """
     from anonapi_core.actions.batch import batch_status
+    from anonapi_core.throughput import ProgressTracker, progress_parts
 
     watch = watch or until_done
+    tracker = ProgressTracker(stall_after=cli_ctx.settings.stall_minutes * 60)
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
+        progress = tracker.update(time.monotonic(), result.jobs) if watch else None
         if as_json:
-            echo_json(_status_json(result), lines=watch)
+            echo_json(_status_json(result, progress), lines=watch)
         else:
             if watch and cli_ctx.is_terminal:
                 click.clear()
             _print_status(result, patient_name=patient_name)
+            parts = progress_parts(progress) if progress else []
+            if parts:
+                click.echo(f"Progress: {', '.join(parts)}")
+            if progress and progress.stalled:
+                ids = sorted(progress.stalled, key=int)
+                click.echo(f"Stalled: {' '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}")
         if not watch or not result.is_running:
             break
         time.sleep(interval)

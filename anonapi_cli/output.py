@@ -76,24 +76,18 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A table in tabulate's "simple" format; None shows as an empty cell.
 
     A column is right-aligned when every value in it is a number, as tabulate does, so ids
-    line up unless the batch holds a non-numeric id.
+    line up unless the batch holds a non-numeric id. Built column by column with one format
+    string for every line: `batch status` prints thousands of rows at each start.
     """
-    raw = [list(row) for row in rows]
-    cells = [["" if v is None else str(v) for v in row] for row in raw]
-    numeric = [
-        bool(raw) and all(row[i] is None or _is_number(row[i]) for row in raw)
-        for i in range(len(headers))
-    ]
-    widths = [max([len(h) + 2] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    out = [line(list(headers)), "  ".join("-" * w for w in widths)]
-    out.extend(line(row) for row in cells)
+    columns = list(zip(*rows, strict=True)) or [() for _ in headers]
+    cells = [["" if v is None else str(v) for v in column] for column in columns]
+    numeric = [bool(c) and all(v is None or _is_number(v) for v in c) for c in columns]
+    widths = [max([len(h) + 2, *map(len, c)]) for h, c in zip(headers, cells, strict=True)]
+    line = "  ".join(
+        f"{{:{'>' if num else '<'}{w}}}" for w, num in zip(widths, numeric, strict=True)
+    ).format
+    out = [line(*headers).rstrip(), "  ".join("-" * w for w in widths)]
+    out.extend(line(*row).rstrip() for row in zip(*cells, strict=True))
     return "\n".join(out)
 
 

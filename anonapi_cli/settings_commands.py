@@ -30,6 +30,7 @@ def _public_settings(cli_ctx: CliContext) -> dict:
         "user_token": "<set>" if current.user_token else "<not set>",
         "validate_ssl": current.validate_ssl,
         "timeout": current.timeout,
+        "stall_minutes": current.stall_minutes,
         "job_default_parameters": [f"{k},{v}" for k, v in current.job_default_parameters],
         "active_mapping_file": str(current.active_mapping_file)
         if current.active_mapping_file

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from anonapi_core.exceptions import (
     AnonAPIError,
@@ -29,7 +29,11 @@ from anonapi_core.exceptions import (
     JobCreationException,
     ServerNotResponding,
 )
-from anonapi_core.models import JobInfo, Server, parse_job_list
+from anonapi_core.model_loading import load_models_in_background
+from anonapi_core.server_address import Server
+
+if TYPE_CHECKING:
+    from anonapi_core.models import JobInfo
 
 # httpx imports its optional command-line tool (click, rich, pygments: ~35 ms) whenever those are
 # installed, as they are beside our CLI. The library never needs it, and start-up time counts.
@@ -365,13 +369,23 @@ class AnonClient(_PooledConnection):
         with contextlib.suppress(APIClientAPIException):
             self.api.get("get_job", job_id="0")
 
+    def _api_for_jobs(self) -> WebAPIClient:
+        """The low-level client, for a call whose reply holds jobs: the wire models load while
+        that reply is on the way (see `model_loading`)."""
+        load_models_in_background()
+        return self.api
+
     def get_jobs(self) -> list[JobInfo]:
         """The latest jobs on the server (IDIS decides how many)."""
-        return parse_job_list(self.api.get("get_jobs"))
+        from anonapi_core.models import parse_job_list
+
+        return parse_job_list(self._api_for_jobs().get("get_jobs"))
 
     def get_job(self, job_id: str) -> JobInfo:
         """Extended information on one job."""
-        return JobInfo.parse(self.api.get("get_job", job_id=job_id))
+        from anonapi_core.models import JobInfo
+
+        return JobInfo.parse(self._api_for_jobs().get("get_job", job_id=job_id))
 
     def get_jobs_list(
         self,
@@ -389,15 +403,24 @@ class AnonClient(_PooledConnection):
         chunks = list(_chunks(list(job_ids), max(1, chunk_size)))
         if not chunks:
             return []
+
+        def fetch(chunk: Sequence[str]) -> Any:
+            return self._api_for_jobs().get(function, job_ids=list(chunk))
+
         if len(chunks) == 1:
-            return parse_job_list(self.api.get(function, job_ids=list(chunks[0])))
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(chunks))) as pool:
-            replies = list(pool.map(lambda c: self.api.get(function, job_ids=list(c)), chunks))
+            replies = [fetch(chunks[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(chunks))) as pool:
+                replies = list(pool.map(fetch, chunks))
+        from anonapi_core.models import parse_job_list
+
         return [job for reply in replies for job in parse_job_list(reply)]
 
     def create_job(self, params: Mapping[str, Any]) -> JobInfo:
         """Create one job from `create_job` form fields (see mapping.JobRequest)."""
-        reply = self.api.post("create_job", **dict(params))
+        reply = self._api_for_jobs().post("create_job", **dict(params))
+        from anonapi_core.models import JobInfo
+
         try:
             return JobInfo.parse(reply)
         except AnonAPIError as e:

@@ -35,6 +35,7 @@ _PLACEHOLDER_DEFAULTS = {
 _LEGACY_DEFAULT_KEYS = ("job_default_parameters", "create_job_defaults")
 _LEGACY_FIELD_NAMES = {"project_name": "project"}
 _SETTINGS_FILE_MODE = 0o600  # it holds the API token
+DEFAULT_STALL_MINUTES = 10.0
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Settings:
     active_mapping_file: Path | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     timeout: float = 10.0
+    stall_minutes: float = DEFAULT_STALL_MINUTES
+    """An ACTIVE job without progress for this long is marked stalled (dashboard, watch)."""
     path: Path | None = field(default=None, compare=False)
 
     def server_list(self) -> list[Server]:
@@ -106,7 +109,7 @@ class Settings:
         return f"Known servers: {', '.join(sorted(self.servers))}."
 
     def to_dict(self) -> dict[str, Any]:
-        """The file's content: the original's keys (it ignores `keymap` and `timeout`)."""
+        """The file's content: the original's keys (it ignores the others: `keymap` ...)."""
         return {
             "servers": dict(self.servers),
             "active_server_name": self.active_server_name,
@@ -119,6 +122,7 @@ class Settings:
             ),
             "keymap": dict(self.keymap),
             "timeout": self.timeout,
+            "stall_minutes": self.stall_minutes,
         }
 
 
@@ -241,6 +245,7 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
     active = _active_server(data, servers, fail)
     validate_ssl = _validate_ssl(data, fail)
     timeout = _timeout(data, fail)
+    stall_minutes = _stall_minutes(data, fail)
     keymap = _keymap(data, fail)
     mapping_file = _mapping_file(data, fail)
     return Settings(
@@ -253,6 +258,7 @@ def settings_from_dict(data: Any, *, source: Path) -> Settings:
         active_mapping_file=mapping_file,
         keymap=keymap,
         timeout=timeout,
+        stall_minutes=stall_minutes,
     )
 
 
@@ -307,6 +313,23 @@ def _timeout(data: Mapping, fail: Fail) -> float:
             f"got {timeout!r}"
         )
     return float(timeout)
+
+
+MAX_STALL_MINUTES = 7 * 24 * 60.0
+
+
+def _stall_minutes(data: Mapping, fail: Fail) -> float:
+    minutes = data.get("stall_minutes", DEFAULT_STALL_MINUTES)
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int | float)
+        or not 0 < minutes <= MAX_STALL_MINUTES
+    ):
+        raise fail(
+            f"'stall_minutes' must be a positive number of minutes up to {MAX_STALL_MINUTES:.0f}"
+            f" (a week), got {minutes!r}"
+        )
+    return float(minutes)
 
 
 def _keymap(data: Mapping, fail: Fail) -> dict[str, str]:

@@ -105,6 +105,13 @@ COMMANDS: tuple[Command, ...] = (
         "Failed jobs grouped by what went wrong; open, reset or cancel a group",
     ),
     Command(
+        "jobs.action_log",
+        "L",
+        "open_log",
+        "Log",
+        "Every reset and cancel of this batch's jobs: who, when, and each job's outcome",
+    ),
+    Command(
         "jobs.quarantine",
         "Q",
         "quarantine",
@@ -154,6 +161,8 @@ COMMANDS: tuple[Command, ...] = (
         destructive=True,
     ),
     Command("triage.close", "escape", "dismiss", "Close", "Back to the jobs"),
+    # Action log (resets and cancels of a batch).
+    Command("log.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Quarantine (the held files of one job).
     Command(
         "quarantine.release",

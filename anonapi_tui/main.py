@@ -19,6 +19,7 @@ from anonapi_tui.app import AnonApp
 
 POLL_INTERVAL_S = 2.0
 DEMO_POLL_INTERVAL_S = 0.5  # the demo server is local and its jobs take a second: show them move
+WEB_PORT = 8765
 
 
 def screens_for(
@@ -33,10 +34,15 @@ def screens_for(
     from anonapi_tui.screens.servers import ServersScreen
     from anonapi_tui.screens.settings import SettingsScreen
 
+    stall_after = settings.stall_minutes * 60
     return {
         "servers": lambda: ServersScreen(settings),
-        "batch": lambda: JobsScreen(BatchJobSource(settings, folder), interval=interval),
-        "server_jobs": lambda: JobsScreen(ServerJobSource(settings), interval=interval),
+        "batch": lambda: JobsScreen(
+            BatchJobSource(settings, folder), interval=interval, stall_after=stall_after
+        ),
+        "server_jobs": lambda: JobsScreen(
+            ServerJobSource(settings), interval=interval, stall_after=stall_after
+        ),
         "mapping": lambda: MappingEditor(settings, folder),
         "folders": lambda: FolderPicker(settings, folder),
         "settings": lambda: SettingsScreen(settings),
@@ -97,7 +103,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="render the start screen to an SVG file once its data is shown, then exit",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the dashboard to a browser on this machine (127.0.0.1) instead of the terminal",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help=f"port of --web (default: {WEB_PORT})",
+    )
+    args = parser.parse_args(argv)
+    if args.port is not None and not args.web:
+        raise BadArguments("--port needs --web")
+    if args.port is not None and not 0 < args.port < 65536:
+        raise BadArguments(f"--port must be between 1 and 65535, not {args.port}")
+    if args.web and args.screenshot:
+        raise BadArguments("--screenshot and --web cannot be combined")
+    return args
+
+
+def web_arguments(args: argparse.Namespace, folder: Path) -> list[str]:
+    """The command line of each dashboard the browser opens: the same folder and choices as
+    this run (the settings file travels in the environment)."""
+    return [
+        "--folder",
+        str(folder),
+        *(["--read-only"] if args.read_only else []),
+        *(["--screen", args.screen] if args.screen else []),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +163,13 @@ def _run(args: argparse.Namespace) -> int:
             if not folder.is_dir():
                 raise BadArguments(f"folder not found: {folder}")
         settings = load_settings()
+        if args.web:
+            from anonapi_tui.web import serve
+
+            if startup_task is not None:
+                startup_task()  # once, here: every browser tab starts a dashboard of its own
+            serve(web_arguments(args, folder), args.port or WEB_PORT)
+            return 0
         app = build_app(
             settings,
             folder,

@@ -1,13 +1,15 @@
-"""Dashboard: the refresh tick of a 10,000-job batch with 1% of statuses changing, and key-press
-latency while the table refreshes.
+"""Dashboard: the refresh tick of a 10,000-job batch with 1% of statuses changing, at 80x24 and
+200x60, and key-press latency while the table refreshes.
 
 The batch screen runs headless (Textual's test driver) on in-memory jobs, so only the dashboard
 is measured, not the network: a tick is what happens on the UI thread when a poll's jobs arrive
-(diff against the last rendered rows, update the changed cells, counts and progress bar), then
-a full repaint of the screen (every visible line rendered again, an upper bound of what the
+(diff against the last rendered rows, update the changed cells, counts, progress bar, speeds),
+then a full repaint of the screen (every visible line rendered again, an upper bound of what the
 terminal update costs). Successive ticks alternate between two job lists differing in 1% of
-statuses. Key latency is from a key arriving in the app's queue (as from a terminal) until the
-cursor has moved, while polls keep arriving every 50 ms.
+statuses. The progress tracker (speeds, stalls) runs in the poll thread, not in the tick: its
+cost per poll is a row of its own. Key latency is from a key arriving in the app's queue (as
+from a terminal) until the cursor has moved: while polls keep arriving every 50 ms, with the
+refresh paused (the reference), and for a key that arrives while a tick is being applied.
 
     python bench/bench_dashboard.py [--quick]
 """
@@ -20,12 +22,13 @@ import time
 from common import Report, Row, Timing, at_most_seconds, parse_args, runs_for
 
 from anonapi_core.models import JobInfo, JobStatus
+from anonapi_core.throughput import ProgressTracker
 from anonapi_server.demo import sample_jobs
 from anonapi_tui.app import AnonApp
 from anonapi_tui.job_sources import Fetched, StaticJobSource
 from anonapi_tui.screens.jobs import JobsScreen
 
-SIZE = (120, 34)
+SIZES = ((80, 24), (200, 60))
 CHANGED_SHARE = 0.01
 TICKS_PER_RUN = 4
 
@@ -63,22 +66,36 @@ async def wait_polls(pilot, screen: JobsScreen, count: int, timeout: float = 60)
         await pilot.pause(0.05)
 
 
-async def tick_times(jobs: int, runs: int, sort_by: str | None) -> tuple[Timing, Timing]:
+def polls(first: list[JobInfo], second: list[JobInfo], count: int) -> list[JobsScreen.Polled]:
+    """`count` polls alternating between the two lists, 2 s apart, with their progress (made
+    here, as the poll thread makes it, so the ticks measure only the UI thread's part)."""
+    tracker = ProgressTracker()
+    messages = []
+    for n in range(count):
+        fetched = Fetched(second if n % 2 == 0 else first)
+        progress = tracker.update(2.0 * n, fetched.jobs)
+        messages.append(JobsScreen.Polled(0.0, fetched, None, progress))
+    return messages
+
+
+async def tick_times(
+    jobs: int, runs: int, sort_by: str | None, size: tuple[int, int]
+) -> tuple[Timing, Timing]:
     """(apply only, apply + full repaint) per tick, after the first full load."""
     first = sample_jobs(jobs)
     second = with_changes(first, CHANGED_SHARE)
     app = AnonApp({"batch": lambda: JobsScreen(StaticJobSource(first), interval=3600)})
     apply_times, total_times = [], []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = app.screen
         await wait_polls(pilot, screen, 1)
         if sort_by:
             screen.table.sort_by(sort_by)
         await pilot.pause()
-        for run in range(runs + 1):  # the first tick warms caches and is not counted
-            fetched = Fetched(second if run % 2 == 0 else first)
+        for run, polled in enumerate(polls(first, second, runs + 1)):
+            # the first tick warms caches and is not counted
             start = time.perf_counter()
-            screen._apply(fetched)
+            screen._apply(polled)
             applied = time.perf_counter()
             screen._compositor.render_strips()
             done = time.perf_counter()
@@ -89,13 +106,64 @@ async def tick_times(jobs: int, runs: int, sort_by: str | None) -> tuple[Timing,
     return Timing(tuple(apply_times)), Timing(tuple(total_times))
 
 
-async def key_latency(jobs: int, presses: int, refreshing: bool) -> tuple[Timing, int]:
+async def press_timed(
+    app: AnonApp, screen: JobsScreen, n: int, before: JobsScreen.Polled | None = None
+) -> float:
+    """Seconds from the `n`-th key press (down or up, so the cursor stays near the top) until
+    the cursor moved; `before` is a poll reply queued just ahead of the key."""
+    row = screen.table.cursor_row
+    start = time.perf_counter()
+    if before is not None:
+        screen.post_message(before)
+    app.simulate_key("down" if n % 40 < 20 else "up")
+    while screen.table.cursor_row == row:
+        if time.perf_counter() - start > 10:
+            raise RuntimeError("a key press was not handled within 10 s")
+        await asyncio.sleep(0)
+    return time.perf_counter() - start
+
+
+def tracker_times(jobs: int, runs: int) -> Timing:
+    """The progress tracker's update per poll (in the poll thread), alternating lists."""
+    first = sample_jobs(jobs)
+    second = with_changes(first, CHANGED_SHARE)
+    tracker = ProgressTracker()
+    times = []
+    for n in range(runs + 1):
+        start = time.perf_counter()
+        tracker.update(2.0 * n, second if n % 2 == 0 else first)
+        if n:
+            times.append(time.perf_counter() - start)
+    return Timing(tuple(times))
+
+
+async def key_during_tick(jobs: int, presses: int, size: tuple[int, int]) -> Timing:
+    """Time from a key press that arrives as a sorted table's tick starts, until it is handled:
+    the key waits for whatever of the tick runs on the UI thread without yielding."""
+    first = sample_jobs(jobs)
+    second = with_changes(first, CHANGED_SHARE)
+    app = AnonApp({"batch": lambda: JobsScreen(StaticJobSource(first), interval=3600)})
+    times = []
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        await wait_polls(pilot, screen, 1)
+        screen.table.sort_by("status")
+        await pilot.pause()
+        for n, polled in enumerate(polls(first, second, presses)):
+            times.append(await press_timed(app, screen, n, before=polled))
+            await pilot.pause(0.03)
+    return Timing(tuple(times))
+
+
+async def key_latency(
+    jobs: int, presses: int, refreshing: bool, size: tuple[int, int]
+) -> tuple[Timing, int]:
     """Time from a `down` key press to its handling, while polls keep bringing changes."""
     first = sample_jobs(jobs)
     source = AlternatingSource(first, with_changes(first, CHANGED_SHARE))
     app = AnonApp({"batch": lambda: JobsScreen(source, interval=0.05)})
     times = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = app.screen
         await wait_polls(pilot, screen, 2)
         if not refreshing:
@@ -103,14 +171,7 @@ async def key_latency(jobs: int, presses: int, refreshing: bool) -> tuple[Timing
             await pilot.pause(0.2)
         polls_before = screen.polls
         for n in range(presses):
-            row = screen.table.cursor_row
-            start = time.perf_counter()
-            app.simulate_key("down" if n % 40 < 20 else "up")
-            while screen.table.cursor_row == row:
-                if time.perf_counter() - start > 10:
-                    raise RuntimeError("a key press was not handled within 10 s")
-                await asyncio.sleep(0)
-            times.append(time.perf_counter() - start)
+            times.append(await press_timed(app, screen, n))
             await asyncio.sleep(0.03)
         ticks = screen.polls - polls_before
     return Timing(tuple(times)), ticks
@@ -128,21 +189,43 @@ def main() -> None:
     report = Report(
         "Dashboard refresh",
         f"Batch screen, {jobs:,} jobs, {changed:,} ({CHANGED_SHARE:.0%}) statuses changed per "
-        f"tick, terminal {SIZE[0]}x{SIZE[1]}, headless; {ticks} ticks after one warm-up tick.",
+        f"tick, terminals 80x24 and 200x60, headless; {ticks} ticks after one warm-up tick.",
     )
-    target = at_most_seconds(0.1)
-    for sort_by, label in ((None, "server order"), ("status", "sorted by status")):
-        applied, total = asyncio.run(tick_times(jobs, ticks, sort_by))
-        report.rows.append(Row(f"tick, {label}: apply changes", applied, note="diff + update_cell"))
-        report.rows.append(
-            Row(f"tick, {label}: apply + full repaint", total, target=target, note="UI thread busy")
-        )
-    latency, ticks = asyncio.run(key_latency(jobs, presses, refreshing=True))
+    target = at_most_seconds(0.05)
+    for width, height in SIZES:
+        size = f"{width}x{height}"
+        for sort_by, label in ((None, "server order"), ("status", "sorted by status")):
+            applied, total = asyncio.run(tick_times(jobs, ticks, sort_by, (width, height)))
+            report.rows.append(
+                Row(f"{size} tick, {label}: apply changes", applied, note="diff + update_cell")
+            )
+            report.rows.append(
+                Row(
+                    f"{size} tick, {label}: apply + full repaint",
+                    total,
+                    target=target,
+                    note="UI thread busy",
+                )
+            )
     report.rows.append(
-        Row("key press while refreshing", latency, note=f"{presses} presses, {ticks} ticks")
+        Row("progress tracker per poll", tracker_times(jobs, ticks), note="poll thread")
     )
-    idle, _ = asyncio.run(key_latency(jobs, presses, refreshing=False))
-    report.rows.append(Row("key press, refresh paused", idle, note="reference"))
+    for width, height in SIZES:
+        size = f"{width}x{height}"
+        during = asyncio.run(key_during_tick(jobs, presses, (width, height)))
+        report.rows.append(
+            Row(f"{size} key press arriving with a tick", during, note="sorted; waits for it")
+        )
+        latency, polled = asyncio.run(key_latency(jobs, presses, True, (width, height)))
+        report.rows.append(
+            Row(
+                f"{size} key press while refreshing",
+                latency,
+                note=f"{presses} presses, {polled} ticks",
+            )
+        )
+        idle, _ = asyncio.run(key_latency(jobs, presses, False, (width, height)))
+        report.rows.append(Row(f"{size} key press, refresh paused", idle, note="reference"))
     print(report.render())
 
 

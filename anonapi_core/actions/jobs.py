@@ -7,10 +7,15 @@ bounded concurrency (the original opened a fresh connection per job and ran them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from anonapi_core.client import AnonClient, JobResult
-from anonapi_core.models import JobInfo, Server
+from anonapi_core.server_address import Server
 from anonapi_core.settings import Settings
+
+# The wire models load while the first reply is on the way (see `model_loading`).
+if TYPE_CHECKING:
+    from anonapi_core.models import JobInfo
 
 
 def reset_jobs(settings: Settings, server: Server, job_ids: Sequence[str]) -> list[JobResult[None]]:

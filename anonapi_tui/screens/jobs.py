@@ -10,7 +10,8 @@ when it closes.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from textual import on, work
@@ -24,9 +25,12 @@ from textual.worker import Worker, WorkerState
 from anonapi_core.client import JobResult
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobStatus
+from anonapi_core.settings import DEFAULT_STALL_MINUTES
+from anonapi_core.throughput import Event, Progress, ProgressTracker, stalled_text
 from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.job_sources import Fetched, JobSource
+from anonapi_tui.screens.action_log import ActionLogKey
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.batch_outputs import BatchOutputs
 from anonapi_tui.screens.job_details import JobDetails
@@ -53,19 +57,26 @@ RESET = JobAction("reset", "Reset", "reset")
 CANCEL = JobAction("cancel", "Cancel", "cancelled")
 
 
-class JobsScreen(BatchOutputs, QuarantineAccess, CommandScreen):
+class JobsScreen(BatchOutputs, ActionLogKey, QuarantineAccess, CommandScreen):
     """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
 
     BINDINGS = bindings("jobs")
 
     class Polled(Message):
-        """A poll finished: jobs on success, `error` (one line) on failure."""
+        """A poll finished: jobs and their progress on success, `error` (one line) on failure."""
 
-        def __init__(self, elapsed: float, fetched: Fetched | None, error: str | None):
+        def __init__(
+            self,
+            elapsed: float,
+            fetched: Fetched | None,
+            error: str | None,
+            progress: Progress | None = None,
+        ):
             super().__init__()
             self.elapsed = elapsed
             self.fetched = fetched
             self.error = error
+            self.progress = progress
 
     class ActionDone(Message):
         """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
@@ -76,16 +87,27 @@ class JobsScreen(BatchOutputs, QuarantineAccess, CommandScreen):
             self.results = results
             self.error = error
 
-    def __init__(self, source: JobSource, *, interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        source: JobSource,
+        *,
+        interval: float = 2.0,
+        stall_after: float = DEFAULT_STALL_MINUTES * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.source = source
         self.interval = interval
+        self.clock = clock
+        """When each poll was taken, for the speeds and stalls (tests pass a fake clock)."""
+        self.tracker = ProgressTracker(stall_after=stall_after)
+        """Fed only by the poll worker, one poll at a time."""
         self.paused = False
         self.polls = 0
         self._in_flight = False
         self._again = False
         self._timer: Timer | None = None
-        self._pending: Fetched | None = None
+        self._pending: JobsScreen.Polled | None = None
         self._due_while_away = False
         self._failures = 0
         self._not_found = 0
@@ -175,7 +197,9 @@ class JobsScreen(BatchOutputs, QuarantineAccess, CommandScreen):
             fetched, error = self.source.fetch(), None
         except (AnonAPIError, OSError) as e:
             fetched, error = None, str(e)
-        self.post_message(self.Polled(time.monotonic() - started, fetched, error))
+        # Here, not on the UI thread: a pass over every job that a key press need not wait for.
+        progress = None if fetched is None else self.tracker.update(self.clock(), fetched.jobs)
+        self.post_message(self.Polled(time.monotonic() - started, fetched, error, progress))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A bug in a fetch must not stop the live table silently: report it and keep polling.
@@ -199,10 +223,12 @@ class JobsScreen(BatchOutputs, QuarantineAccess, CommandScreen):
             delay = max(self.interval, 3 * message.elapsed)
             self._show_error(None)
             self.show_poll_state(f"next refresh in {delay:.2g} s")
+            if message.progress is not None:
+                self._tell(message.progress, message.fetched)
             if self.app.screen is self:
-                self._apply(message.fetched)
+                self._apply(message)
             else:
-                self._pending = message.fetched
+                self._pending = message
         if self._again:
             self._again = False
             self.poll_now()
@@ -226,15 +252,45 @@ class JobsScreen(BatchOutputs, QuarantineAccess, CommandScreen):
             self._due_while_away = False
             self.poll_now()
 
-    def _apply(self, fetched: Fetched | None) -> None:
+    def _apply(self, polled: Polled) -> None:
+        fetched = polled.fetched
         if fetched is None:
             return
-        self.table.show_jobs(fetched.jobs)
+        stalled = polled.progress.stalled if polled.progress else frozenset()
+        self.table.show_jobs(fetched.jobs, stalled)
         self._not_found = len(fetched.not_found)
         self._show_counts()
+        if polled.progress is not None:
+            self.summary.show_progress(polled.progress)
         if fetched.title is not None and fetched.title != self.title:
             self.title = fetched.title
             self.query_one("#title", Static).update(fetched.title)
+
+    def _tell(self, progress: Progress, fetched: Fetched | None) -> None:
+        """A toast and the terminal bell when the jobs just finished or a job just stalled:
+        once per event, also while a dialog is open, so a user in another window hears it."""
+        if not progress.events:
+            return
+        if Event.FINISHED in progress.events and fetched is not None:
+            counts = Counter(job.status for job in fetched.jobs)
+            ended = ", ".join(f"{count:,} {status}" for status, count in sorted(counts.items()))
+            failed = counts.get(JobStatus.ERROR, 0) > 0
+            self.notify(
+                f"All {plural(progress.total)} finished: {ended}.",
+                title="Finished",
+                severity="warning" if failed else "information",
+                markup=False,
+            )
+        if Event.STALLED in progress.events:
+            ids = sorted(progress.stalled, key=int)
+            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+            self.notify(
+                f"{stalled_text(progress)}: {shown}. Filter them with / stalled.",
+                title="Stalled",
+                severity="warning",
+                markup=False,
+            )
+        self.app.bell()
 
     def _show_error(self, error: str | None) -> None:
         line = self.query_one("#error", Static)

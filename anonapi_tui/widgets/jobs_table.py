@@ -62,13 +62,18 @@ WIDE = 120
 CELL_PADDING = 2
 SCROLLBAR = 2
 SORTABLE: tuple[str, ...] = tuple(c.key for c in COLUMNS)
+STALLED = "STALLED"
+"""Shown instead of ACTIVE for a job without progress for the configured time (not a server
+status: filtering by ACTIVE still finds it, and the summary counts it as ACTIVE)."""
 STATUS_STYLES: dict[str, str] = {
     JobStatus.ACTIVE: "bold cyan",
     JobStatus.UPLOADED: "magenta",
     JobStatus.DONE: "green",
     JobStatus.ERROR: "bold red",
     JobStatus.INACTIVE: "dim",
+    STALLED: "bold black on yellow",
 }
+STATUS_QUERIES = frozenset([*JobStatus.__members__, STALLED])
 MARK = Text("●", style="bold yellow")
 UNMARKED = Text(" ")
 
@@ -82,13 +87,13 @@ def short_date(date: str, wide: bool) -> str:
     return f"{date[:10]} {date[11:16]}" if wide else f"{date[5:10]} {date[11:16]}"
 
 
-def job_row(job: JobInfo, wide: bool = True) -> Row:
+def job_row(job: JobInfo, wide: bool = True, stalled: bool = False) -> Row:
     """The plain text of each column for one job; compared between refreshes to find changes."""
     pseudonym = job.source_anonymizedpatientname or job.source_anonymizedpatientid or ""
     return (
         str(job.job_id),
         short_date(job.date or "", wide),
-        job.status,
+        STALLED if stalled else job.status,
         "" if job.files_downloaded is None else str(job.files_downloaded),
         "" if job.files_processed is None else str(job.files_processed),
         job.user_name or "",
@@ -151,12 +156,14 @@ def sort_key(column: JobColumn, plain: str) -> SortKey:
 
 
 def row_matches(row: Row, query: str) -> bool:
-    """A job status name matches the status exactly; anything else is a case-blind substring."""
+    """A job status name (or `stalled`) matches the status exactly, ACTIVE also the stalled
+    ones; anything else is a case-blind substring."""
     if not query:
         return True
     wanted = query.strip()
-    if wanted.upper() in JobStatus.__members__:
-        return row[2] == wanted.upper()
+    status = wanted.upper()
+    if status in STATUS_QUERIES:
+        return row[2] == status or (status == JobStatus.ACTIVE and row[2] == STALLED)
     needle = wanted.casefold()
     return any(needle in value.casefold() for value in row)
 
@@ -175,6 +182,7 @@ class JobsTable(CommandTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.jobs: dict[str, JobInfo] = {}
         self.marked: set[str] = set()
+        self.stalled: frozenset[str] = frozenset()
         self.query_text = ""
         self.only: frozenset[str] | None = None
         """Show only these jobs (an error group), on top of the query; None shows all."""
@@ -223,9 +231,11 @@ class JobsTable(CommandTable):
         """The ids of the rows shown now, in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
-    def show_jobs(self, jobs: Iterable[JobInfo]) -> None:
-        """Make the table show these jobs, touching only what changed since the last call."""
+    def show_jobs(self, jobs: Iterable[JobInfo], stalled: frozenset[str] = frozenset()) -> None:
+        """Make the table show these jobs (`stalled` ids marked so), touching only what changed
+        since the last call."""
         self.jobs = {str(job.job_id): job for job in jobs}
+        self.stalled = stalled
         self.marked &= self.jobs.keys()
         self._sync()
 
@@ -303,7 +313,8 @@ class JobsTable(CommandTable):
 
     def _apply_rows(self) -> None:
         wide = self.size.width >= WIDE or not self.size.width
-        rows = {key: job_row(job, wide) for key, job in self.jobs.items()}
+        stalled = self.stalled
+        rows = {key: job_row(job, wide, key in stalled) for key, job in self.jobs.items()}
         if self.only is not None:
             rows = {key: row for key, row in rows.items() if key in self.only}
         if self.query_text:

@@ -288,3 +288,43 @@ def test_until_done_exits_1_when_a_job_ends_in_error(anon: Anon, idle: EmbeddedS
 
     assert result.exit_code == 1
     assert "Not every job ended DONE" in result.output
+
+
+def test_watch_shows_speeds_and_the_jobs_that_stalled(
+    anon: Anon, idle: EmbeddedServer, settings_file: Path
+) -> None:
+    ids = make_jobs(idle, ["ACTIVE", "ACTIVE", "DONE"])
+    _batch_with(anon, ids)
+    settings = yaml.safe_load(settings_file.read_text())
+    settings_file.write_text(yaml.safe_dump({**settings, "stall_minutes": 0.005}))  # 0.3 s
+
+    def finish_later() -> None:
+        time.sleep(0.8)  # polls every 0.1 s: several see the stall after 0.3 s
+        idle.store.modify_job(int(ids[0]), {"status": "DONE"}, restart=False)
+        time.sleep(0.8)
+        idle.store.modify_job(int(ids[1]), {"status": "DONE"}, restart=False)
+
+    threading.Thread(target=finish_later).start()
+    result = anon("batch", "status", "--until-done", "--interval", "0.1")
+
+    assert result.exit_code == 0
+    # Nothing moved for 0.3 s at first: both ACTIVE jobs were stalled, and said so.
+    assert "2 stalled (no progress for < 1 min)" in result.output
+    assert f"Stalled: {ids[0]} {ids[1]}" in result.output
+    assert "jobs/min, " in result.output and "files/s, " in result.output
+    assert result.output.rstrip().splitlines()[-1].endswith("none running")
+
+
+def test_watch_json_carries_the_progress(anon: Anon, idle: EmbeddedServer) -> None:
+    ids = make_jobs(idle, ["ACTIVE"])
+    _batch_with(anon, ids)
+    threading.Timer(
+        0.5, lambda: idle.store.modify_job(int(ids[0]), {"status": "DONE"}, restart=False)
+    ).start()
+
+    result = anon("batch", "status", "--watch", "--interval", "0.2", "--json")
+
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert documents[0]["progress"]["jobs_per_minute"] is None  # one poll: nothing measured
+    last = documents[-1]["progress"]
+    assert last["jobs_per_minute"] > 0 and last["eta_seconds"] == 0 and last["stalled"] == []

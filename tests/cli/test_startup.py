@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from anonapi_server.testing import EmbeddedServer
+from tests.cli.conftest import make_jobs
+
 HEAVY = ("textual", "pydicom", "openpyxl", "uvicorn", "starlette", "sqlalchemy")
 
 PROBE = """
@@ -143,3 +146,37 @@ def test_a_scan_into_a_pipe_draws_no_bar_and_loads_no_rich(tmp_path: Path) -> No
 
     assert _imported(tmp_path, "select", "add", "--no-check-dicom", "*", heavy=("rich",)) == []
     assert (tmp_path / "fileselection.txt").exists()
+
+
+def test_the_client_and_job_actions_load_no_wire_models_before_a_request(tmp_path: Path) -> None:
+    # The models load in a thread while the first reply for jobs is on the way (model_loading);
+    # importing them up front would add their ~50 ms to every command's start.
+    probe = (
+        "import sys, anonapi_core.client, anonapi_core.actions.jobs, anonapi_core.actions.batch\n"
+        "import anonapi_core.throughput  # batch status --watch\n"
+        "print(sorted(m for m in ('pydantic', 'anonapi_core.models') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=_env(tmp_path), capture_output=True, text=True
+    )
+
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_a_fresh_process_reads_a_batchs_jobs_with_the_models_loading_meanwhile(
+    anon_exe: str, tmp_path: Path, idle_server: EmbeddedServer
+) -> None:
+    ids = make_jobs(idle_server, ["DONE", "ERROR", "DONE"])
+    (tmp_path / "settings.yml").write_text(
+        f"servers: {{local: '{idle_server.url}'}}\nactive_server_name: local\n"
+        f"user_name: {idle_server.user_name}\nuser_token: {idle_server.token}\n"
+    )
+    (tmp_path / ".anonbatch").write_text(
+        f"job_ids: [{', '.join(ids)}]\nserver: {{name: local, url: '{idle_server.url}'}}\n"
+    )
+
+    result = _run(anon_exe, tmp_path, "batch", "status")
+
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[3:6]] == ids
+    assert "DONE         2" in result.stdout and "ERROR        1" in result.stdout

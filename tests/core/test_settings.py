@@ -103,6 +103,8 @@ def test_wrong_settings_files_are_refused_in_one_line(fixtures: Path, name: str,
         ("servers: [a, b]\n", "'servers' must map names to URLs"),
         ("validate_ssl: maybe\n", "'validate_ssl' must be true or false"),
         ("timeout: -1\n", "'timeout' must be a positive number"),
+        ("stall_minutes: 0\n", "'stall_minutes' must be a positive number of minutes"),
+        ("stall_minutes: ten\n", "'stall_minutes' must be a positive number of minutes"),
         ("user_name: [a]\n", "'user_name' must be text"),
         ("job_default_parameters: [nocomma]\n", "entry 'nocomma' is not of the form"),
         ("keymap: {reset: [r]}\n", "'keymap' must map binding ids to keys"),
@@ -210,6 +212,7 @@ def test_saved_file_has_the_originals_shape_and_round_trips(tmp_path: Path):
         active_mapping_file=tmp_path / "anon_mapping.csv",
         keymap={"reset": "ctrl+r"},
         timeout=3.5,
+        stall_minutes=2.5,
     )
     path = save_settings(settings, tmp_path / "s.yml")
     data = yaml.safe_load(path.read_text())

@@ -380,3 +380,131 @@ def test_quarantine_lists_held_files_and_why(snap_compare) -> None:
 
 def test_quarantine_release_asks_first_at_80x24(snap_compare) -> None:
     assert snap_compare(jobs_app(), terminal_size=(80, 24), run_before=opening_quarantine("r"))
+
+
+class RecordedBatchSource(StaticJobSource):
+    """Sample jobs of a batch folder holding audit records written at fixed times."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(sample_jobs(40), title="Batch in study_2026")
+        self.folder = folder
+
+
+@pytest.fixture
+def recorded_batch(private_settings: Path) -> Path:
+    """`study_2026` with a batch of the sample jobs, the origin of job 1003, two runs in the
+    action log (a refusal among them) and the statuses a dashboard saw."""
+    from anonapi_core.batch import JobBatch, save_batch
+    from anonapi_core.job_origins import JobOrigin, record_origins
+    from anonapi_core.record_file import append_records
+
+    folder = private_settings.parent / "study_2026"
+    folder.mkdir()
+    jobs = sample_jobs(40)
+    save_batch(folder, JobBatch([str(j.job_id) for j in jobs], Server(name="p01", url=DEAD_URL)))
+    t = "2026-12-07T{}.000+00:00".format
+    record_origins(folder, [JobOrigin("1003", "z123456", t("08:00:00"), "anon_mapping.csv", 9)])
+    append_records(
+        folder / ".anonbatch.statuses",
+        [
+            {"job_id": "1003", "status": "ACTIVE", "time": t("08:00:04")},
+            {"job_id": "1003", "status": "ERROR", "time": t("08:41:17")},
+            {"job_id": "1003", "status": "ACTIVE", "time": t("09:02:31")},
+            {"job_id": "1003", "status": "ERROR", "time": t("09:15:02")},
+        ],
+        max_bytes=100_000,
+    )
+    refusal = "Job <n> is not in a state that can be reset (DONE)"
+    append_records(
+        folder / ".anonbatch.actions",
+        [
+            {
+                "time": t("09:02:30"),
+                "user": "z123456",
+                "action": "reset",
+                "server": "p01",
+                "jobs": [
+                    {"job_id": "1003", "ok": True},
+                    {"job_id": "1007", "ok": True},
+                    {"job_id": "1001", "ok": False, "reason": refusal},
+                ],
+            },
+            {
+                "time": t("09:20:00"),
+                "user": "a654321",
+                "action": "cancel",
+                "server": "p01",
+                "jobs": [{"job_id": "1000", "ok": True}, {"job_id": "1005", "ok": True}],
+            },
+        ],
+        max_bytes=100_000,
+    )
+    return folder
+
+
+AUDIT_SIZES = [(80, 24), (200, 60)]
+
+
+@pytest.mark.parametrize("size", AUDIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_job_details_history_at_terminal_sizes(
+    snap_compare, recorded_batch: Path, size: tuple[int, int]
+) -> None:
+    app = jobs_app(RecordedBatchSource(recorded_batch))
+    assert snap_compare(app, terminal_size=size, run_before=open_error_job)
+
+
+@pytest.mark.parametrize("size", AUDIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_action_log_shows_a_refusal_at_terminal_sizes(
+    snap_compare, recorded_batch: Path, size: tuple[int, int]
+) -> None:
+    app = jobs_app(RecordedBatchSource(recorded_batch))
+    assert snap_compare(app, press=["L", "down"], terminal_size=size, run_before=settle)
+
+
+class MovingSource(StaticJobSource):
+    """Sample jobs that move once: from the second fetch on, job 1000 processed more files and
+    two UPLOADED jobs are DONE; the other ACTIVE jobs that had started stay as they were."""
+
+    def __init__(self) -> None:
+        super().__init__(sample_jobs(40), title="Batch in study_2026")
+        moved = {1000: {"files_processed": 49}, 1002: {}, 1006: {}}
+        self.later = [
+            job.model_copy(update={"status": "DONE", **moved[job.job_id]})
+            if job.job_id in (1002, 1006)
+            else job.model_copy(update=moved[job.job_id])
+            if job.job_id in moved
+            else job
+            for job in self.jobs
+        ]
+        self.fetches = 0
+
+    def fetch(self) -> Fetched:
+        self.fetches += 1
+        return Fetched(list(self.jobs if self.fetches == 1 else self.later))
+
+
+class MinuteClock:
+    """Every poll comes a minute after the one before."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 60
+        return self.now
+
+
+async def second_poll(pilot: Pilot) -> None:
+    """Poll again (a minute later), then hide the stall toast the snapshot is not about."""
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_batch_speeds_eta_and_stalled_jobs(snap_compare, size: tuple[int, int]) -> None:
+    screen = JobsScreen(MovingSource(), interval=30, stall_after=60, clock=MinuteClock())
+    app = AnonApp({"batch": lambda: screen})
+    assert snap_compare(app, terminal_size=size, run_before=second_poll)
