@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +21,9 @@ from anonapi_cli.output import (
     shown_ids,
 )
 from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.server_address import Server
 
 
 @click.group()
@@ -115,7 +120,16 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
     """Reset jobs so the server processes them again."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "reset", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "reset",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
 
 
 @job.command()
@@ -127,7 +141,23 @@ def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) ->
     """Cancel jobs (the server sets them INACTIVE)."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "cancel", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "cancel",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
+
+
+def _batch_holding(cli_ctx: CliContext, server: Server, job_ids: list[str]) -> Path | None:
+    """The working folder, when its batch holds some of these jobs: their log is kept there."""
+    from anonapi_core.actions.batch import holds_any
+
+    return cli_ctx.cwd if holds_any(cli_ctx.cwd, server, job_ids) else None
 
 
 @job.command(name="set-opt-out-ignore")
@@ -159,7 +189,7 @@ def set_opt_out_ignore(
 
 
 @job.command()
-@click.argument("job_id")
+@job_id_argument
 @click.option("--release", "release_id", metavar="FILE_ID", help="Publish this held file anyway.")
 @click.option("--drop", "drop_id", metavar="FILE_ID", help="Never publish this held file.")
 @yes_option
