@@ -9,9 +9,19 @@ history is read from record files filled to the size years of use leave them at.
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
-from common import Report, Row, at_most_ratio, at_most_seconds, measure, parse_args, runs_for
+from common import (
+    Report,
+    Row,
+    Timing,
+    at_most_ratio,
+    at_most_seconds,
+    measure,
+    parse_args,
+    runs_for,
+)
 
 from anonapi_core import status_history
 from anonapi_core.action_log import ActionEntry, JobOutcome, action_log
@@ -68,7 +78,41 @@ def main() -> None:
                 note=f"{sizes:.1f} MB of records, {len(job_timeline(folder, one).events)} events",
             )
         )
+    with tempfile.TemporaryDirectory(prefix="bench-audit-status-") as tmp:
+        report.rows.append(_batch_status_row(Path(tmp), runs, 100 if args.quick else 1_000))
     print(report.render())
+
+
+def _batch_status_row(root: Path, runs: int, count: int) -> Row:
+    """`batch_status` of `count` jobs on the embedded server, in-process: with the status record
+    (steady: nothing changed) against the same call with recording switched off, at least 9
+    runs each."""
+    from live_fixtures import server_with_batch
+
+    from anonapi_core.actions import batch as batch_actions
+    from anonapi_core.settings import load_settings
+
+    observe = batch_actions._observe
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    with server_with_batch(root, count) as world:
+        settings = load_settings(world.homes.our_settings)
+        batch_actions.batch_status(settings, world.folder)  # warm-up, and the first sighting
+        # Interleaved, so a burst of load on the shared machine hits both sides alike.
+        for _ in range(max(runs, 9)):
+            for recorded in (True, False):
+                batch_actions._observe = observe if recorded else lambda folder, status: None
+                start = time.perf_counter()
+                batch_actions.batch_status(settings, world.folder)
+                timings[recorded].append(time.perf_counter() - start)
+        batch_actions._observe = observe
+    recording, without = Timing(tuple(timings[True])), Timing(tuple(timings[False]))
+    return Row(
+        f"batch status of {count:,} jobs (server included)",
+        recording,
+        without,
+        "same, not recording",
+        at_most_ratio(1.1),
+    )
 
 
 def _fill(folder: Path, jobs: list[JobInfo]) -> None:
