@@ -9,13 +9,11 @@ history is read from record files filled to the size years of use leave them at.
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 from common import (
     Report,
     Row,
-    Timing,
     at_most_ratio,
     at_most_seconds,
     measure,
@@ -33,7 +31,6 @@ from anonapi_core.timeline import job_timeline
 from anonapi_server.demo import sample_jobs
 
 CHANGES_PER_JOB = 5
-RESETS = 100
 JOBS_PER_RESET = 500
 
 
@@ -66,7 +63,7 @@ def main() -> None:
         report.rows.append(
             Row("first poll: every job recorded", first, baseline, "model validation")
         )
-        _fill(folder, jobs)
+        _fill(folder, jobs, resets=count // 100)
         sizes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
         one = str(jobs[count // 2].job_id)
         history = measure(lambda: job_timeline(folder, one), runs, warmup=1)
@@ -78,46 +75,12 @@ def main() -> None:
                 note=f"{sizes:.1f} MB of records, {len(job_timeline(folder, one).events)} events",
             )
         )
-    with tempfile.TemporaryDirectory(prefix="bench-audit-status-") as tmp:
-        report.rows.append(_batch_status_row(Path(tmp), runs, 100 if args.quick else 1_000))
     print(report.render())
 
 
-def _batch_status_row(root: Path, runs: int, count: int) -> Row:
-    """`batch_status` of `count` jobs on the embedded server, in-process: with the status record
-    (steady: nothing changed) against the same call with recording switched off, at least 9
-    runs each."""
-    from live_fixtures import server_with_batch
-
-    from anonapi_core.actions import batch as batch_actions
-    from anonapi_core.settings import load_settings
-
-    observe = batch_actions._observe
-    timings: dict[bool, list[float]] = {True: [], False: []}
-    with server_with_batch(root, count) as world:
-        settings = load_settings(world.homes.our_settings)
-        batch_actions.batch_status(settings, world.folder)  # warm-up, and the first sighting
-        # Interleaved, so a burst of load on the shared machine hits both sides alike.
-        for _ in range(max(runs, 9)):
-            for recorded in (True, False):
-                batch_actions._observe = observe if recorded else lambda folder, status: None
-                start = time.perf_counter()
-                batch_actions.batch_status(settings, world.folder)
-                timings[recorded].append(time.perf_counter() - start)
-        batch_actions._observe = observe
-    recording, without = Timing(tuple(timings[True])), Timing(tuple(timings[False]))
-    return Row(
-        f"batch status of {count:,} jobs (server included)",
-        recording,
-        without,
-        "same, not recording",
-        at_most_ratio(1.1),
-    )
-
-
-def _fill(folder: Path, jobs: list[JobInfo]) -> None:
+def _fill(folder: Path, jobs: list[JobInfo], resets: int) -> None:
     """Records as a long-lived batch has them: every job's origin, CHANGES_PER_JOB status
-    changes each, RESETS resets of JOBS_PER_RESET jobs."""
+    changes each, `resets` resets of JOBS_PER_RESET jobs."""
     time = "2026-12-07T08:00:00.000+00:00"
     ids = [str(job.job_id) for job in jobs]
     record_origins(folder, [JobOrigin(i, "z123456", time, "anon_mapping.csv", 9) for i in ids])
@@ -132,7 +95,7 @@ def _fill(folder: Path, jobs: list[JobInfo]) -> None:
         max_bytes=status_history.MAX_BYTES,
     )
     entry = ActionEntry(time, "z123456", "reset", "p01", ())
-    for r in range(RESETS):
+    for r in range(resets):
         chosen = ids[(r * JOBS_PER_RESET) % len(ids) :][:JOBS_PER_RESET]
         outcomes = tuple(JobOutcome(i, True) for i in chosen)
         append_records(
