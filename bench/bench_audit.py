@@ -23,10 +23,11 @@ from common import (
 
 from anonapi_core import status_history
 from anonapi_core.action_log import ActionEntry, JobOutcome, action_log
+from anonapi_core.actions.batch import BatchStatus, _observe
+from anonapi_core.batch import JobBatch
 from anonapi_core.job_origins import JobOrigin, record_origins
-from anonapi_core.models import JobInfo
+from anonapi_core.models import JobInfo, Server
 from anonapi_core.record_file import append_records
-from anonapi_core.status_history import observe_statuses
 from anonapi_core.timeline import job_timeline
 from anonapi_server.demo import sample_jobs
 
@@ -40,7 +41,9 @@ def main() -> None:
     count = 500 if args.quick else 10_000
     jobs = sample_jobs(count)
     replies = [job.model_dump() for job in jobs]
-    statuses = {str(job.job_id): str(job.status) for job in jobs}
+    polled = BatchStatus(
+        JobBatch([str(j.job_id) for j in jobs], Server(name="p", url="")), jobs, []
+    )
     report = Report(
         f"Audit records of a {count:,}-job batch",
         f"In-process, {runs} runs after one warm-up. Baseline: validating the poll's {count:,} "
@@ -49,8 +52,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         folder = Path(tmp)
         baseline = measure(lambda: [JobInfo.model_validate(r) for r in replies], runs, warmup=1)
-        observe_statuses(folder, statuses)
-        steady = measure(lambda: observe_statuses(folder, statuses), runs, warmup=1)
+        _observe(folder, polled)
+        steady = measure(lambda: _observe(folder, polled), runs, warmup=1)
         report.rows.append(
             Row("poll, no status changed", steady, baseline, "model validation", at_most_ratio(0.1))
         )
@@ -59,7 +62,7 @@ def main() -> None:
             status_history.statuses_file(folder).unlink(missing_ok=True)
             status_history._last_seen.clear()
 
-        first = measure(lambda: observe_statuses(folder, statuses), runs, setup=forget, warmup=1)
+        first = measure(lambda: _observe(folder, polled), runs, setup=forget, warmup=1)
         report.rows.append(
             Row("first poll: every job recorded", first, baseline, "model validation")
         )
