@@ -23,7 +23,7 @@ from common import (
 
 from anonapi_core import status_history
 from anonapi_core.action_log import ActionEntry, JobOutcome, action_log
-from anonapi_core.actions.batch import BatchStatus, _observe
+from anonapi_core.actions.batch import BatchStatus, record_seen_statuses
 from anonapi_core.batch import JobBatch
 from anonapi_core.job_origins import JobOrigin, record_origins
 from anonapi_core.models import JobInfo, Server
@@ -52,8 +52,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         folder = Path(tmp)
         baseline = measure(lambda: [JobInfo.model_validate(r) for r in replies], runs, warmup=1)
-        _observe(folder, polled)
-        steady = measure(lambda: _observe(folder, polled), runs, warmup=1)
+        record_seen_statuses(folder, polled)
+        steady = measure(lambda: record_seen_statuses(folder, polled), runs, warmup=1)
         report.rows.append(
             Row("poll, no status changed", steady, baseline, "model validation", at_most_ratio(0.1))
         )
@@ -62,7 +62,7 @@ def main() -> None:
             status_history.statuses_file(folder).unlink(missing_ok=True)
             status_history._last_seen.clear()
 
-        first = measure(lambda: _observe(folder, polled), runs, setup=forget, warmup=1)
+        first = measure(lambda: record_seen_statuses(folder, polled), runs, setup=forget, warmup=1)
         report.rows.append(
             Row("first poll: every job recorded", first, baseline, "model validation")
         )
