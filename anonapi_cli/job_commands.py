@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
 from anonapi_cli.arguments import job_id_argument, job_ids_argument
@@ -17,6 +20,9 @@ from anonapi_cli.output import (
     shown_ids,
 )
 from anonapi_cli.prompts import yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.server_address import Server
 
 
 @click.group()
@@ -113,7 +119,16 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
     """Reset jobs so the server processes them again."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "reset", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "reset",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
 
 
 @job.command()
@@ -125,7 +140,23 @@ def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) ->
     """Cancel jobs (the server sets them INACTIVE)."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "cancel", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "cancel",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
+
+
+def _batch_holding(cli_ctx: CliContext, server: Server, job_ids: list[str]) -> Path | None:
+    """The working folder, when its batch holds some of these jobs: their log is kept there."""
+    from anonapi_core.actions.batch import holds_any
+
+    return cli_ctx.cwd if holds_any(cli_ctx.cwd, server, job_ids) else None
 
 
 @job.command(name="set-opt-out-ignore")

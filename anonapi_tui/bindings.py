@@ -104,6 +104,13 @@ COMMANDS: tuple[Command, ...] = (
         "Triage",
         "Failed jobs grouped by what went wrong; open, reset or cancel a group",
     ),
+    Command(
+        "jobs.action_log",
+        "L",
+        "open_log",
+        "Log",
+        "Every reset and cancel of this batch's jobs: who, when, and each job's outcome",
+    ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
@@ -147,6 +154,8 @@ COMMANDS: tuple[Command, ...] = (
         destructive=True,
     ),
     Command("triage.close", "escape", "dismiss", "Close", "Back to the jobs"),
+    # Action log (resets and cancels of a batch).
+    Command("log.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Servers.
     Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
     Command(

@@ -3,6 +3,9 @@
 Each returns why a file must not be written (a sentence without DICOM values), or None.
 """
 
+from collections.abc import Callable
+from functools import partial
+
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
@@ -14,22 +17,32 @@ _PIXEL_DATA_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)  # float, double float, 
 _ROWS = 0x00280010
 
 
+# A short text value of the data set by tag ("" when absent): checks work on a Dataset and on
+# the engine's direct path, which has no Dataset.
+TextOf = Callable[[int], str]
+
+
 def burned_in_reason(ds: Dataset, marked_only: bool = False) -> str | None:
-    """Why this dataset may carry identifying text in its pixels, or None if it should not.
+    """Why this dataset may carry identifying text in its pixels, or None if it should not."""
+    return burned_in_reason_of(partial(text, ds), marked_only)
+
+
+def burned_in_reason_of(text_of: TextOf, marked_only: bool = False) -> str | None:
+    """`burned_in_reason` for a data set read through `text_of`.
 
     Ultrasound and secondary captures are screenshots more often than not, so they count as
     burned-in unless the file explicitly says BurnedInAnnotation=NO; with `marked_only` (the
     project option `quarantine_marked_only`) only an explicit YES counts.
     """
-    burned_in = text(ds, 0x00280301).upper()  # Burned In Annotation
+    burned_in = text_of(0x00280301).upper()  # Burned In Annotation
     if burned_in == "YES":
         return "BurnedInAnnotation is YES"
     if burned_in == "NO" or marked_only:
         return None
-    modality = text(ds, 0x00080060).upper()
+    modality = text_of(0x00080060).upper()
     if modality in ("US", "SC"):
         return f"modality {modality} without BurnedInAnnotation=NO"
-    sop_class = text(ds, 0x00080016)
+    sop_class = text_of(0x00080016)
     if sop_class == _SECONDARY_CAPTURE or sop_class.startswith(_SECONDARY_CAPTURE + "."):
         return "secondary capture without BurnedInAnnotation=NO"
     return None
@@ -67,13 +80,18 @@ def damage(ds: Dataset, warnings: list[str], size: int) -> str | None:
 
 
 def missing_identity(ds: Dataset) -> str | None:
-    """Why this is not a storable instance: no SOP Class or Instance UID in its data set.
+    """Why this is not a storable instance: no SOP Class or Instance UID in its data set."""
+    return missing_identity_of(partial(text, ds))
+
+
+def missing_identity_of(text_of: TextOf) -> str | None:
+    """`missing_identity` for a data set read through `text_of`.
 
     Both are Type 1 in the SOP Common module of every IOD. Files without them are fragments
     (test data, parts of other files) whose file meta, if any, a converter made up.
     """
-    if not text(ds, 0x00080016):
+    if not text_of(0x00080016):
         return "no SOP Class UID in the data set: a fragment, not an instance"
-    if not text(ds, 0x00080018):
+    if not text_of(0x00080018):
         return "no SOP Instance UID in the data set: a fragment, not an instance"
     return None

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 # Back between one and ten years: never zero, so no original date is ever written back unchanged.
 _MIN_SHIFT_DAYS = 366
@@ -20,6 +21,7 @@ _DATE = re.compile(rb"(\d{4})\.?(\d{2})\.?(\d{2})")
 _DATETIME = re.compile(rb"(\d{4})(\d{2})?(\d{2})?(.*)", re.DOTALL)
 
 
+@lru_cache(maxsize=1024)  # the files of a job share their patient
 def shift_days_for(secret: bytes, pseudo_id: str) -> int:
     """The (negative) number of days that all dates of this pseudonymised patient move by."""
     digest = hmac.new(secret, b"date-shift\0" + pseudo_id.encode("utf-8"), hashlib.sha256).digest()
@@ -67,6 +69,7 @@ def _shift_datetime_value(value: bytes, days: int) -> bytes:
     return text[:precision] + (rest if day else b"")
 
 
+@lru_cache(maxsize=4096)  # the files of a study repeat their dates
 def shift_encoded(raw: bytes, vr: str, days: int) -> bytes:
     """Shift an encoded DA or DT value (multi-valued, padded) and return it encoded and padded."""
     shift = _shift_date_value if vr == "DA" else _shift_datetime_value

@@ -14,17 +14,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pydicom import dcmread
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 
 from anonapi_server.deid.checks import burned_in_reason, damage, missing_identity
 from anonapi_server.deid.dates import shift_days_for, shift_encoded
+from anonapi_server.deid.direct import DirectPath
 from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import encode_items, write_part10, writes_itself
 from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
-from anonapi_server.deid.reader import read_little_endian
+from anonapi_server.deid.reader import MAX_IN_MEMORY, read_little_endian
 from anonapi_server.deid.rules import RuleTable, compile_rules
 from anonapi_server.deid.sequences import rewrite_items
 from anonapi_server.deid.source import DEFER_BYTES, TooLarge, too_large
@@ -76,12 +77,11 @@ _DUMMIES: dict[str, bytes] = {
 }
 
 
-def _set_text(ds: Dataset, tag: int, vr: str, value: str) -> None:
-    """Set a text value; ASCII (valid in every character set) is stored already encoded."""
+def _text_element(tag: int, vr: str, value: str) -> DataElement | RawDataElement:
+    """A text element; ASCII (valid in every character set) is made already encoded."""
     if value.isascii():
-        ds[tag] = raw_element(tag, vr, pad(value.encode("ascii")))
-    else:
-        ds[tag] = DataElement(tag, vr, value)
+        return raw_element(tag, vr, pad(value.encode("ascii")))
+    return DataElement(tag, vr, value)
 
 
 class Deidentifier:
@@ -109,6 +109,13 @@ class Deidentifier:
             )
             for implicit in (False, True)
         }
+        self._direct = (
+            DirectPath(
+                self._planner, self._new_value, self._added, self._file_meta, self._marked_only
+            )
+            if byte_paths
+            else None
+        )
 
     def deidentify_file(
         self,
@@ -135,6 +142,12 @@ class Deidentifier:
         self, fp: BinaryIO, dst: Path, pseudo_id: str, pseudo_name: str, release: bool
     ) -> FileOutcome:
         size = os.fstat(fp.fileno()).st_size if hasattr(fp, "fileno") else fp.seek(0, 2)
+        if self._direct is not None and size <= MAX_IN_MEMORY:
+            names = (pseudo_id, pseudo_name)
+            shift = self._shift_for(pseudo_id)
+            outcome = self._direct.deidentify(fp, size, dst, names, shift, release)
+            if outcome is not None:
+                return outcome
         with warnings.catch_warnings(record=True) as caught:
             # pydicom warns about what it tolerates, quoting values; recorded, never shown.
             warnings.simplefilter("always")
@@ -194,24 +207,41 @@ class Deidentifier:
 
     def deidentify_dataset(self, ds: Dataset, pseudo_id: str, pseudo_name: str) -> None:
         """De-identify `ds` in place (no burned-in check: `deidentify_file` does that)."""
-        shift = shift_days_for(self.profile.secret, pseudo_id) if self._shift_dates else None
+        shift = self._shift_for(pseudo_id)
         # Sequences are rewritten as bytes only for this project's writer; pydicom's (big endian,
         # deflated) encodes them its own way, as it does when it decoded them.
         walk_bytes = self._byte_paths and writes_itself(ds)
         self._clean(ds, shift, inside_dummy=False, walk_bytes=walk_bytes)
-        _set_text(ds, _PATIENT_NAME, "PN", pseudo_name)
-        _set_text(ds, _PATIENT_ID, "LO", pseudo_id)
-        for elem in self._record_elements:
-            ds[elem.tag] = elem
-        ds[_TEMPORAL_MODIFIED] = raw_element(
-            _TEMPORAL_MODIFIED, "CS", b"MODIFIED" if shift else b"UNMODIFIED"
-        )
         implicit, little_endian = ds.original_encoding
-        if little_endian and implicit is not None:
-            ds[_METHOD_CODES] = self._method_codes_raw[implicit]
-        else:
-            ds[_METHOD_CODES] = DataElement(_METHOD_CODES, "SQ", self._method_codes_sequence())
+        for elem in self._added(pseudo_id, pseudo_name, shift is not None, implicit, little_endian):
+            ds[elem.tag] = elem
         self._rebuild_file_meta(ds)
+
+    def _shift_for(self, pseudo_id: str) -> int | None:
+        """This patient's date shift in days, or None when the project keeps full dates."""
+        return shift_days_for(self.profile.secret, pseudo_id) if self._shift_dates else None
+
+    def _added(
+        self,
+        pseudo_id: str,
+        pseudo_name: str,
+        shifted: bool,
+        implicit: bool | None,
+        little_endian: bool | None = True,
+    ) -> list[DataElement | RawDataElement]:
+        """What every output gets besides its own elements, in tag order: the pseudonyms and
+        the record of its de-identification (as encoded bytes for a little endian output)."""
+        if little_endian and implicit is not None:
+            method_codes: DataElement | RawDataElement = self._method_codes_raw[implicit]
+        else:
+            method_codes = DataElement(_METHOD_CODES, "SQ", self._method_codes_sequence())
+        return [
+            _text_element(_PATIENT_NAME, "PN", pseudo_name),
+            _text_element(_PATIENT_ID, "LO", pseudo_id),
+            *self._record_elements,
+            method_codes,
+            raw_element(_TEMPORAL_MODIFIED, "CS", b"MODIFIED" if shifted else b"UNMODIFIED"),
+        ]
 
     def _method_codes_sequence(self) -> Sequence:
         items = []
@@ -231,20 +261,40 @@ class Deidentifier:
             elem = dataset.get_item(tag, keep_deferred=True)
             return b"" if elem is None else encoded(elem)
 
-        instance = value_of(ds, 0x00080018) or self._uids.map_value(value_of(old, 0x00020003))
+        meta = FileMetaDataset()
+        for elem in self._file_meta(
+            value_of(ds, 0x00080016),
+            value_of(ds, 0x00080018),
+            value_of(old, 0x00020002),
+            value_of(old, 0x00020003),
+            value_of(old, 0x00020010),
+        ):
+            meta[elem.tag] = elem
+        ds.file_meta = meta
+        ds.preamble = b"\0" * 128
+
+    def _file_meta(
+        self,
+        sop_class: bytes,
+        instance: bytes,
+        meta_class: bytes,
+        meta_instance: bytes,
+        syntax: bytes,
+    ) -> list[RawDataElement]:
+        """The output's file meta group from its data set's SOP class and (new) instance UID,
+        falling back on the source meta's own; the transfer syntax stays the source's."""
         values = [
             (0x00020001, "OB", b"\0\1"),
-            (0x00020002, "UI", value_of(ds, 0x00080016) or value_of(old, 0x00020002)),
-            (0x00020003, "UI", instance),
-            (0x00020010, "UI", value_of(old, 0x00020010)),
+            (0x00020002, "UI", sop_class or meta_class),
+            (0x00020003, "UI", instance or self._uids.map_value(meta_instance)),
+            (0x00020010, "UI", syntax),
             (0x00020012, "UI", IMPLEMENTATION_CLASS_UID.encode()),
             (0x00020013, "SH", IMPLEMENTATION_VERSION_NAME.encode()),
         ]
-        meta = FileMetaDataset()
-        for tag, vr, value in values:
-            meta[tag] = raw_element(tag, vr, pad(value, b"\0" if vr == "UI" else b" "))
-        ds.file_meta = meta
-        ds.preamble = b"\0" * 128
+        return [
+            raw_element(tag, vr, pad(value, b"\0" if vr == "UI" else b" "))
+            for tag, vr, value in values
+        ]
 
     def _new_value(self, shift: int | None, step: Step, vr: str, value: bytes) -> bytes:
         """The encoded replacement of one element's encoded value."""

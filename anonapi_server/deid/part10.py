@@ -123,7 +123,7 @@ def _write_dataset(
         if elem.is_raw:
             elem = ds[tag]  # decoded, so that pydicom encodes it anew for this transfer syntax
         if elem.VR == "SQ":
-            write(_header(tag, "SQ", UNDEFINED, implicit))
+            write(encode_header(tag, "SQ", UNDEFINED, implicit))
             for item in elem.value:
                 write(ITEM_START)
                 _write_dataset(fp, item, encoding)
@@ -148,7 +148,8 @@ def _copyable(elem: RawDataElement, implicit: bool) -> bool:
     return bool(elem.VR) and (elem.VR in LONG_VRS or len(elem.value or b"") <= 0xFFFF)
 
 
-def _header(tag: int, vr: str | None, length: int, implicit: bool) -> bytes:
+def encode_header(tag: int, vr: str | None, length: int, implicit: bool) -> bytes:
+    """An element header in either little endian encoding (UN when an explicit VR is unknown)."""
     group, element = tag >> 16, tag & 0xFFFF
     if implicit:
         return _IMPLICIT_HEADER(group, element, length)
@@ -160,12 +161,12 @@ def _write_raw(fp: DicomIO, elem: RawDataElement, implicit: bool, source: Binary
     undefined = elem.length == UNDEFINED
     if not is_deferred(elem):
         value = elem.value or b""
-        fp.write(_header(elem.tag, elem.VR, UNDEFINED if undefined else len(value), implicit))
+        fp.write(encode_header(elem.tag, elem.VR, UNDEFINED if undefined else len(value), implicit))
         fp.write(value)
     elif source is None:
         raise ValueError("a value left in the source file, but no source to copy it from")
     else:
-        fp.write(_header(elem.tag, elem.VR, elem.length, implicit))
+        fp.write(encode_header(elem.tag, elem.VR, elem.length, implicit))
         if undefined:
             copy_items(source, fp, elem.value_tell)
         else:

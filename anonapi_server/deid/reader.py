@@ -10,7 +10,8 @@ pydicom reads the file instead: with its tolerance, its warnings and the damage 
 """
 
 import struct
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from functools import lru_cache
 from typing import BinaryIO
 
 from pydicom.datadict import dictionary_VR
@@ -31,12 +32,17 @@ _ITEM_TAG = b"\xfe\xff\x00\xe0"
 _VRS = {vr.value.encode("ascii"): vr.value for vr in VR if len(vr.value) == 2}
 _unpack_tag = struct.Struct("<HH").unpack_from
 _Elements = MutableMapping[BaseTag, DataElement | RawDataElement]
-_unpack_short = struct.Struct("<H").unpack_from
+_unpack_implicit = struct.Struct("<HHI").unpack_from
+_unpack_explicit = struct.Struct("<HH2sH").unpack_from
 _unpack_long = struct.Struct("<I").unpack_from
 
 
-class _Unusual(Exception):
+class Unusual(Exception):
     """Something this reader leaves to pydicom."""
+
+
+# What parsing raises on a file this reader leaves to pydicom.
+READ_ERRORS = (Unusual, struct.error, KeyError)
 
 
 def read_little_endian(fp: BinaryIO, size: int) -> Dataset | None:
@@ -47,66 +53,108 @@ def read_little_endian(fp: BinaryIO, size: int) -> Dataset | None:
     data = fp.read()
     try:
         return _parse(data)
-    except (_Unusual, struct.error, KeyError):
+    except READ_ERRORS:
         return None
 
 
 def _parse(data: bytes) -> Dataset:
-    if data[128:132] != b"DICM":
-        raise _Unusual
-    meta, pos = _elements(data, 132, implicit=False, meta=True)
-    syntax_elem = meta.get(BaseTag(0x00020010))
-    syntax = UID((syntax_elem.value or b"").decode("ascii").rstrip("\0 ") if syntax_elem else "")
-    if not (syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated):
-        raise _Unusual
-    elements, _ = _elements(data, pos, implicit=syntax.is_implicit_VR, meta=False)
+    meta, pos = _meta(data)
+    syntax = meta.get(BaseTag(0x00020010))
+    implicit = little_endian_kind((syntax.value or b"") if syntax is not None else b"")
+    if implicit is None:
+        raise Unusual
+    elements: _Elements = {}
+    for _, tag, vr, length, start, value_end in walk(data, pos, implicit):
+        key = BaseTag(tag)
+        value = value_of(data, length, start, value_end)
+        elements[key] = RawDataElement(key, vr, length, value, start, implicit, True)
     file_meta = FileMetaDataset(meta)
     file_meta.set_original_encoding(False, True)
     ds = Dataset(elements)
     ds.file_meta = file_meta
     ds.preamble = data[:128]
-    ds.set_original_encoding(syntax.is_implicit_VR, True)
+    ds.set_original_encoding(implicit, True)
     return ds
 
 
-def _elements(data: bytes, pos: int, implicit: bool, meta: bool) -> tuple[_Elements, int]:
-    """Top-level elements from `pos` (only group 0002 when `meta`) and where they end."""
-    out: _Elements = {}
+def _meta(data: bytes) -> tuple[_Elements, int]:
+    """The file meta's elements and where the data set starts."""
+    if data[128:132] != b"DICM":
+        raise Unusual
+    meta: _Elements = {}
+    pos = 132
+    for _, tag, vr, length, start, pos in walk(data, 132, implicit=False, meta=True):
+        key = BaseTag(tag)
+        meta[key] = RawDataElement(
+            key, vr, length, value_of(data, length, start, pos), start, False, True
+        )
+    return meta, pos
+
+
+def value_of(data: bytes, length: int, start: int, end: int) -> bytes:
+    """An element's value as `walk` found it; an undefined length's without its delimiter."""
+    return data[start : end - 8 if length == _UNDEFINED else end]
+
+
+@lru_cache(maxsize=64)
+def little_endian_kind(raw: bytes) -> bool | None:
+    """For an encoded transfer syntax: True implicit VR LE, False explicit VR LE (compressed
+    ones included), None for anything this reader leaves to pydicom (big endian, deflated)."""
+    syntax = UID(raw.decode("ascii").rstrip("\0 "))
+    if not (syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated):
+        return None
+    return syntax.is_implicit_VR
+
+
+Element = tuple[int, int, str | None, int, int, int]
+
+
+def walk(
+    data: bytes, pos: int, implicit: bool, meta: bool = False, size: int | None = None
+) -> Iterator[Element]:
+    """The top-level elements from `pos`: (header position, tag, VR or None when implicit,
+    declared length, value start, value end), with an undefined-length value's end after its
+    sequence delimiter. Only group 0002 when `meta`. Raises Unusual (or struct.error,
+    KeyError) where pydicom must decide.
+
+    `data` may be the head of a file of `size` bytes: then the last element found may end
+    beyond it (the walk stops there), though not beyond `size`.
+    """
     end = len(data)
+    limit = end if size is None else size
     last = -1
+    implicit = implicit and not meta
     while pos < end:
-        group, element = _unpack_tag(data, pos)
-        if meta and group != 0x0002:
-            break
-        vr, length, start = _header(data, pos, implicit and not meta)
+        if meta and _unpack_tag(data, pos)[0] != 0x0002:
+            return
+        group, element, vr, length, start = _header(data, pos, implicit)
         tag = group << 16 | element
         if tag <= last or group == 0xFFFE:
-            raise _Unusual  # out of order or a stray delimiter: pydicom decides
+            raise Unusual  # out of order or a stray delimiter: pydicom decides
         if length == _UNDEFINED:
             items_follow = vr is None and data[start : start + 4] == _ITEM_TAG
             if not (_holds_items(tag, vr) or items_follow):
-                raise _Unusual  # e.g. an undefined-length UN (CP-246)
+                raise Unusual  # e.g. an undefined-length UN (CP-246)
             value_end = _skip_items(data, start, implicit)
-            value = data[start : value_end - 8]  # without the sequence delimiter
         else:
             value_end = start + length
-            if value_end > end:
-                raise _Unusual  # cut short: pydicom reads it and the damage checks catch it
-            value = data[start:value_end]
-        key = BaseTag(tag)
-        out[key] = RawDataElement(key, vr, length, value, start, implicit and not meta, True)
+            if value_end > limit:
+                raise Unusual  # cut short: pydicom reads it and the damage checks catch it
+        yield pos, tag, vr, length, start, value_end
         last, pos = tag, value_end
-    return out, pos
 
 
-def _header(data: bytes, pos: int, implicit: bool) -> tuple[str | None, int, int]:
-    """(VR, or None when implicit; length; where the value starts) of the element at pos."""
+def _header(data: bytes, pos: int, implicit: bool) -> tuple[int, int, str | None, int, int]:
+    """(group, element, VR or None when implicit, length, where the value starts) of the
+    element at pos."""
     if implicit:
-        return None, _unpack_long(data, pos + 4)[0], pos + 8
-    vr = _VRS[data[pos + 4 : pos + 6]]  # KeyError: not a VR, pydicom reads it
+        group, element, length = _unpack_implicit(data, pos)
+        return group, element, None, length, pos + 8
+    group, element, vr_bytes, length = _unpack_explicit(data, pos)
+    vr = _VRS[vr_bytes]  # KeyError: not a VR, pydicom reads it
     if vr in LONG_VRS:
-        return vr, _unpack_long(data, pos + 8)[0], pos + 12
-    return vr, _unpack_short(data, pos + 6)[0], pos + 8
+        return group, element, vr, _unpack_long(data, pos + 8)[0], pos + 12
+    return group, element, vr, length, pos + 8
 
 
 def _holds_items(tag: int, vr: str | None) -> bool:
@@ -127,13 +175,13 @@ def _skip_items(data: bytes, pos: int, implicit: bool) -> int:
         length = _unpack_long(data, pos + 4)[0]
         pos += 8
         if group != 0xFFFE:
-            raise _Unusual
+            raise Unusual
         if element == 0xE0DD:
             return pos
         if element != 0xE000:
-            raise _Unusual
+            raise Unusual
         pos = _skip_item(data, pos, implicit) if length == _UNDEFINED else pos + length
-    raise _Unusual  # no delimiter before the end: truncated
+    raise Unusual  # no delimiter before the end: truncated
 
 
 def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
@@ -143,13 +191,13 @@ def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
         group, element = _unpack_tag(data, pos)
         if group == 0xFFFE:
             if element != 0xE00D:
-                raise _Unusual
+                raise Unusual
             return pos + 8
-        vr, length, start = _header(data, pos, implicit)
+        _, _, vr, length, start = _header(data, pos, implicit)
         if length == _UNDEFINED:
             if not _holds_items(group << 16 | element, vr) and vr != "UN":
-                raise _Unusual
+                raise Unusual
             pos = _skip_items(data, start, implicit or vr == "UN")
         else:
             pos = start + length
-    raise _Unusual
+    raise Unusual

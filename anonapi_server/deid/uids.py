@@ -44,6 +44,7 @@ class UidMapper:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
         self._cache: dict[str, str] = {}
+        self._encoded: dict[bytes, bytes] = {}  # map_value's, as the files of a study repeat
 
     def map(self, uid: str) -> str:
         """The replacement for one UID; standard UIDs and empty values come back unchanged."""
@@ -63,7 +64,14 @@ class UidMapper:
 
     def map_value(self, raw: bytes) -> bytes:
         """Map an encoded (possibly multi-valued, padded) UI value to its encoded replacement."""
-        text = raw.decode("ascii", "replace").rstrip("\0 ")
-        mapped = "\\".join(self.map(part.strip()) for part in text.split("\\"))
-        encoded = mapped.encode("ascii")
-        return encoded + b"\0" if len(encoded) % 2 else encoded
+        encoded = self._encoded.get(raw)
+        if encoded is None:
+            text = raw.decode("ascii", "replace").rstrip("\0 ")
+            mapped = "\\".join(self.map(part.strip()) for part in text.split("\\"))
+            encoded = mapped.encode("ascii")
+            if len(encoded) % 2:
+                encoded += b"\0"
+            if len(self._encoded) >= _CACHE_LIMIT:
+                self._encoded.clear()
+            self._encoded[raw] = encoded
+        return encoded

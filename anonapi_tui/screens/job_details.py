@@ -2,12 +2,14 @@
 
 A user opens this screen to read why a job failed, so the status and the whole error come
 first, then what the job was about (source, destination, pseudonyms, counts, description),
-then every other field the server sent. It all scrolls, so nothing is cut off on a short
-terminal.
+for a job of a batch its history (created by whom from which mapping row, resets, cancels,
+status changes the client saw), then every other field the server sent. It all scrolls, so
+nothing is cut off on a short terminal.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -21,9 +23,11 @@ from textual.widgets import Static
 
 from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.models import JobInfo
+from anonapi_core.timeline import JobTimeline
 from anonapi_tui.job_sources import JobSource
 from anonapi_tui.messages import Outcome
 from anonapi_tui.widgets.jobs_table import STATUS_STYLES
+from anonapi_tui.widgets.timeline import timeline_view
 
 # Field -> label, in the order a user reads them after the error.
 USER_FIELDS: dict[str, str] = {
@@ -105,6 +109,9 @@ class JobDetails(ModalScreen[None]):
     class Checked(Outcome[str]):
         """The job's completeness in one line (files expected against its counts)."""
 
+    class History(Outcome[JobTimeline]):
+        """The job's audit timeline from the records beside its batch."""
+
     def __init__(self, source: JobSource, job: JobInfo) -> None:
         super().__init__()
         self.source = source
@@ -116,6 +123,7 @@ class JobDetails(ModalScreen[None]):
             with VerticalScroll(id="details-body"):
                 yield Static(headline(self.job), id="error-text")
                 yield Static(user_fields(self.job), id="user-fields")
+                yield Static("", id="timeline")
                 yield Static(other_fields(self.job), id="other-fields")
             yield Static("", id="completeness", markup=False)
             yield Static("", id="details-state", markup=False)
@@ -124,6 +132,26 @@ class JobDetails(ModalScreen[None]):
         self.query_one("#completeness", Static).display = False
         self.query_one("#details-state", Static).update("loading extended information ...")
         self._load()
+        folder = getattr(self.source, "folder", None)  # only a batch keeps records
+        self.query_one("#timeline", Static).display = folder is not None
+        if folder is not None:
+            self._load_history(Path(folder))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def _load_history(self, folder: Path) -> None:
+        from anonapi_core.actions.audit import job_history
+
+        try:
+            self.post_message(self.History(job_history(folder, str(self.job.job_id))))
+        except (AnonAPIError, OSError) as e:
+            self.post_message(self.History(None, str(e)))
+
+    def on_job_details_history(self, message: History) -> None:
+        view = self.query_one("#timeline", Static)
+        if message.result is None:
+            view.update(Text(f"History not available: {message.error}"))
+        else:
+            view.update(timeline_view(message.result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="details")
     def _load(self) -> None:

@@ -30,6 +30,7 @@ from anonapi_core.throughput import Event, Progress, ProgressTracker, stalled_te
 from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
 from anonapi_tui.job_sources import Fetched, JobSource
+from anonapi_tui.screens.action_log import ActionLogKey
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.batch_outputs import BatchOutputs
 from anonapi_tui.screens.job_details import JobDetails
@@ -55,7 +56,7 @@ RESET = JobAction("reset", "Reset", "reset")
 CANCEL = JobAction("cancel", "Cancel", "cancelled")
 
 
-class JobsScreen(BatchOutputs, CommandScreen):
+class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
     """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
 
     BINDINGS = bindings("jobs")

@@ -14,7 +14,7 @@ import pytest
 
 from anonapi_server.admin import add_opt_out
 from anonapi_server.config import ServerHome
-from anonapi_server.deid import engine
+from anonapi_server.deid import direct, engine
 from anonapi_server.testing import EmbeddedServer
 from anonapi_server.worker import Worker
 from tests.server.conftest import call, create_path_job, write_small_study
@@ -58,9 +58,9 @@ def test_a_source_file_that_fails_while_read_is_reported_as_a_read_error_naming_
 def test_a_failing_write_is_reported_as_a_write_error_naming_the_output_file(
     idle_server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(
-        engine, "write_part10", fail_with(OSError(errno.ENOSPC, "No space left on device"))
-    )
+    failing = fail_with(OSError(errno.ENOSPC, "No space left on device"))
+    monkeypatch.setattr(engine, "write_part10", failing)
+    monkeypatch.setattr(direct, "write_chunks", failing)  # the engine writes on either path
     job = run_in_process(idle_server)
     assert job["status"] == "ERROR"
     assert job["error"] == (

@@ -337,6 +337,85 @@ def test_folder_picker_preview(snap_compare, settings: Settings, study_tree: Pat
     assert snap_compare(app, terminal_size=SIZE, run_before=preview_first_file)
 
 
+class RecordedBatchSource(StaticJobSource):
+    """Sample jobs of a batch folder holding audit records written at fixed times."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(sample_jobs(40), title="Batch in study_2026")
+        self.folder = folder
+
+
+@pytest.fixture
+def recorded_batch(private_settings: Path) -> Path:
+    """`study_2026` with a batch of the sample jobs, the origin of job 1003, two runs in the
+    action log (a refusal among them) and the statuses a dashboard saw."""
+    from anonapi_core.batch import JobBatch, save_batch
+    from anonapi_core.job_origins import JobOrigin, record_origins
+    from anonapi_core.record_file import append_records
+
+    folder = private_settings.parent / "study_2026"
+    folder.mkdir()
+    jobs = sample_jobs(40)
+    save_batch(folder, JobBatch([str(j.job_id) for j in jobs], Server(name="p01", url=DEAD_URL)))
+    t = "2026-12-07T{}.000+00:00".format
+    record_origins(folder, [JobOrigin("1003", "z123456", t("08:00:00"), "anon_mapping.csv", 9)])
+    append_records(
+        folder / ".anonbatch.statuses",
+        [
+            {"job_id": "1003", "status": "ACTIVE", "time": t("08:00:04")},
+            {"job_id": "1003", "status": "ERROR", "time": t("08:41:17")},
+            {"job_id": "1003", "status": "ACTIVE", "time": t("09:02:31")},
+            {"job_id": "1003", "status": "ERROR", "time": t("09:15:02")},
+        ],
+        max_bytes=100_000,
+    )
+    refusal = "Job <n> is not in a state that can be reset (DONE)"
+    append_records(
+        folder / ".anonbatch.actions",
+        [
+            {
+                "time": t("09:02:30"),
+                "user": "z123456",
+                "action": "reset",
+                "server": "p01",
+                "jobs": [
+                    {"job_id": "1003", "ok": True},
+                    {"job_id": "1007", "ok": True},
+                    {"job_id": "1001", "ok": False, "reason": refusal},
+                ],
+            },
+            {
+                "time": t("09:20:00"),
+                "user": "a654321",
+                "action": "cancel",
+                "server": "p01",
+                "jobs": [{"job_id": "1000", "ok": True}, {"job_id": "1005", "ok": True}],
+            },
+        ],
+        max_bytes=100_000,
+    )
+    return folder
+
+
+AUDIT_SIZES = [(80, 24), (200, 60)]
+
+
+@pytest.mark.parametrize("size", AUDIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_job_details_history_at_terminal_sizes(
+    snap_compare, recorded_batch: Path, size: tuple[int, int]
+) -> None:
+    app = jobs_app(RecordedBatchSource(recorded_batch))
+    assert snap_compare(app, terminal_size=size, run_before=open_error_job)
+
+
+@pytest.mark.parametrize("size", AUDIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_action_log_shows_a_refusal_at_terminal_sizes(
+    snap_compare, recorded_batch: Path, size: tuple[int, int]
+) -> None:
+    app = jobs_app(RecordedBatchSource(recorded_batch))
+    assert snap_compare(app, press=["L", "down"], terminal_size=size, run_before=settle)
+
+
 class MovingSource(StaticJobSource):
     """Sample jobs that move once: from the second fetch on, job 1000 processed more files and
     two UPLOADED jobs are DONE; the other ACTIVE jobs that had started stay as they were."""

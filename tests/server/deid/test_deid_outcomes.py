@@ -54,14 +54,15 @@ def test_a_file_cut_where_nothing_looks_truncated_is_skipped_as_damaged(engine, 
 
 
 def test_a_file_that_raises_while_being_de_identified_is_skipped_and_the_next_goes_on(
-    engine, tmp_path, monkeypatch
+    tmp_path, monkeypatch
 ):
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))  # nothing made for other tests yet
     first, second = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=2)
 
     def broken(*args):
         raise ValueError("a defect")
 
-    monkeypatch.setattr(engine_module, "write_part10", broken)
+    monkeypatch.setattr(engine_module, "shift_encoded", broken)  # on every path
     outcome = engine.deidentify_file(first, tmp_path / "1.dcm", "P1", "P")
     assert outcome == FileOutcome.skipped(Cause.FAILED, "could not be de-identified (ValueError)")
     monkeypatch.undo()

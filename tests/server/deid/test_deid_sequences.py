@@ -8,6 +8,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+import anonapi_server.deid.direct as direct_module
 import anonapi_server.deid.engine as engine_module
 from anonapi_server.deid import Deidentifier
 from anonapi_server.deid.sequences import rewrite_items
@@ -70,10 +71,12 @@ def test_byte_rewrite_equals_the_pydicom_walk(
         rewritten.append(rewrite_items(*args, **kwargs))
         return rewritten[-1]
 
-    monkeypatch.setattr(engine_module, "rewrite_items", spy)
+    for module in (engine_module, direct_module):  # the direct path and the Dataset path
+        monkeypatch.setattr(module, "rewrite_items", spy)
     assert engine.deidentify_file(src, fast, "P1", "Pseudo^One").kind == "written"
     assert len(rewritten) >= 2 and None not in rewritten  # the byte walk did the work
-    monkeypatch.setattr(engine_module, "rewrite_items", lambda *args, **kwargs: None)
+    for module in (engine_module, direct_module):
+        monkeypatch.setattr(module, "rewrite_items", lambda *args, **kwargs: None)
     assert engine.deidentify_file(src, slow, "P1", "Pseudo^One").kind == "written"
     out = pydicom.dcmread(fast)
     assert out == pydicom.dcmread(slow)

@@ -163,6 +163,7 @@ async def test_enter_opens_details_with_the_full_error_text(batch: Batch) -> Non
         assert [child.id for child in body.children] == [
             "error-text",
             "user-fields",
+            "timeline",
             "other-fields",
         ]
         headline = str(body.children[0].render())

@@ -1,0 +1,128 @@
+"""The direct path (bytes to bytes, no Dataset) writes exactly what the reference path writes.
+
+The third-party set compares every file once; these tests cover what it cannot: the files of one
+study de-identified one after the other (so that replacements made for one file are reused for
+the next), and headers the direct path must not copy as they were read.
+"""
+
+import struct
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.encaps import encapsulate
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless
+
+from anonapi_server.deid import Deidentifier, ProjectProfile
+from anonapi_server.deid import direct as direct_module
+from anonapi_server.deid.direct import DirectPath
+from anonapi_server.sample_studies import write_study
+from tests.server.deid.conftest import PROJECT, SECRET
+
+
+@pytest.fixture
+def direct_outcomes(monkeypatch) -> list:
+    """What the direct path returned for each file (None: it left the file to the Dataset path)."""
+    seen: list = []
+    real = DirectPath.deidentify
+
+    def spy(self, *args, **kwargs):
+        seen.append(real(self, *args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(DirectPath, "deidentify", spy)
+    return seen
+
+
+def _study_as(folder: Path, syntax: str) -> list[Path]:
+    files = write_study(folder, patient_id="PID1", patient_name="Doe^Jane", n_files=4, rows=16)
+    for path in files:
+        ds = pydicom.dcmread(path)
+        ds.file_meta.TransferSyntaxUID = syntax
+        if syntax == JPEG2000Lossless:
+            ds.PixelData = encapsulate([ds.PixelData])
+        ds.save_as(path, implicit_vr=syntax == ImplicitVRLittleEndian)
+    return files
+
+
+def _same_as_reference(files: list[Path], out: Path, engine: Deidentifier) -> list[str]:
+    """The files whose output differs from the reference path's (pydicom decodes everything)."""
+    reference = Deidentifier(ProjectProfile(PROJECT, SECRET), byte_paths=False)
+    differ = []
+    for index, src in enumerate(files):
+        fast, slow = out / f"{index}.fast", out / f"{index}.slow"
+        assert engine.deidentify_file(src, fast, "P1", "Pseudo^One").kind == "written"
+        assert reference.deidentify_file(src, slow, "P1", "Pseudo^One").kind == "written"
+        if fast.read_bytes() != slow.read_bytes():
+            differ.append(src.name)
+    return differ
+
+
+@pytest.mark.parametrize(
+    "syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless]
+)
+def test_every_file_of_a_study_comes_out_as_the_reference_writes_it(
+    tmp_path, direct_outcomes, syntax
+):
+    files = _study_as(tmp_path / "in", syntax)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    twice = files + files  # the second time round, every replacement was made before
+    assert _same_as_reference(twice, tmp_path, engine) == []
+    assert len(direct_outcomes) == len(twice) and None not in direct_outcomes
+
+
+def test_headers_it_cannot_copy_as_read_are_written_as_the_reference_writes_them(
+    tmp_path, direct_outcomes
+):
+    (src,) = _study_as(tmp_path / "in", JPEG2000Lossless)[:1]
+    data = bytearray(src.read_bytes())
+    # Non-zero reserved bytes in the pixel data's OW header, and a sequence delimiter whose
+    # length is not zero: both legal to read, both written anew by the engine's writer.
+    header = b"\xe0\x7f\x10\x00OW\x00\x00\xff\xff\xff\xff"  # undefined length: encapsulated
+    pixel = data.index(header)
+    data[pixel + 6 : pixel + 8] = b"\x01\x02"
+    assert data[-8:] == struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    data[-4:] = struct.pack("<I", 4)
+    src.write_bytes(bytes(data))
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference([src], tmp_path, engine) == []
+    assert direct_outcomes[0] is not None
+    out = (tmp_path / "0.fast").read_bytes()
+    assert header in out and out.endswith(struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
+
+
+def test_a_pseudonym_outside_ascii_takes_the_dataset_path(tmp_path, direct_outcomes):
+    (src,) = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=1, rows=8)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert (
+        engine.deidentify_file(src, tmp_path / "out.dcm", "P1", "Müller^Jürgen").kind == "written"
+    )
+    assert direct_outcomes == [None]
+    assert pydicom.dcmread(tmp_path / "out.dcm").PatientName == "Müller^Jürgen"
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_pixel_data_past_the_head_is_copied_from_the_source_as_it_is(
+    tmp_path, direct_outcomes, monkeypatch, kernel_copy
+):
+    files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=2, rows=256)
+    assert files[0].stat().st_size > direct_module._HEAD  # 128 KiB of pixels after the head
+    tails = []
+    real = direct_module._copy_tail
+    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: tails.append(a) or real(*a))
+    if not kernel_copy:  # as on Windows and macOS: copied in steps through Python
+        monkeypatch.delattr(direct_module.os, "copy_file_range", raising=False)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference(files, tmp_path, engine) == []
+    assert None not in direct_outcomes and len(tails) == len(files)
+
+
+@pytest.mark.parametrize("head", [100, 1000, 2000, 3000])
+def test_a_head_that_ends_anywhere_before_the_pixel_data_reads_the_whole_file(
+    tmp_path, direct_outcomes, monkeypatch, head
+):
+    files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=1, rows=64)
+    monkeypatch.setattr(direct_module, "_HEAD", head)  # inside the meta, elements, sequences
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference(files, tmp_path, engine) == []
+    assert direct_outcomes[0] is not None
