@@ -13,13 +13,17 @@ Column widths follow the terminal and the content: short columns get what their 
 needs (ids, counts, statuses), dates are shortened on narrow terminals, and the width left goes
 to source and description. Widths are decided again only when the terminal or a column's
 longest value changes; then the table is rebuilt once (rare: a resize, a longer pseudonym).
+
+What is pure work over every job (each row's text, each column's longest value, the counts,
+which rows differ from the previous poll's, the sorted order) is `prepare`d in the poll thread,
+so the UI thread's tick touches only the rows that changed and a key press waits less for it.
+A table shown without a prepared poll (or filtered) does that work itself, the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import cast
 
 from rich.text import Text
@@ -103,18 +107,23 @@ def job_row(job: JobInfo, wide: bool = True, stalled: bool = False) -> Row:
     )
 
 
-def column_widths(rows: Iterable[Row], width: int) -> tuple[int, ...]:
-    """Each column's width for these rows on a table `width` cells wide.
-
-    Fixed columns take their longest value (within `cap`), never less than their heading; the
-    rest is shared by the flex columns in proportion to what they hold. An empty flex column
-    (jobs listed without their source) gets 0: it is left out.
-    """
+def longest_values(rows: Iterable[Row]) -> tuple[int, ...]:
+    """The length of each column's longest value."""
     longest = [0] * len(COLUMNS)
     for row in rows:
         for index, value in enumerate(row):
             if len(value) > longest[index]:
                 longest[index] = len(value)
+    return tuple(longest)
+
+
+def fit_widths(longest: Sequence[int], width: int) -> tuple[int, ...]:
+    """Each column's width, from its longest value, on a table `width` cells wide.
+
+    Fixed columns take their longest value (within `cap`), never less than their heading; the
+    rest is shared by the flex columns in proportion to what they hold. An empty flex column
+    (jobs listed without their source) gets 0: it is left out.
+    """
     widths = []
     for column, needed in zip(COLUMNS, longest, strict=True):
         if column.flex:
@@ -155,6 +164,71 @@ def sort_key(column: JobColumn, plain: str) -> SortKey:
     return _number_sort_key(plain) if column.numeric else plain.casefold()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One poll's jobs as the table needs them, made in the poll thread by `prepare`."""
+
+    generation: int
+    wide: bool
+    jobs: dict[str, JobInfo]
+    rows: dict[str, Row]
+    longest: tuple[int, ...]
+    counts: dict[str, int]
+    changed: tuple[str, ...] | None
+    """Rows new or different since the poll before (generation - 1), in server order; None
+    for the first poll."""
+    gone: tuple[str, ...]
+    sort_column: str | None
+    sort_reverse: bool
+    order: tuple[str, ...] | None
+    """Every row's key in the order of `sort_column` (ties in server order); None unsorted."""
+
+
+def prepare(
+    jobs: Iterable[JobInfo],
+    *,
+    wide: bool,
+    stalled: frozenset[str] = frozenset(),
+    sort_column: str | None = None,
+    sort_reverse: bool = False,
+    previous: Prepared | None = None,
+) -> Prepared:
+    """A poll's rows, longest values, counts, changes since `previous` and sorted order."""
+    by_key: dict[str, JobInfo] = {}
+    rows: dict[str, Row] = {}
+    counts: dict[str, int] = {}
+    for job in jobs:
+        key = str(job.job_id)
+        by_key[key] = job
+        rows[key] = job_row(job, wide, key in stalled)
+        counts[job.status] = counts.get(job.status, 0) + 1
+    changed: tuple[str, ...] | None = None
+    gone: tuple[str, ...] = ()
+    if previous is not None:
+        before = previous.rows
+        changed = tuple(key for key, row in rows.items() if before.get(key) != row)
+        gone = tuple(key for key in before if key not in rows)
+    order = None
+    if sort_column:
+        index = SORTABLE.index(sort_column)
+        column = COLUMNS[index]
+        keys = {key: sort_key(column, row[index]) for key, row in rows.items()}
+        order = tuple(sorted(keys, key=keys.__getitem__, reverse=sort_reverse))
+    return Prepared(
+        generation=previous.generation + 1 if previous else 0,
+        wide=wide,
+        jobs=by_key,
+        rows=rows,
+        longest=longest_values(rows.values()),
+        counts=counts,
+        changed=changed,
+        gone=gone,
+        sort_column=sort_column,
+        sort_reverse=sort_reverse,
+        order=order,
+    )
+
+
 def row_matches(row: Row, query: str) -> bool:
     """A job status name (or `stalled`) matches the status exactly, ACTIVE also the stalled
     ones; anything else is a case-blind substring."""
@@ -193,9 +267,17 @@ class JobsTable(CommandTable):
         self.sort_reverse = False
         self._shown: dict[str, Row] = {}
         # Keyed by the RowKey objects add_row returned (a str finds its RowKey: equal hash and
-        # value) and kept in the order rows were added, so sorting its items needs no lookups.
+        # value); looked up by those same objects, a lookup is an identity check.
         self._sort_keys: dict[RowKey | str, SortKey] = {}
+        self._row_keys: dict[str, RowKey] = {}
+        """Each shown job's RowKey, to hand DataTable a prepared order in its own keys."""
         self._order: list[RowKey | str] | None = None  # applied order; None once rows come or go
+        self._prepared: Prepared | None = None
+        """The poll the table shows, when it came prepared."""
+        self._last_prepared: Prepared | None = None
+        """The newest poll `prepare` made (the poll thread's own base for the next one)."""
+        self._generation: int | None = None
+        """The prepared poll `_shown` holds all rows of (unfiltered), or None."""
 
     def _add_columns(self) -> None:
         self.add_column(MARK_COLUMN.label, width=MARK_COLUMN.width, key=MARK_COLUMN.key)
@@ -231,10 +313,34 @@ class JobsTable(CommandTable):
         """The ids of the rows shown now, in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
-    def show_jobs(self, jobs: Iterable[JobInfo], stalled: frozenset[str] = frozenset()) -> None:
+    def prepare(self, jobs: Iterable[JobInfo], stalled: frozenset[str]) -> Prepared:
+        """`prepare` for this table's width and sort; called from the poll thread (one poll at
+        a time), it reads those two and keeps the result as the base of the next poll's."""
+        prepared = prepare(
+            jobs,
+            wide=self._is_wide(),
+            stalled=stalled,
+            sort_column=self.sort_column,
+            sort_reverse=self.sort_reverse,
+            previous=self._last_prepared,
+        )
+        self._last_prepared = prepared
+        return prepared
+
+    def _is_wide(self) -> bool:
+        return self.size.width >= WIDE or not self.size.width
+
+    def show_jobs(
+        self,
+        jobs: Iterable[JobInfo],
+        stalled: frozenset[str] = frozenset(),
+        prepared: Prepared | None = None,
+    ) -> None:
         """Make the table show these jobs (`stalled` ids marked so), touching only what changed
-        since the last call."""
-        self.jobs = {str(job.job_id): job for job in jobs}
+        since the last call; `prepared` (from `prepare` on the same jobs) saves the passes over
+        all of them."""
+        self._prepared = prepared
+        self.jobs = prepared.jobs if prepared else {str(job.job_id): job for job in jobs}
         self.stalled = stalled
         self.marked &= self.jobs.keys()
         self._sync()
@@ -291,7 +397,9 @@ class JobsTable(CommandTable):
                 self._add_columns()
             self._shown = {}
             self._sort_keys = {}
+            self._row_keys = {}
             self._order = None
+            self._generation = None
             self._apply_rows()
 
         self._keep_cursor(rebuild)
@@ -312,28 +420,45 @@ class JobsTable(CommandTable):
                     self.move_cursor(row=index, animate=False, scroll=False)
 
     def _apply_rows(self) -> None:
-        wide = self.size.width >= WIDE or not self.size.width
-        stalled = self.stalled
-        rows = {key: job_row(job, wide, key in stalled) for key, job in self.jobs.items()}
+        wide = self._is_wide()
+        prepared = self._prepared if self._prepared and self._prepared.wide == wide else None
+        if prepared is not None:
+            rows, longest = prepared.rows, prepared.longest
+        else:
+            stalled = self.stalled
+            rows = {key: job_row(job, wide, key in stalled) for key, job in self.jobs.items()}
+            longest = None
         if self.only is not None:
             rows = {key: row for key, row in rows.items() if key in self.only}
         if self.query_text:
             rows = {key: row for key, row in rows.items() if row_matches(row, self.query_text)}
-        widths = column_widths(rows.values(), self.size.width or WIDE)
+        if longest is None or self.filtered:
+            longest = longest_values(rows.values())
+        widths = fit_widths(longest, self.size.width or WIDE)
         if self._needs_layout(widths, wide):
             # Rebuilt from scratch with the new widths: rare (a resize, a longer value).
             self._widths, self._wide, self._layout_width = widths, wide, self.size.width
             self.clear(columns=True)
             self._add_columns()
-            self._shown, self._sort_keys, self._order = {}, {}, None
-        gone = [key for key in self._shown if key not in rows]
+            self._shown, self._sort_keys, self._order, self._generation = {}, {}, None, None
+            self._row_keys = {}
+        whole = None if self.filtered else prepared  # all of a prepared poll's rows are shown
+        # Shown is the poll before this prepared one: only the rows it names can differ.
+        if whole and whole.changed is not None and self._generation == whole.generation - 1:
+            gone: Sequence[str] = whole.gone
+            candidates: Iterable[str] = whole.changed
+        else:
+            gone = [key for key in self._shown if key not in rows]
+            candidates = rows
         for key in gone:
             self.remove_row(key)
             self._sort_keys.pop(key, None)
+            del self._row_keys[key]
         sort_index = SORTABLE.index(self.sort_column) if self.sort_column else -1
         resort = False
         new_rows: list[tuple[str, Row]] = []
-        for key, row in rows.items():
+        for key in candidates:
+            row = rows[key]
             old = self._shown.get(key)
             if old is None:
                 new_rows.append((key, row))
@@ -353,13 +478,22 @@ class JobsTable(CommandTable):
                 if w or not c.flex
             )
             row_key = self.add_row(mark, *cells, key=key)
+            self._row_keys[key] = row_key
             if sort_index >= 0:
                 self._sort_keys[row_key] = sort_key(COLUMNS[sort_index], row[sort_index])
         self._shown = rows
+        self._generation = whole.generation if whole else None
         if gone or new_rows:
             self._order = None
         if self.sort_column and (resort or new_rows):
-            self._apply_sort()
+            if (
+                whole
+                and whole.order is not None
+                and (whole.sort_column, whole.sort_reverse) == (self.sort_column, self.sort_reverse)
+            ):
+                self._show_order(list(map(self._row_keys.__getitem__, whole.order)))
+            else:
+                self._apply_sort()
 
     def _needs_layout(self, widths: tuple[int, ...], wide: bool) -> bool:
         """True when the columns must change: first rows, a resize, a fixed column's longest
@@ -383,14 +517,18 @@ class JobsTable(CommandTable):
         self._apply_sort()
 
     def _apply_sort(self) -> None:
-        """Order the rows by their keys (ties keep the order the rows were added in).
+        """Order the rows by their keys, ties in server order (as `prepare` orders them).
 
         An unchanged order is not applied, so nothing is redrawn.
         """
         if not self.sort_column:
             return
-        ranked = sorted(self._sort_keys.items(), key=itemgetter(1), reverse=self.sort_reverse)
-        order = [row_key for row_key, _ in ranked]
+        shown = map(self._row_keys.__getitem__, self._shown)
+        keys = self._sort_keys
+        self._show_order(sorted(shown, key=keys.__getitem__, reverse=self.sort_reverse))
+
+    def _show_order(self, order: list[RowKey | str]) -> None:
+        """Show the rows in `order` unless they are in it already (then nothing is redrawn)."""
         if order == self._order:
             return
         self._order = order
@@ -411,6 +549,8 @@ class JobsTable(CommandTable):
 
     def counts(self) -> dict[str, int]:
         """Status -> number of jobs (all jobs, not only the filtered ones)."""
+        if self._prepared is not None:
+            return dict(self._prepared.counts)
         counts: dict[str, int] = {}
         for job in self.jobs.values():
             counts[job.status] = counts.get(job.status, 0) + 1

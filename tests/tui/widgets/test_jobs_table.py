@@ -167,3 +167,48 @@ async def test_show_in_order_matches_datatable_sort() -> None:
         table.sort("job_id", key=lambda job_id: -int(job_id.plain))
         await pilot.pause()
         assert [row.key.value for row in table.ordered_rows] == ours
+
+
+async def test_prepared_polls_show_what_the_table_works_out_by_itself() -> None:
+    """The poll thread's `prepare` (changes since the poll before, sorted order) and the
+    table's own pass over all rows end in the same rows, cells, order and cursor."""
+
+    class TwoTables(App):
+        def compose(self) -> ComposeResult:
+            yield JobsTable(id="prepared")
+            yield JobsTable(id="plain")
+
+    jobs = sample_jobs(80)
+    app = TwoTables()
+    async with app.run_test(size=(120, 60)) as pilot:
+        fast, plain = app.query_one("#prepared", JobsTable), app.query_one("#plain", JobsTable)
+        for table in (fast, plain):
+            table.sort_by("status")
+        polls = [
+            jobs,
+            [changed(j, status="DONE") if j.job_id % 7 == 0 else j for j in jobs],
+            [changed(j, files_processed=1) if j.job_id % 5 == 0 else j for j in jobs[4:]]
+            + sample_jobs(3, first_id=2000),
+            [changed(j, status="ERROR") if j.job_id % 3 == 0 else j for j in jobs[2:]],
+        ]
+        for number, poll in enumerate(polls):
+            stalled = frozenset({"1010"}) if number == 3 else frozenset()
+            fast.show_jobs(poll, stalled, fast.prepare(poll, stalled))
+            plain.show_jobs(poll, stalled)
+            await pilot.pause()
+            assert fast.visible_ids == plain.visible_ids, number
+            assert fast.visible_ids == expected_order_of(fast), number
+            for job_id in fast.visible_ids:
+                assert fast.get_row(job_id) == plain.get_row(job_id)
+            assert fast.counts() == plain.counts()
+            if number == 1:
+                fast.move_cursor(row=5)
+                plain.move_cursor(row=5)
+            assert fast.cursor_job_id == plain.cursor_job_id
+        assert fast.get_cell("1010", "status").plain == "STALLED"
+
+
+def expected_order_of(table: JobsTable) -> list[str]:
+    """The table's rows by their status cell, ties by job number."""
+    rows = [(table.get_cell(i, "status").plain.casefold(), int(i)) for i in table.visible_ids]
+    return [str(job_id) for _, job_id in sorted(rows)]
