@@ -206,3 +206,18 @@ def test_an_owner_who_left_the_project_may_list_but_not_decide(server: EmbeddedS
     assert refused.status_code == 403
     assert "no longer connected to project" in refused.json()["errors"]["project_name"]
     assert held(server, job_id, **leaver)[0]["state"] == "held"
+
+
+def test_two_releases_of_one_file_at_once_publish_it_once(server: EmbeddedServer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    job_id, _ = mixed_job(server, "twice")
+    first = held(server, job_id)[0]
+    path = f"jobs/{job_id}/quarantine/{first['file_id']}/release"
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(
+            r.status_code for r in pool.map(lambda _: ext(server, "POST", path), range(4))
+        )
+    assert codes == [200, 409, 409, 409]
+    marker = json.loads((output_of(server, job_id) / OUTPUT_MARKER).read_text())
+    assert marker["files"].count(f"{first['series']}/{first['instance']}") == 1
