@@ -67,6 +67,9 @@ async def test_the_browser_shows_the_batch_of_the_folder(batch: Batch, tmp_path:
         # Without the key: refused, the page and the websocket that would start a dashboard.
         for path in ("/", "/ws"):
             assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 403
+        # The page may load nothing from elsewhere (textual-serve's asks a font service).
+        policy = httpx.get(address).headers["content-security-policy"]
+        assert policy.startswith("default-src 'self';") and "googleapis" not in policy
         async with chromium_page(chromium, tmp_path / "profile") as page:
             await page.open(address)
             # The batch's jobs, read through the same settings file (ANONAPI_SETTINGS) and
