@@ -34,6 +34,7 @@ from anonapi_tui.screens.action_log import ActionLogKey
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.batch_outputs import BatchOutputs
 from anonapi_tui.screens.job_details import JobDetails
+from anonapi_tui.screens.quarantine import QuarantineAccess
 from anonapi_tui.screens.triage import GroupChoice, TriageScreen
 from anonapi_tui.widgets.confirmation import Confirmation
 from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable, Prepared
@@ -56,7 +57,7 @@ RESET = JobAction("reset", "Reset", "reset")
 CANCEL = JobAction("cancel", "Cancel", "cancelled")
 
 
-class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
+class JobsScreen(BatchOutputs, ActionLogKey, QuarantineAccess, CommandScreen):
     """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
 
     BINDINGS = bindings("jobs")
