@@ -24,6 +24,7 @@ source: stable across reruns, and nobody can test a guessed patient name against
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -115,6 +116,7 @@ class HeldFiles:
     secret: bytes
     keep_copies: bool
     files: list[HeldFile] = field(default_factory=list)
+    recorded: bool = False
 
     def hold(self, fd: int, source: SourceFile, place: tuple[str, str], held: FileOutcome) -> None:
         """Record the opened source file `fd` as held back, to go to `place` if released."""
@@ -134,7 +136,19 @@ class HeldFiles:
     def record(self) -> None:
         """Store this attempt's held files in place of earlier attempts' (and their copies)."""
         if record_held(self.store, self.job_id, self.attempt, self.files):
+            self.recorded = True
             _remove_copies(self.store.held_dir, self.job_id, keep=self.attempt)
+
+    def discard_unrecorded(self) -> None:
+        """Remove the copies this attempt kept unless it recorded them (it failed or lost the
+        job): nobody could ever decide on them."""
+        held_dir = self.store.held_dir
+        if self.recorded or held_dir is None:
+            return
+        attempt_folder = held_dir / str(self.job_id) / str(self.attempt)
+        shutil.rmtree(attempt_folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            attempt_folder.parent.rmdir()  # only when no other attempt's copies are there
 
 
 def _remove_copies(held_dir: Path | None, job_id: int, *, keep: int | None = None) -> None:

@@ -89,13 +89,16 @@ def current_rows(store: Store, job_id: int, file_id: str | None = None) -> list[
 def decide(
     store: Store, job_id: int, file_id: str, attempt: int, state: str, user_name: str
 ) -> bool:
-    """Record `user_name`'s decision on a file still held; False when it no longer is."""
+    """Record `user_name`'s decision on a file still held by the job's current attempt; False
+    when it no longer is (decided meanwhile, or the job was reset)."""
+    current = select(jobs.c.attempt).where(jobs.c.job_id == job_id).scalar_subquery()
     statement = (
         update(held_files)
         .where(
             held_files.c.job_id == job_id,
             held_files.c.file_id == file_id,
             held_files.c.attempt == attempt,
+            held_files.c.attempt == current,
             held_files.c.state == HELD,
         )
         .values(state=state, decided_by=user_name, decided_at=_now())

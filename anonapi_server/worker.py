@@ -381,6 +381,7 @@ class Worker:
             held.record()
             return outcomes
         finally:
+            held.discard_unrecorded()  # an attempt that did not publish keeps no copies
             name = partial_name(claim.job_id, claim.attempt)
             if destination.entry(name) is not None:
                 destination.remove_tree(name)

@@ -55,6 +55,14 @@ def _list(call: ExtCall, raw_id: str) -> dict[str, Any]:
 
 def _decide(call: ExtCall, raw_id: str, file_id: str, decision: Decision) -> dict[str, Any]:
     job = _job(call, raw_id)
+    # As for the IDIS API's changes: an owner who left the job's project may no longer decide.
+    if not call.is_admin and not call.store.user_in_project(call.user_name, job["project_name"]):
+        raise Refused(
+            403,
+            "project_name",
+            f"{call.user_name} is no longer connected to project {job['project_name']}; "
+            "an admin may decide on this job's held files",
+        )
     return {"file": shown(decision(call.store, job, file_id, call.user_name))}
 
 

@@ -12,7 +12,7 @@ import httpx
 import pydicom
 import pytest
 
-from anonapi_server.admin import add_user
+from anonapi_server.admin import add_project, add_user
 from anonapi_server.config import ServerHome
 from anonapi_server.embedded import OUTPUT_MARKER
 from anonapi_server.sample_studies import write_study
@@ -175,3 +175,49 @@ def test_a_release_never_writes_into_an_output_someone_else_changed(server: Embe
     assert "did not write" in reply.json()["errors"]["job_id"]
     assert not (output_of(server, job_id) / first["series"]).exists()
     assert (output_of(server, job_id) / "notes.txt").read_text() == "mine"
+
+
+def test_an_owner_who_left_the_project_may_list_but_not_decide(server: EmbeddedServer):
+    home = ServerHome(server.home)
+    add_user(home, "leaver", token="leaver-token-123456")
+    leaver = {"user": "leaver", "token": "leaver-token-123456"}
+    folder = server.share_root / "in" / "left"
+    write_study(
+        folder, patient_id="P9", patient_name="X^Y", n_files=1, rows=8, columns=8, burned_in=True
+    )
+    reply = httpx.post(
+        f"{server.url}/create_job",
+        data={
+            "user_name": "leaver",
+            "source_type": "PATH",
+            "source_path": server.unc("in", "left"),
+            "destination_type": "PATH",
+            "destination_path": server.unc("out"),
+            "project_name": "Wetenschap-Algemeen",
+        },
+        headers={"Authorization": "Token leaver-token-123456"},
+    )
+    job_id = reply.json()["job_id"]
+    assert server.wait_for([job_id]) == {job_id: "DONE"}
+    add_project(home, "Other")
+    add_user(home, "leaver", token="leaver-token-123456", projects=["Other"])
+    (held_file,) = held(server, job_id, **leaver)
+    refused = ext(server, "POST", f"jobs/{job_id}/quarantine/{held_file['file_id']}/drop", **leaver)
+    assert refused.status_code == 403
+    assert "no longer connected to project" in refused.json()["errors"]["project_name"]
+    assert held(server, job_id, **leaver)[0]["state"] == "held"
+
+
+def test_two_releases_of_one_file_at_once_publish_it_once(server: EmbeddedServer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    job_id, _ = mixed_job(server, "twice")
+    first = held(server, job_id)[0]
+    path = f"jobs/{job_id}/quarantine/{first['file_id']}/release"
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(
+            r.status_code for r in pool.map(lambda _: ext(server, "POST", path), range(4))
+        )
+    assert codes == [200, 409, 409, 409]
+    marker = json.loads((output_of(server, job_id) / OUTPUT_MARKER).read_text())
+    assert marker["files"].count(f"{first['series']}/{first['instance']}") == 1

@@ -83,3 +83,18 @@ def test_a_pacs_held_file_is_kept_privately_and_removed_on_release_and_drop(
     assert [f.name for f in (server.share_root / "out" / str(job_id)).rglob("*.dcm")] == [
         first["instance"]
     ]
+
+
+def test_an_attempt_that_does_not_publish_keeps_no_copies(server: EmbeddedServer):
+    """Held copies of an attempt that ends in ERROR could never be decided on: removed."""
+    next_id = server.store.count_jobs() + 1
+    foreign = server.share_root / "blocked" / str(next_id)
+    foreign.mkdir(parents=True)
+    (foreign / "theirs.txt").write_text("not the server's")
+    job = run_pacs_job(
+        server, f"accession_number:{ACCESSION}", destination_path=server.unc("blocked")
+    )
+    assert (job["job_id"], job["status"]) == (next_id, "ERROR")
+    assert "was not made by this server" in job["error"] or "did not write" in job["error"]
+    assert not (server.home / "held" / str(next_id)).exists()
+    assert ext(server, "GET", f"jobs/{next_id}/quarantine").json() == {"files": []}
