@@ -119,3 +119,15 @@ def test_web_options_that_cannot_work_are_refused(
 ) -> None:
     assert main(args) == 1
     assert capsys.readouterr().err.splitlines()[0] == f"Error: {says}"
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)]
+)
+def test_without_chromium_the_browser_test_skips_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="Chromium is not installed"):
+        require_chromium()

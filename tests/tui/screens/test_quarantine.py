@@ -138,3 +138,21 @@ async def test_a_server_without_the_extension_says_not_available(private_setting
             state = str(screen.query_one("#held-state").render())
             assert state == f"quarantine is not available on this server ({idis.url})"
             assert not screen.query_one(DataTable).display
+
+
+async def test_read_only_shows_held_files_but_refuses_release_and_drop(
+    working_server: EmbeddedServer, private_settings: Path, tmp_path: Path
+) -> None:
+    job_id = str(job_with_held_files(working_server, "tui-read-only", held=1))
+    settings = settings_for(working_server, private_settings)
+    app = build_app(settings, tmp_path, start="server_jobs", read_only=True)
+    async with app.run_test(size=(120, 34)) as pilot:
+        quarantine = await open_quarantine(pilot, job_id)
+        assert [f.state for f in quarantine.files] == ["held"]
+        shown = {b.binding.id for b in quarantine.active_bindings.values() if b.enabled}
+        assert not shown & {"quarantine.release", "quarantine.drop"}
+        await pilot.press("r", "d")
+        await pilot.pause(0.2)
+        assert pilot.app.screen is quarantine
+    assert working_server.store.job_statuses([int(job_id)]) == {int(job_id): "DONE"}
+    assert not (working_server.share_root / "out" / job_id / "1_2").exists()
