@@ -570,13 +570,18 @@ class JobsTable(CommandTable):
         self._offset_cache[count] = [(row.key, 0) for row in ordered]
         written = {job_id for job_id, _, _ in writes}
         renders = self._row_render_cache
+        carried = []
         for key in list(renders.keys()):
             row_key = key[0]
             if key[8] != previous or row_key.value in written:
                 continue
             if moved and old_locations.get(row_key) != self._row_locations.get(row_key):
                 continue
-            renders.set((*key[:8], count, *key[9:]), renders[key])
+            carried.append(((*key[:8], count, *key[9:]), renders.get(key)))
+        # Set only after reading all: in a full cache each `set` drops the oldest entry.
+        for key, lines in carried:
+            if lines is not None:
+                renders.set(key, lines)
         self.refresh()
 
     def counts(self) -> dict[str, int]:

@@ -251,3 +251,25 @@ async def test_a_tick_draws_what_a_table_drawn_from_scratch_draws() -> None:
             fresh.show_jobs(later)
             await pilot.pause()
             assert lines(ticked) == lines(fresh)
+
+
+async def test_a_tick_with_a_full_cache_of_drawn_lines_keeps_working() -> None:
+    """Carrying drawn lines over must not trip on the cache dropping its oldest entries."""
+    jobs = sample_jobs(60)
+    later = [changed(j, files_processed=5) if j.job_id % 9 == 0 else j for j in jobs]
+    app = TableApp()
+    async with app.run_test(size=(120, 50)) as pilot:
+        table = app.query_one(JobsTable)
+        table.show_jobs(jobs, frozenset(), table.prepare(jobs, frozenset()))
+        await pilot.pause()
+        renders = table._row_render_cache
+        for row in range(40):  # each cursor position draws every line again
+            table.move_cursor(row=row, animate=False)
+            for y in range(table.size.height):
+                table.render_line(y)
+            if len(renders) == renders.maxsize:
+                break
+        assert len(renders) == renders.maxsize
+        table.show_jobs(later, frozenset(), table.prepare(later, frozenset()))
+        await pilot.pause()
+        assert table.get_cell("1008", "processed").plain == "5"
