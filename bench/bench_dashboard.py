@@ -184,7 +184,7 @@ def main() -> None:
                 Row(f"{size} tick, {label}: poll thread", polling, note="digest, off the UI")
             )
             report.rows.append(
-                Row(f"{size} tick, {label}: apply changes", applied, note="diff + update_cell")
+                Row(f"{size} tick, {label}: apply changes", applied, note="changed rows, order")
             )
             report.rows.append(
                 Row(
