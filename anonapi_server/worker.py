@@ -42,6 +42,7 @@ from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, job_node
 from anonapi_server.pacs.streaming import StudyStream
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
 from anonapi_server.publish import OutputConflict, partial_name, publish, start_output
+from anonapi_server.quarantine import HeldFiles
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
 from anonapi_server.source_paths import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
@@ -367,16 +368,20 @@ class Worker:
         """De-identify into the attempt's own folder, then publish it as `<job_id>`; returns
         what happened to each file."""
         partial = start_output(destination, claim.job_id, claim.attempt)
+        pacs = claim.row["source_type"] == "WADO"
+        held = HeldFiles(self.store, claim.job_id, claim.attempt, project.secret, keep_copies=pacs)
         try:
             with partial:
                 written, outcomes = self._write_files(
-                    claim.row, project, headers, partial, output, progress
+                    claim.row, project, headers, partial, output, progress, held
                 )
             if not written and not progress.counts.get("files_quarantined"):
                 raise JobFailed(f"Source {_source(claim.row)} holds no DICOM files")
             publish(destination, claim.job_id, claim.attempt, written)
+            held.record()
             return outcomes
         finally:
+            held.discard_unrecorded()  # an attempt that did not publish keeps no copies
             name = partial_name(claim.job_id, claim.attempt)
             if destination.entry(name) is not None:
                 destination.remove_tree(name)
@@ -389,9 +394,10 @@ class Worker:
         partial: Folder,
         output: UNCPath,
         progress: Progress,
+        held: HeldFiles,
     ) -> tuple[list[tuple[str, str]], list[FileOutcome]]:
         """De-identify each file into `partial`; returns the (series, name) of those written
-        and every file's outcome.
+        and every file's outcome. Files held back are recorded in `held`.
 
         A file the engine cannot handle is skipped with its reason; only the share itself
         (unreadable source, unwritable destination) ends the job.
@@ -423,6 +429,8 @@ class Worker:
                     else:
                         folder.remove_file(name)
                         progress.count(f"files_{outcome.kind}")
+                    if outcome.kind == "quarantined":
+                        _hold(held, reader, file, (series_name, name), outcome)
                     outcomes.append(outcome)
                     progress.add("files_processed")
         finally:
@@ -505,6 +513,23 @@ def _deidentify_one(
         raise
     finally:
         os.close(dst_fd)
+
+
+def _hold(
+    held: HeldFiles,
+    reader: SourceReader,
+    file: SourceFile,
+    place: tuple[str, str],
+    outcome: FileOutcome,
+) -> None:
+    """Record a held-back file (hash, and for PACS a private copy) from its confined source."""
+    try:
+        with reader.opened(file) as (fd, _):
+            held.hold(fd, file, place, outcome)
+    except PathRefused as e:
+        raise JobFailed(str(e)) from e
+    except OSError as e:
+        raise JobFailed(read_failed(file.unc, e)) from e
 
 
 def _real_error(error: BaseException) -> BaseException:
@@ -594,19 +619,20 @@ def worker_main(
     lease_seconds: float,
     mounts: dict[str, str] | None,
     host: str,
+    held_dir: str | None,
     worker_id: str,
     control: Connection,
 ) -> None:
     """Entry point of a worker process (spawn-safe: only picklable arguments).
 
     `mounts`: this host's local folder per share (None: the database's); `host`: the host's name
-    in the status. The worker stops when the parent sends on `control` or closes it, also when
-    the parent died.
+    in the status; `held_dir`: where held-back PACS files are kept (see quarantine). The worker
+    stops when the parent sends on `control` or closes it, also when the parent died.
     """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet_pydicom()
-    store = Store(database_url, mounts=mounts)
+    store = Store(database_url, mounts=mounts, held_dir=Path(held_dir) if held_dir else None)
     shutdown = threading.Event()
 
     def watch_stop() -> None:

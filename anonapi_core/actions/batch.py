@@ -71,11 +71,11 @@ def batch_status(settings: Settings, folder: Path, *, extended: bool = False) ->
         jobs = fetch_jobs(settings, batch.server, ids, extended=extended)
     returned = {str(job.job_id) for job in jobs}
     result = BatchStatus(batch, jobs, [i for i in ids if i not in returned])
-    _observe(folder, result)
+    record_seen_statuses(folder, result)
     return result
 
 
-def _observe(folder: Path, status: BatchStatus) -> None:
+def record_seen_statuses(folder: Path, status: BatchStatus) -> None:
     """Write down the status changes this poll shows, for the jobs' audit timelines.
 
     A colleague's batch in a folder this user cannot write still shows its status: the
