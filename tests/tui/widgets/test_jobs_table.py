@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 
 from anonapi_core.models import JobInfo
 from anonapi_server.demo import sample_jobs
+from anonapi_tui.widgets import jobs_table
 from anonapi_tui.widgets.jobs_table import JobsTable, job_row, row_matches
 
 
@@ -273,3 +275,41 @@ async def test_a_tick_with_a_full_cache_of_drawn_lines_keeps_working() -> None:
         table.show_jobs(later, frozenset(), table.prepare(later, frozenset()))
         await pilot.pause()
         assert table.get_cell("1008", "processed").plain == "5"
+
+
+async def test_cells_drawn_directly_look_as_datatable_draws_them(monkeypatch) -> None:
+    """JobsTable draws simple cells itself (`cell_lines`); every line it draws (cursor row,
+    hover, zebra stripes, focused or not, marks, STALLED, text that is not ASCII) equals what
+    DataTable draws through Rich."""
+
+    def lines(table: JobsTable) -> list[list[tuple[str, object]]]:
+        return [
+            [(segment.text, segment.style) for segment in table.render_line(y)]
+            for y in range(table.size.height)
+        ]
+
+    def through_rich(table: JobsTable) -> list[list[tuple[str, object]]]:
+        with monkeypatch.context() as patch:
+            patch.setattr(jobs_table, "simple_cell_lines", lambda *args: None)
+            table._clear_caches()
+            drawn = lines(table)
+        table._clear_caches()
+        return drawn
+
+    jobs = sample_jobs(40)
+    jobs[3] = changed(jobs[3], description="Ünïcode [b]and markup[/b]", user_name="ö")
+    jobs[5] = changed(jobs[5], source_path=None, description="")
+    stalled = frozenset({str(jobs[1].job_id), str(jobs[2].job_id)})
+    for size in ((80, 50), (200, 50)):
+        app = TableApp()
+        async with app.run_test(size=size) as pilot:
+            table = app.query_one(JobsTable)
+            table.show_jobs(jobs, stalled)
+            table.set_marks([str(jobs[0].job_id), str(jobs[4].job_id)])
+            table.sort_by("status")
+            table.move_cursor(row=2, animate=False)
+            table.hover_coordinate = Coordinate(4, 1)
+            for focused in (table, None):
+                app.set_focus(focused)
+                await pilot.pause()
+                assert lines(table) == through_rich(table)
