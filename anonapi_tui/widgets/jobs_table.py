@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from operator import itemgetter
 
 from rich.style import Style
 from rich.text import Text
@@ -277,9 +277,10 @@ class JobsTable(CommandTable):
         self._shown: dict[str, Row] = {}
         # All keyed by job id: a str hashes in C, DataTable's RowKey in Python.
         self._sort_keys: dict[str, SortKey] = {}
-        self._row_keys: dict[str, RowKey] = {}
-        """Each shown job's RowKey and DataTable row, to hand DataTable an order in its own
-        objects without a lookup by RowKey per row."""
+        self._row_lines: dict[str, tuple[RowKey, int]] = {}
+        """Each shown job's RowKey with its line offset (0: one line a row) and DataTable row,
+        to hand DataTable an order and its line offsets in its own objects without a lookup by
+        RowKey, or a new tuple, per row."""
         self._table_rows: dict[str, TableRow] = {}
         self._order: list[str] | None = None  # applied sort order; None once rows come or go
         self._display: list[str] = []
@@ -409,7 +410,7 @@ class JobsTable(CommandTable):
                 self._add_columns()
             self._shown = {}
             self._sort_keys = {}
-            self._row_keys, self._table_rows = {}, {}
+            self._row_lines, self._table_rows = {}, {}
             self._order = None
             self._display = []
             self._generation = None
@@ -454,7 +455,7 @@ class JobsTable(CommandTable):
             self.clear(columns=True)
             self._add_columns()
             self._shown, self._sort_keys, self._order, self._generation = {}, {}, None, None
-            self._row_keys, self._table_rows, self._display = {}, {}, []
+            self._row_lines, self._table_rows, self._display = {}, {}, []
         whole = None if self.filtered else prepared  # all of a prepared poll's rows are shown
         # Shown is the poll before this prepared one: only the rows it names can differ.
         if whole and whole.changed is not None and self._generation == whole.generation - 1:
@@ -466,10 +467,10 @@ class JobsTable(CommandTable):
         for key in gone:
             self.remove_row(key)
             self._sort_keys.pop(key, None)
-            del self._row_keys[key]
+            del self._row_lines[key]
             del self._table_rows[key]
         if gone:
-            kept = self._row_keys
+            kept = self._row_lines
             self._display = [key for key in self._display if key in kept]
         sort_index = SORTABLE.index(self.sort_column) if self.sort_column else -1
         resort = False
@@ -496,7 +497,7 @@ class JobsTable(CommandTable):
                 if w or not c.flex
             )
             row_key = self.add_row(mark, *cells, key=key)
-            self._row_keys[key] = row_key
+            self._row_lines[key] = (row_key, 0)
             self._table_rows[key] = self.rows[row_key]
             self._display.append(key)
             if sort_index >= 0:
@@ -569,17 +570,18 @@ class JobsTable(CommandTable):
         """
         previous, old_locations = self._update_count, self._row_locations
         for job_id, column_key, value in writes:
-            self._data[self._row_keys[job_id]][ColumnKey(column_key)] = value
+            self._data[self._row_lines[job_id][0]][ColumnKey(column_key)] = value
         # map/zip rather than comprehensions: the loops over 10,000 rows stay in C.
         ordered = list(map(self._table_rows.__getitem__, order))
-        row_keys = list(map(self._row_keys.__getitem__, order))
+        offsets = list(map(self._row_lines.__getitem__, order))
+        row_keys = list(map(itemgetter(0), offsets))
         if moved:
             locations = dict(zip(row_keys, range(len(row_keys)), strict=True))
             self._row_locations = TwoWayDict(locations)
         self._update_count += 1
         count = self._update_count
         self._ordered_row_cache[(len(ordered), count)] = ordered
-        self._offset_cache[count] = list(zip(row_keys, repeat(0)))
+        self._offset_cache[count] = offsets
         written = {job_id for job_id, _, _ in writes}
         renders = self._row_render_cache
         carried = []
