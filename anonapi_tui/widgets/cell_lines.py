@@ -49,6 +49,10 @@ def simple_cell_lines(
         return None
     side = " " * padding
     around = _styled(pre_style, None, post_style)
+    if text_style is None:
+        # One segment where Rich makes three or four of the same style: the line assembled
+        # from the cells is simplified to the same segments, with less work on every pass.
+        return [[Segment(f"{side}{content}{' ' * excess}{side}", around)]]
     segments = [
         Segment(side, around),
         Segment(content, _styled(pre_style, text_style, post_style)),
