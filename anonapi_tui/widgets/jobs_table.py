@@ -15,7 +15,8 @@ to source and description. Widths are decided again only when the terminal or a 
 longest value changes; then the table is rebuilt once (rare: a resize, a longer pseudonym).
 
 What is pure work over every job (each row's text, each column's longest value, the counts,
-which rows differ from the previous poll's, the sorted order) is `prepare`d in the poll thread,
+which rows differ from the previous poll's, the sorted order, and that order as DataTable keeps
+it: RowKey -> index and line offsets, see `Placement`) is `prepare`d in the poll thread,
 so the UI thread's tick touches only the rows that changed and a key press waits less for it.
 A table shown without a prepared poll (or filtered) does that work itself, the same way.
 
@@ -163,6 +164,23 @@ def cell(column: JobColumn, value: str) -> Text:
 SortKey = tuple[int, int | str] | str
 
 
+@dataclass(frozen=True)
+class Placement:
+    """An order of rows as DataTable keeps it: RowKey -> index both ways, and each screen
+    line's (RowKey, line in row). Made in the poll thread; the table takes them over as they
+    are (DataTable looks rows up by an equal RowKey, so they need not be its own objects)."""
+
+    locations: TwoWayDict[RowKey, int]
+    offsets: list[tuple[RowKey, int]]
+
+
+def place(order: Sequence[str], lines: dict[str, tuple[RowKey, int]]) -> Placement:
+    """DataTable's order map and line offsets for `order` (one line a row), from `lines`."""
+    offsets = list(map(lines.__getitem__, order))
+    row_keys = list(map(itemgetter(0), offsets))
+    return Placement(TwoWayDict(dict(zip(row_keys, range(len(row_keys)), strict=True))), offsets)
+
+
 def _number_sort_key(plain: str) -> tuple[int, int | str]:
     """Numbers before text, numbers by value (so job 999 comes before job 1000)."""
     return (0, int(plain)) if plain.isdigit() else (1, plain.casefold())
@@ -191,6 +209,10 @@ class Prepared:
     sort_reverse: bool
     order: tuple[str, ...] | None
     """Every row's key in the order of `sort_column` (ties in server order); None unsorted."""
+    placed: Placement | None = None
+    """`order` in the shape DataTable keeps it, made here so the UI thread does not."""
+    lines: dict[str, tuple[RowKey, int]] | None = None
+    """Each row's key and line offset for `placed`, kept for the next poll's."""
 
 
 def prepare(
@@ -217,12 +239,15 @@ def prepare(
         before = previous.rows
         changed = tuple(key for key, row in rows.items() if before.get(key) != row)
         gone = tuple(key for key in before if key not in rows)
-    order = None
+    order = placed = lines = None
     if sort_column:
         index = SORTABLE.index(sort_column)
         column = COLUMNS[index]
         keys = {key: sort_key(column, row[index]) for key, row in rows.items()}
         order = tuple(sorted(keys, key=keys.__getitem__, reverse=sort_reverse))
+        before_lines = previous.lines if previous and previous.lines else {}
+        lines = {key: before_lines.get(key) or (RowKey(key), 0) for key in rows}
+        placed = place(order, lines)
     return Prepared(
         generation=previous.generation + 1 if previous else 0,
         wide=wide,
@@ -235,6 +260,8 @@ def prepare(
         sort_column=sort_column,
         sort_reverse=sort_reverse,
         order=order,
+        placed=placed,
+        lines=lines,
     )
 
 
@@ -457,10 +484,14 @@ class JobsTable(CommandTable):
             self._shown, self._sort_keys, self._order, self._generation = {}, {}, None, None
             self._row_lines, self._table_rows, self._display = {}, {}, []
         whole = None if self.filtered else prepared  # all of a prepared poll's rows are shown
-        # Shown is the poll before this prepared one: only the rows it names can differ.
+        # Shown is the poll before this prepared one: only the rows it names can differ, and
+        # its placement of rows (made for this table, used once) fits.
+        following = None
         if whole and whole.changed is not None and self._generation == whole.generation - 1:
-            gone: Sequence[str] = whole.gone
-            candidates: Iterable[str] = whole.changed
+            following = whole
+        if following is not None and following.changed is not None:
+            gone: Sequence[str] = following.gone
+            candidates: Iterable[str] = following.changed
         else:
             gone = [key for key in self._shown if key not in rows]
             candidates = rows
@@ -507,6 +538,7 @@ class JobsTable(CommandTable):
         if gone or new_rows:
             self._order = None
         order, moved = self._display, bool(gone or new_rows)
+        placed = None
         if self.sort_column and (resort or new_rows):
             if (
                 whole
@@ -514,13 +546,14 @@ class JobsTable(CommandTable):
                 and (whole.sort_column, whole.sort_reverse) == (self.sort_column, self.sort_reverse)
             ):
                 sorted_order = list(whole.order)
+                placed = whole.placed if following is whole else None
             else:
                 sorted_order = self._sorted_order()
             if sorted_order != self._order:
                 self._order = self._display = order = sorted_order
                 moved = True
         if moved or writes:
-            self._show_rows(order, moved=moved, writes=writes)
+            self._show_rows(order, moved=moved, writes=writes, placed=placed)
 
     def _needs_layout(self, widths: tuple[int, ...], wide: bool) -> bool:
         """True when the columns must change: first rows, a resize, a fixed column's longest
@@ -550,7 +583,12 @@ class JobsTable(CommandTable):
         return sorted(self._shown, key=keys.__getitem__, reverse=self.sort_reverse)
 
     def _show_rows(
-        self, order: list[str], *, moved: bool, writes: Sequence[tuple[str, str, Text]] = ()
+        self,
+        order: list[str],
+        *,
+        moved: bool,
+        writes: Sequence[tuple[str, str, Text]] = (),
+        placed: Placement | None = None,
     ) -> None:
         """Write a tick's cells, show the rows of these job ids in `order` (`moved`: not the
         order they had), and redraw only the lines that changed: the one place that writes
@@ -563,7 +601,7 @@ class JobsTable(CommandTable):
           wrapper per row: replace `_row_locations`.
         - The two lists DataTable rebuilds from all rows after a bump (rows in order, and each
           screen line's row: every row here is one line high) are handed to its caches, made
-          from `order` in one pass each.
+          from `order` in one pass each; a poll thread's `placed` (of `order`) is taken over.
         - The rendered lines of rows that neither changed nor moved are carried over to the
           new count in `_row_render_cache` (keyed by row, ..., count at index 8): a tick then
           renders the few rows that changed, not every visible cell again.
@@ -573,11 +611,11 @@ class JobsTable(CommandTable):
             self._data[self._row_lines[job_id][0]][ColumnKey(column_key)] = value
         # map/zip rather than comprehensions: the loops over 10,000 rows stay in C.
         ordered = list(map(self._table_rows.__getitem__, order))
-        offsets = list(map(self._row_lines.__getitem__, order))
-        row_keys = list(map(itemgetter(0), offsets))
         if moved:
-            locations = dict(zip(row_keys, range(len(row_keys)), strict=True))
-            self._row_locations = TwoWayDict(locations)
+            placement = placed or place(order, self._row_lines)
+            self._row_locations, offsets = placement.locations, placement.offsets
+        else:
+            offsets = list(map(self._row_lines.__getitem__, order))
         self._update_count += 1
         count = self._update_count
         self._ordered_row_cache[(len(ordered), count)] = ordered

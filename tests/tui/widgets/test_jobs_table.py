@@ -200,10 +200,17 @@ async def test_prepared_polls_show_what_the_table_works_out_by_itself() -> None:
         ]
         for number, poll in enumerate(polls):
             stalled = frozenset({"1010"}) if number == 3 else frozenset()
-            fast.show_jobs(poll, stalled, fast.prepare(poll, stalled))
+            prepared = fast.prepare(poll, stalled)
+            fast.show_jobs(poll, stalled, prepared)
             plain.show_jobs(poll, stalled)
             await pilot.pause()
+            if number:  # the poll thread's placement of the rows is the one DataTable uses
+                assert prepared.placed is not None
+                assert fast._row_locations is prepared.placed.locations
             assert fast.visible_ids == plain.visible_ids, number
+            for index, job_id in enumerate(fast.visible_ids):
+                assert fast.get_row_index(job_id) == plain.get_row_index(job_id) == index
+                assert fast.get_row_at(index) == plain.get_row(job_id)
             assert fast.visible_ids == expected_order_of(fast), number
             for job_id in fast.visible_ids:
                 assert fast.get_row(job_id) == plain.get_row(job_id)
