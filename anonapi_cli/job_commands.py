@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
 from anonapi_cli.arguments import job_id_argument, job_ids_argument
@@ -16,7 +20,10 @@ from anonapi_cli.output import (
     results_json,
     shown_ids,
 )
-from anonapi_cli.prompts import yes_option
+from anonapi_cli.prompts import confirm_or_stop, yes_option
+
+if TYPE_CHECKING:
+    from anonapi_core.server_address import Server
 
 
 @click.group()
@@ -113,7 +120,16 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
     """Reset jobs so the server processes them again."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "reset", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "reset",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
 
 
 @job.command()
@@ -125,7 +141,23 @@ def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) ->
     """Cancel jobs (the server sets them INACTIVE)."""
     active = cli_ctx.active_server()
     on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(cli_ctx, "cancel", active, job_ids, on=on, yes=yes, as_json=as_json)
+    reset_or_cancel(
+        cli_ctx,
+        "cancel",
+        active,
+        job_ids,
+        on=on,
+        yes=yes,
+        as_json=as_json,
+        batch_folder=_batch_holding(cli_ctx, active, job_ids),
+    )
+
+
+def _batch_holding(cli_ctx: CliContext, server: Server, job_ids: list[str]) -> Path | None:
+    """The working folder, when its batch holds some of these jobs: their log is kept there."""
+    from anonapi_core.actions.batch import holds_any
+
+    return cli_ctx.cwd if holds_any(cli_ctx.cwd, server, job_ids) else None
 
 
 @job.command(name="set-opt-out-ignore")
@@ -154,3 +186,51 @@ def set_opt_out_ignore(
         yes=yes,
         as_json=as_json,
     )
+
+
+@job.command()
+@job_id_argument
+@click.option("--release", "release_id", metavar="FILE_ID", help="Publish this held file anyway.")
+@click.option("--drop", "drop_id", metavar="FILE_ID", help="Never publish this held file.")
+@yes_option
+@json_option
+@pass_cli
+def quarantine(
+    cli_ctx: CliContext,
+    job_id: str,
+    release_id: str | None,
+    drop_id: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """List the files a job held back and why; release (publish de-identified anyway) or drop one.
+
+    Both decisions are recorded on the server under your user name.
+    """
+    from anonapi_cli.quarantine_output import decided_line, held_table
+    from anonapi_core.actions import quarantine as actions
+
+    if release_id and drop_id:
+        raise click.UsageError("Give --release or --drop, not both")
+    active = cli_ctx.active_server()
+    if release_id or drop_id:
+        file_id = str(release_id or drop_id)
+        question = (
+            f"Publish held file {file_id} of job {job_id} on {active.name} de-identified anyway? "
+            "Its pixels may show what identifies the patient."
+            if release_id
+            else f"Drop held file {file_id} of job {job_id} on {active.name} for good?"
+        )
+        confirm_or_stop(question, yes)
+        decide = actions.release_held_file if release_id else actions.drop_held_file
+        decided = decide(cli_ctx.settings, active, job_id, file_id)
+        if as_json:
+            echo_json(asdict(decided))
+        else:
+            click.echo(decided_line(job_id, decided))
+        return
+    files = actions.list_held_files(cli_ctx.settings, active, job_id)
+    if as_json:
+        echo_json([asdict(f) for f in files])
+    else:
+        click.echo(held_table(job_id, active.name, files))

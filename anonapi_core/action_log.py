@@ -99,10 +99,11 @@ def record_action(
     return entry
 
 
-def read_actions(folder: Path, limit: int = 200) -> list[ActionEntry]:
-    """The newest `limit` entries, oldest first; damaged lines are skipped, not fatal."""
+def read_actions(folder: Path, limit: int = 200, *, job_id: str | None = None) -> list[ActionEntry]:
+    """The newest `limit` entries (that name `job_id`, if given), oldest first; damaged lines
+    are skipped, not fatal."""
     entries = []
-    for data in read_records(action_log(folder))[-limit:]:
+    for data in read_records(action_log(folder), job_id)[-limit:]:
         try:
             outcomes = tuple(
                 JobOutcome(str(j["job_id"]), bool(j["ok"]), j.get("reason")) for j in data["jobs"]

@@ -57,10 +57,11 @@ def record_origins(folder: Path, origins: Sequence[JobOrigin]) -> None:
     )
 
 
-def read_origins(folder: Path) -> dict[str, JobOrigin]:
-    """Job id -> its origin (the newest record wins); damaged records are skipped."""
+def read_origins(folder: Path, job_id: str | None = None) -> dict[str, JobOrigin]:
+    """Job id -> its origin (the newest record wins; of one job, if given); damaged records are
+    skipped."""
     origins: dict[str, JobOrigin] = {}
-    for data in read_records(origins_file(folder)):
+    for data in read_records(origins_file(folder), job_id):
         try:
             row = data.get("row")
             origin = JobOrigin(
@@ -72,5 +73,6 @@ def read_origins(folder: Path) -> dict[str, JobOrigin]:
             )
         except (KeyError, TypeError, ValueError):
             continue
-        origins[origin.job_id] = origin
+        if job_id is None or origin.job_id == job_id:
+            origins[origin.job_id] = origin
     return origins

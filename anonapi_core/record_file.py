@@ -66,14 +66,22 @@ def append_records(
         _compact(Path(path), max_bytes // 2, prune)
 
 
-def read_records(path: Path) -> list[Record]:
-    """Every complete record, oldest first; a missing file is empty, damaged lines are skipped."""
+def read_records(path: Path, mentioning: str | None = None) -> list[Record]:
+    """Every complete record, oldest first; a missing file is empty, damaged lines are skipped.
+
+    With `mentioning`, only records with that string as a JSON value somewhere (say a job id):
+    other lines are skipped before parsing, so one job's history is not the cost of parsing
+    every job's. The caller still checks the field it means.
+    """
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         return []
+    needle = json.dumps(mentioning, ensure_ascii=False).encode() if mentioning is not None else b""
     records = []
     for line in raw.splitlines():
+        if needle not in line:
+            continue
         try:
             record = json.loads(line)
         except ValueError:

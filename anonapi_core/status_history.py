@@ -74,7 +74,7 @@ def observe_statuses(folder: Path, statuses: Mapping[str, str]) -> list[StatusSe
 def read_statuses(folder: Path, job_id: str | None = None) -> list[StatusSeen]:
     """The recorded statuses (of one job, if given), oldest first."""
     seen = []
-    for data in read_records(statuses_file(folder)):
+    for data in read_records(statuses_file(folder), job_id):
         try:
             record = StatusSeen(str(data["job_id"]), str(data["status"]), str(data["time"]))
         except (KeyError, TypeError):

@@ -55,7 +55,7 @@ def job_timeline(folder: Path, job_id: str) -> JobTimeline:
     """Merge every record of `job_id` in `folder` into one time-ordered list."""
     job_id = str(job_id)
     events: list[TimelineEvent] = []
-    origin = read_origins(folder).get(job_id)
+    origin = read_origins(folder, job_id).get(job_id)
     if origin is not None:
         events.append(TimelineEvent(origin.time, "created", origin.describe(), origin.user))
     else:
@@ -68,7 +68,7 @@ def job_timeline(folder: Path, job_id: str) -> JobTimeline:
                     "created (who and from which row: not recorded)",
                 )
             )
-    for entry in read_actions(folder, limit=10_000):
+    for entry in read_actions(folder, limit=10_000, job_id=job_id):
         for outcome in entry.outcomes:
             if outcome.job_id != job_id:
                 continue

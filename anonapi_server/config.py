@@ -43,6 +43,8 @@ class ServerConfig:
     # This host's own mount of each share (`shares: {data: /mnt/data}`): the database names the
     # shares, but every machine mounts them at its own place. None: the folders the database names.
     shares: dict[str, str] | None = None
+    # The home's private folder for held-back PACS files (see anonapi_server.quarantine).
+    held_dir: Path | None = None
 
     @property
     def shown_database(self) -> str:
@@ -70,6 +72,11 @@ class ServerHome:
     def default_share_root(self) -> Path:
         return self.shares_dir / DEFAULT_SHARE
 
+    @property
+    def held_dir(self) -> Path:
+        """Held-back PACS files wait here for a decision: private like the home itself."""
+        return self.root / "held"
+
     def exists(self) -> bool:
         return self.config_path.is_file()
 
@@ -92,7 +99,12 @@ class ServerHome:
             lease = float(data.get("lease_seconds", DEFAULT_LEASE_SECONDS))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{self.config_path}: lease_seconds must be a number") from e
-        return ServerConfig(database_url=url, lease_seconds=lease, shares=self._shares(data))
+        return ServerConfig(
+            database_url=url,
+            lease_seconds=lease,
+            shares=self._shares(data),
+            held_dir=self.held_dir,
+        )
 
     def _shares(self, data: dict) -> dict[str, str] | None:
         shares = data.get("shares")

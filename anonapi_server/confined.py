@@ -158,6 +158,13 @@ class Folder:
         else:
             os.rename(self.path / name, self.path / new_name)
 
+    def replace(self, name: str, new_name: str) -> None:
+        """Rename `name` to `new_name`, replacing that file in one step (also on Windows)."""
+        if self.fd is not None:
+            os.replace(name, new_name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        else:
+            os.replace(self.path / name, self.path / new_name)
+
     def remove_file(self, name: str) -> None:
         with suppress(FileNotFoundError):
             if self.fd is not None:

@@ -107,6 +107,22 @@ def publish(destination: Folder, job_id: int, attempt: int, files: Sequence[Part
     remove_own_output(destination, old)
 
 
+def list_added_file(output: Folder, job_id: int, parts: Parts) -> None:
+    """Add a file written later into a published output folder (a released quarantined file)
+    to its marker, so that a rerun still recognises the folder as this job's own.
+
+    The new marker is written beside the old one and renamed over it: never a moment without.
+    """
+    marker = _read_marker(output)
+    if marker is None or marker.get("job_id") != job_id:
+        raise OutputConflict(f"{output.shown} is not marked as the output of job {job_id}")
+    listed = [str(f) for f in marker.get("files") or []]
+    temporary = f"{MARKER}.{job_id}.new"
+    output.remove_file(temporary)
+    output.write_new(temporary, _marker(job_id, [*(tuple(f.split("/")) for f in listed), parts]))
+    output.replace(temporary, MARKER)
+
+
 def is_own_output(parent: Folder, name: str, job_id: int) -> bool:
     """True when folder `name` holds exactly the files this server listed in it for the job."""
     marker = _marked_for(parent, name, job_id)

@@ -31,7 +31,8 @@ def _start_workers(config: ServerConfig, count: int, host: str) -> WorkerPool:
     """`count` supervised workers; `host` is this host's name in the status."""
     from anonapi_server.worker import worker_main
 
-    args = (config.database_url, config.lease_seconds, config.shares, host)
+    held = None if config.held_dir is None else str(config.held_dir)
+    args = (config.database_url, config.lease_seconds, config.shares, host, held)
     return WorkerPool(worker_main, args, count)
 
 
@@ -59,7 +60,7 @@ def _open(home: ServerHome) -> tuple[ServerConfig, Store]:
     config = home.load_config()
     home.create_database_file(config)
     home.make_private(config)
-    store = Store(config.database_url, mounts=config.shares)
+    store = Store(config.database_url, mounts=config.shares, held_dir=config.held_dir)
     store.create_schema()
     home.make_private(config)  # the journal files SQLite has just created
     remove_leftovers(store)

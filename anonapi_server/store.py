@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -141,6 +143,27 @@ jobs = Table(
 
 # The claim query filters on status and sorts by priority then id: this index serves it in order.
 Index("ix_jobs_claim", jobs.c.status, jobs.c.priority.desc(), jobs.c.job_id)
+
+# Files a job's attempt held back (quarantined) and what a person decided about each; see
+# anonapi_server.quarantine_store. No source file name or DICOM value: `file_id` is a keyed hash of
+# where the file lies in its source, `series`/`instance` where it goes in the output.
+held_files = Table(
+    "held_files",
+    metadata,
+    Column("job_id", Integer, primary_key=True),
+    Column("file_id", String(32), primary_key=True),
+    Column("attempt", Integer, nullable=False),
+    Column("series", String(200), nullable=False),
+    Column("instance", String(200), nullable=False),
+    Column("cause", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source_size", BigInteger, nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("held_at", String(19), nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", String(19)),
+)
 
 # Heartbeats (anonapi_server.hosts): one row per running host process (API and/or workers) and
 # per worker process, rewritten every beat; status, /ext/hosts and /metrics read them.
@@ -297,10 +320,15 @@ def engine_url(url: str) -> str:
 class Store:
     """All reads and writes of the server's data. One instance per process."""
 
-    def __init__(self, url: str, mounts: Mapping[str, str] | None = None):
+    def __init__(
+        self, url: str, mounts: Mapping[str, str] | None = None, held_dir: Path | None = None
+    ):
         """`mounts`: this host's own local folder per share (name or `\\\\host\\name`), from its
-        config; None serves every share at the folder the database names."""
+        config; None serves every share at the folder the database names. `held_dir`: the private
+        folder of this host's home that keeps held-back PACS files until released or dropped
+        (None: they are not kept; see anonapi_server.quarantine)."""
         self.url = engine_url(url)
+        self.held_dir = held_dir
         self.mounts = None if mounts is None else {k.lower(): v for k, v in mounts.items()}
         self.is_sqlite = self.url.startswith("sqlite")
         # pre_ping: after a database restart a pooled connection is found dead and replaced

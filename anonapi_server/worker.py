@@ -1,7 +1,8 @@
 """Worker processes: claim ACTIVE jobs, read their source, de-identify, publish, report.
 
 A job moves ACTIVE -> (files_downloaded counted) -> UPLOADED -> (files_processed counted) -> DONE,
-or ERROR with a sentence its owner can act on. Output is built in a hidden folder next to the
+or ERROR with a sentence its owner can act on (a PACS job counts files processed while its study
+still arrives, and is UPLOADED once all of it is in). Output is built in a hidden folder next to the
 destination and renamed to `<destination>\\<job_id>` only at the end, so a crash never leaves a job
 DONE with partial output; a crashed job's lease expires and it runs again from the start.
 
@@ -19,9 +20,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from itertools import chain
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,12 @@ from anonapi_server.deid.outcome import Cause, FileOutcome, summary
 from anonapi_server.errors import ServerError
 from anonapi_server.headers import Header, Unusable, read_header
 from anonapi_server.hosts import WorkerStats
-from anonapi_server.layout import output_places
-from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, retrieve_job_study
+from anonapi_server.layout import Placer
+from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, job_node
+from anonapi_server.pacs.streaming import StudyStream
 from anonapi_server.privacy import internal_error, quiet_pydicom, truncated
 from anonapi_server.publish import OutputConflict, partial_name, publish, start_output
+from anonapi_server.quarantine import HeldFiles
 from anonapi_server.shares import PathRefused, ShareTable, UNCPath, parse_unc
 from anonapi_server.source_paths import SourceFile, list_source_files
 from anonapi_server.store import Claim, Project, Store
@@ -199,8 +203,10 @@ class Worker:
     def _process(self, claim: Claim, progress: Progress) -> str | None:
         """Run one attempt; returns the note a DONE job carries (None: nothing to say).
 
-        A share job's files are listed on its share; a PACS job's study is first retrieved into
-        a temporary folder of this worker. From there both go the same way (`_publish_job`).
+        A share job's files are listed on its share and all their headers read (opt-out check)
+        before anything is written; a PACS job's study streams into a temporary folder of this
+        worker and each instance is de-identified as it lands (`_pacs_job`). From there both go
+        the same way (`_publish_job`).
         """
         job = claim.row
         pacs = job["source_type"] == "WADO"
@@ -219,36 +225,79 @@ class Worker:
             ) from e
         target = _Destination(destination, destination_root, destination_parts)
         if pacs:
-            with tempfile.TemporaryDirectory(prefix="anon-pacs-") as folder:
-                files = self._retrieve(job, Path(folder), progress)
-                return self._publish_job(claim, files, target, progress, downloaded=True)
+            return self._pacs_job(claim, target, progress)
         if not files:
             raise JobFailed(f"Source {job['source_path']} holds no files")
-        return self._publish_job(claim, files, target, progress, downloaded=False)
+        skipped: list[FileOutcome] = []
+        headers = list(self._read_headers(files, progress, skipped, count=True))
+        progress.flush()
+        # Every file is read for its patient id before anything is written, so that no output
+        # exists, not even partial, for a patient who opted out.
+        if not job["source_ignore_opt_out"] and self.store.opted_out(
+            h.patient_id for _, h in headers if h.patient_id
+        ):
+            raise JobFailed(OPT_OUT_MESSAGE)
+        progress.flush(status=JobStatus.UPLOADED.value)
+        return self._publish_job(claim, headers, skipped, target, progress)
+
+    def _pacs_job(self, claim: Claim, target: _Destination, progress: Progress) -> str | None:
+        """Retrieve the job's study and de-identify each instance while later ones arrive.
+
+        The retrieval (a thread, see `StudyStream`) and the de-identification overlap instead of
+        adding up. Each arriving instance's patient id is checked against the opt-out list before
+        it is de-identified; a match fails the job and its hidden partial output is removed, so
+        nothing is published for an opted-out patient, as for a share job. The output is only
+        started once the first instance is in, so a study the PACS does not have (or a PACS that
+        does not answer) fails before anything is written.
+        """
+        job = claim.row
+        try:
+            node = job_node(self.store, job)
+        except PacsError as e:
+            raise JobFailed(str(e)) from e
+        shown = job["source_instance_id"] or ""
+        skipped: list[FileOutcome] = []
+        with (
+            tempfile.TemporaryDirectory(prefix="anon-pacs-") as folder,
+            StudyStream(node, shown, Path(folder)) as stream,
+        ):
+            arrivals = _arrivals(stream, Path(folder).resolve(), node.name, shown, progress)
+            headers = self._read_headers(arrivals, progress, skipped, count=False)
+            if not job["source_ignore_opt_out"]:
+                headers = self._opt_out_checked(headers)
+            return self._publish_job(claim, headers, skipped, target, progress)
+
+    def _opt_out_checked(
+        self, headers: Iterable[tuple[SourceFile, Header]]
+    ) -> Iterator[tuple[SourceFile, Header]]:
+        """`headers` passed on one by one; JobFailed at the first opted-out patient (each
+        patient id is asked once: a study holds one or a few)."""
+        checked: set[str] = set()
+        for file, header in headers:
+            if header.patient_id and header.patient_id not in checked:
+                if self.store.opted_out([header.patient_id]):
+                    raise JobFailed(OPT_OUT_MESSAGE)
+                checked.add(header.patient_id)
+            yield file, header
 
     def _publish_job(
         self,
         claim: Claim,
-        files: list[SourceFile],
+        headers: Iterable[tuple[SourceFile, Header]],
+        skipped: list[FileOutcome],
         target: _Destination,
         progress: Progress,
-        *,
-        downloaded: bool,
     ) -> str | None:
-        """Read headers, check opt-outs, de-identify and publish, whatever the source was.
+        """De-identify and publish the usable files, whatever the source was.
 
-        Every source file is read for its patient id before anything is written, so that no
-        output exists, not even partial, for a patient who opted out. `downloaded`: the files
-        were counted as downloaded already (a PACS study, counted as it arrived).
+        `headers` may still be arriving (a PACS study); `skipped` holds the outcomes of the files
+        found unusable, filled as `headers` is read.
         """
         job = claim.row
-        headers, outcomes = self._download(files, progress, count=not downloaded)
-        if not headers:
+        pending = iter(headers)
+        first = next(pending, None)
+        if first is None:
             raise JobFailed(f"Source {_source(job)} holds no DICOM files")
-        patient_ids = (h.patient_id for _, h in headers if h.patient_id)
-        if not job["source_ignore_opt_out"] and self.store.opted_out(patient_ids):
-            raise JobFailed(OPT_OUT_MESSAGE)
-        progress.flush(status=JobStatus.UPLOADED.value)
         project = self.store.project(job["project_name"])
         if project is None:
             raise JobFailed(f"Project {job['project_name']} no longer exists on this server")
@@ -256,58 +305,45 @@ class Worker:
         try:
             with opened_folder(target.root, target.parts, destination.root, create=True) as folder:
                 output = destination.joinpath(str(claim.job_id))
-                outcomes += self._write_output(claim, project, headers, folder, output, progress)
+                outcomes = self._write_output(
+                    claim, project, chain([first], pending), folder, output, progress
+                )
         except (OutputConflict, PathRefused) as e:
             raise JobFailed(str(e)) from e
         except OSError as e:
             raise JobFailed(write_failed(destination.joinpath(str(claim.job_id)), e)) from e
-        return truncated(summary(outcomes))  # what was held back or skipped, and why, grouped
+        # What was held back or skipped, and why, grouped.
+        return truncated(summary([*skipped, *outcomes]))
 
-    def _retrieve(
-        self, job: Mapping[str, Any], folder: Path, progress: Progress
-    ) -> list[SourceFile]:
-        """Stream the job's study from its PACS into `folder`, counting files as they land."""
-        files: list[SourceFile] = []
-        root = folder.resolve()
-
-        def on_file(path: Path, label: InstanceLabel, patient_id: str) -> None:
-            # The label stands in for a UNC path in messages: the worker's own temporary
-            # file name means nothing to the job's owner.
-            files.append(SourceFile(root / path.name, root, label))  # type: ignore[arg-type]
-            progress.add("files_downloaded")
-
-        try:
-            retrieve_job_study(self.store, job, folder, on_file)
-        except PacsError as e:
-            raise JobFailed(str(e)) from e
-        progress.flush()
-        return files
-
-    def _download(
-        self, files: list[SourceFile], progress: Progress, *, count: bool = True
-    ) -> tuple[list[tuple[SourceFile, Header]], list[FileOutcome]]:
-        """Read each source file's header (patient id for the opt-out check, series and
-        instance for the layout), counting files unless `count` is False; unusable files are
-        skipped with a reason."""
-        usable = []
-        skipped = []
+    def _read_headers(
+        self,
+        files: Iterable[SourceFile],
+        progress: Progress,
+        skipped: list[FileOutcome],
+        *,
+        count: bool,
+    ) -> Iterator[tuple[SourceFile, Header]]:
+        """Each usable source file with its header (patient id for the opt-out check, series
+        and instance for the layout), as `files` come; unusable files are skipped with a reason
+        added to `skipped`. Files are counted as downloaded here when `count` is set."""
         with SourceReader() as reader:
             for file in files:
                 try:
                     with reader.opened(file) as (fd, _):
-                        usable.append((file, read_header(fd)))
+                        header = read_header(fd)
                 except Unusable as e:
                     progress.count("files_skipped")
                     progress.count("files_processed")  # decided: nothing to write
                     skipped.append(FileOutcome.skipped(e.cause, str(e)))
+                    header = None
                 except PathRefused as e:
                     raise JobFailed(str(e)) from e
                 except OSError as e:
                     raise JobFailed(read_failed(file.unc, e)) from e
                 if count:
                     progress.add("files_downloaded")
-        progress.flush()
-        return usable, skipped
+                if header is not None:
+                    yield file, header
 
     def _engine(self, project: Project) -> Any:
         key = (project.name, project.secret, project.options)
@@ -324,7 +360,7 @@ class Worker:
         self,
         claim: Claim,
         project: Project,
-        headers: list[tuple[SourceFile, Header]],
+        headers: Iterable[tuple[SourceFile, Header]],
         destination: Folder,
         output: UNCPath,
         progress: Progress,
@@ -332,16 +368,20 @@ class Worker:
         """De-identify into the attempt's own folder, then publish it as `<job_id>`; returns
         what happened to each file."""
         partial = start_output(destination, claim.job_id, claim.attempt)
+        pacs = claim.row["source_type"] == "WADO"
+        held = HeldFiles(self.store, claim.job_id, claim.attempt, project.secret, keep_copies=pacs)
         try:
             with partial:
                 written, outcomes = self._write_files(
-                    claim.row, project, headers, partial, output, progress
+                    claim.row, project, headers, partial, output, progress, held
                 )
             if not written and not progress.counts.get("files_quarantined"):
                 raise JobFailed(f"Source {_source(claim.row)} holds no DICOM files")
             publish(destination, claim.job_id, claim.attempt, written)
+            held.record()
             return outcomes
         finally:
+            held.discard_unrecorded()  # an attempt that did not publish keeps no copies
             name = partial_name(claim.job_id, claim.attempt)
             if destination.entry(name) is not None:
                 destination.remove_tree(name)
@@ -350,25 +390,27 @@ class Worker:
         self,
         job: Mapping[str, Any],
         project: Project,
-        headers: list[tuple[SourceFile, Header]],
+        headers: Iterable[tuple[SourceFile, Header]],
         partial: Folder,
         output: UNCPath,
         progress: Progress,
+        held: HeldFiles,
     ) -> tuple[list[tuple[str, str]], list[FileOutcome]]:
         """De-identify each file into `partial`; returns the (series, name) of those written
-        and every file's outcome.
+        and every file's outcome. Files held back are recorded in `held`.
 
         A file the engine cannot handle is skipped with its reason; only the share itself
         (unreadable source, unwritable destination) ends the job.
         """
         engine = self._engine(project)
-        places = output_places(h for _, h in headers)
+        placer = Placer()
         written: list[tuple[str, str]] = []
         outcomes: list[FileOutcome] = []
         series: dict[str, Folder] = {}
         try:
             with SourceReader() as reader:
-                for (file, header), (series_name, name) in zip(headers, places, strict=True):
+                for file, header in headers:
+                    series_name, name = placer.place(header)
                     if series_name not in series:
                         series[series_name] = partial.sub(series_name, create=True)
                     folder = series[series_name]
@@ -387,6 +429,8 @@ class Worker:
                     else:
                         folder.remove_file(name)
                         progress.count(f"files_{outcome.kind}")
+                    if outcome.kind == "quarantined":
+                        _hold(held, reader, file, (series_name, name), outcome)
                     outcomes.append(outcome)
                     progress.add("files_processed")
         finally:
@@ -396,6 +440,31 @@ class Worker:
             partial.remove_folder(series_name)  # every file of it was skipped or held back
         progress.flush()
         return written, outcomes
+
+
+def _arrivals(
+    stream: StudyStream, root: Path, pacs: str, study: str, progress: Progress
+) -> Iterator[SourceFile]:
+    """A PACS study's files as they land in the temporary folder `root`, counted as downloaded.
+
+    Each file is removed once the next one is asked for (its de-identification, or its skip, is
+    over by then), so the temporary folder holds the files not yet de-identified, not the whole
+    study. When the retrieval is over the job is UPLOADED: all of the study is in.
+    """
+    previous: Path | None = None
+    try:
+        for number, path in enumerate(stream, start=1):
+            if previous is not None:
+                previous.unlink(missing_ok=True)
+            previous = root / path.name
+            progress.add("files_downloaded")
+            # The label stands in for a UNC path in messages: the worker's own temporary file
+            # name means nothing to the job's owner.
+            label = InstanceLabel(pacs, study, number)
+            yield SourceFile(previous, root, label)  # type: ignore[arg-type]
+    except PacsError as e:
+        raise JobFailed(str(e)) from e
+    progress.flush(status=JobStatus.UPLOADED.value)
 
 
 @dataclass(frozen=True)
@@ -444,6 +513,23 @@ def _deidentify_one(
         raise
     finally:
         os.close(dst_fd)
+
+
+def _hold(
+    held: HeldFiles,
+    reader: SourceReader,
+    file: SourceFile,
+    place: tuple[str, str],
+    outcome: FileOutcome,
+) -> None:
+    """Record a held-back file (hash, and for PACS a private copy) from its confined source."""
+    try:
+        with reader.opened(file) as (fd, _):
+            held.hold(fd, file, place, outcome)
+    except PathRefused as e:
+        raise JobFailed(str(e)) from e
+    except OSError as e:
+        raise JobFailed(read_failed(file.unc, e)) from e
 
 
 def _real_error(error: BaseException) -> BaseException:
@@ -533,19 +619,20 @@ def worker_main(
     lease_seconds: float,
     mounts: dict[str, str] | None,
     host: str,
+    held_dir: str | None,
     worker_id: str,
     control: Connection,
 ) -> None:
     """Entry point of a worker process (spawn-safe: only picklable arguments).
 
     `mounts`: this host's local folder per share (None: the database's); `host`: the host's name
-    in the status. The worker stops when the parent sends on `control` or closes it, also when
-    the parent died.
+    in the status; `held_dir`: where held-back PACS files are kept (see quarantine). The worker
+    stops when the parent sends on `control` or closes it, also when the parent died.
     """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet_pydicom()
-    store = Store(database_url, mounts=mounts)
+    store = Store(database_url, mounts=mounts, held_dir=Path(held_dir) if held_dir else None)
     shutdown = threading.Event()
 
     def watch_stop() -> None:

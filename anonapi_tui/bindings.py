@@ -111,6 +111,13 @@ COMMANDS: tuple[Command, ...] = (
         "Log",
         "Every reset and cancel of this batch's jobs: who, when, and each job's outcome",
     ),
+    Command(
+        "jobs.quarantine",
+        "Q",
+        "quarantine",
+        "Quarantine",
+        "The cursor's job's held-back files and why; release or drop them",
+    ),
     Command("jobs.sort", "s", "sort", "Sort", "Sort by the next column (or click a heading)"),
     Command("jobs.reverse", "S", "reverse_sort", "Reverse", "Reverse the sort order", show=False),
     Command(
@@ -156,6 +163,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("triage.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Action log (resets and cancels of a batch).
     Command("log.close", "escape", "dismiss", "Close", "Back to the jobs"),
+    # Quarantine (the held files of one job).
+    Command(
+        "quarantine.release",
+        "r",
+        "release",
+        "Release",
+        "Publish the held file de-identified anyway (asks first; recorded as yours)",
+        destructive=True,
+    ),
+    Command(
+        "quarantine.drop",
+        "d",
+        "drop",
+        "Drop",
+        "Never publish the held file (asks first; recorded as yours)",
+        destructive=True,
+    ),
+    Command("quarantine.refresh", "f", "refresh", "Refresh", "Read the held files again"),
+    Command("quarantine.close", "escape", "dismiss", "Close", "Back to the jobs"),
     # Servers.
     Command("servers.add", "a", "add_server", "Add", "Add a server", destructive=True),
     Command(

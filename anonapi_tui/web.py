@@ -67,13 +67,27 @@ class DashboardServer(Server):
         self.key = key
 
     @property
+    def content_policy(self) -> str:
+        """The page loads from this server only: textual-serve's page also asks a web font
+        service for a font, which would tell a third party who opens the dashboard when."""
+        websocket = "ws" + self.public_url.removeprefix("http")
+        return (
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src 'self' {websocket}; frame-ancestors 'none'"
+        )
+
+    @property
     def address(self) -> str:
         """What the user opens: the page with its key."""
         return f"{self.public_url}/?key={self.key}"
 
     def initialize_logging(self) -> None:
-        # textual-serve logs every connection at INFO; the terminal keeps only problems.
+        # textual-serve logs every connection at INFO; the terminal keeps only problems. On
+        # ctrl+c the loop may close while a tab's dashboard is still exiting, which asyncio
+        # reports as a warning: not a problem of the user's.
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        logging.getLogger("asyncio").setLevel(logging.ERROR)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -87,6 +101,7 @@ class DashboardServer(Server):
         if request.path == "/" and _same(request.query.get("key", ""), self.key):
             response = await handler(request)
             response.set_cookie(KEY_COOKIE, self.key, httponly=True, samesite="Strict")
+            response.headers["Content-Security-Policy"] = self.content_policy
             return response
         from_here = request.headers.get("Origin", self.public_url) == self.public_url
         if from_here and _same(request.cookies.get(KEY_COOKIE, ""), self.key):

@@ -121,11 +121,14 @@ class BatchWorld:
 
 
 @contextlib.contextmanager
-def server_with_batch(root: Path, jobs: int) -> Iterator[BatchWorld]:
-    """A server without workers (so jobs stay as created) and a `.anonbatch` of `jobs` jobs."""
-    with embedded_server(workers=0) as server:
-        homes = client_homes(root, server.url, server.user_name, server.token)
+def server_with_batch(root: Path, jobs: int, *, latency_s: float = 0.0) -> Iterator[BatchWorld]:
+    """A server without workers (so jobs stay as created) and a `.anonbatch` of `jobs` jobs;
+    with `latency_s`, both CLIs reach it through `latency_proxy` (round trips that much longer)."""
+    from latency_proxy import latency
+
+    with embedded_server(workers=0) as server, latency(server.url, latency_s) as url:
+        homes = client_homes(root, url, server.user_name, server.token)
         job_ids = create_jobs(server, jobs)
         folder = root / "batch"
-        write_batch(folder, job_ids, server.url)
+        write_batch(folder, job_ids, url)
         yield BatchWorld(server, homes, folder, job_ids)

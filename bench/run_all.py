@@ -27,6 +27,7 @@ SCENARIOS = (
     "mapping",
     "pacs",
     "scaleout",
+    "audit",
 )
 RESULTS = BENCH_DIR / "results" / "latest.md"
 QUICK_RESULTS = BENCH_DIR / "results" / "quick.md"

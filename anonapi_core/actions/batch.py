@@ -7,6 +7,7 @@ server, not the active one, because the jobs exist nowhere else.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from anonapi_core.client import JobResult
     from anonapi_core.models import JobInfo, JobStatus
     from anonapi_core.triage import ErrorGroup
+
+log = logging.getLogger(__name__)
 
 NOT_FOUND = "NOT_FOUND"
 
@@ -68,11 +71,11 @@ def batch_status(settings: Settings, folder: Path, *, extended: bool = False) ->
         jobs = fetch_jobs(settings, batch.server, ids, extended=extended)
     returned = {str(job.job_id) for job in jobs}
     result = BatchStatus(batch, jobs, [i for i in ids if i not in returned])
-    _observe(folder, result)
+    record_seen_statuses(folder, result)
     return result
 
 
-def _observe(folder: Path, status: BatchStatus) -> None:
+def record_seen_statuses(folder: Path, status: BatchStatus) -> None:
     """Write down the status changes this poll shows, for the jobs' audit timelines.
 
     A colleague's batch in a folder this user cannot write still shows its status: the
@@ -123,6 +126,23 @@ def error_group(settings: Settings, folder: Path, wanted: str) -> tuple[ErrorGro
     return group, status.batch.server
 
 
+def holds_any(folder: Path, server: Server, job_ids: Sequence[str]) -> bool:
+    """True when the batch in `folder` is on `server` and holds one of `job_ids`: resetting
+    its jobs by id (`anon job reset 12`) belongs in its action log as much as `batch reset`."""
+    from anonapi_core.batch import has_batch
+    from anonapi_core.settings import normalise_url
+
+    try:
+        batch = load_batch(folder) if has_batch(folder) else None
+    except AnonAPIError:
+        return False  # a damaged batch is reported by the commands that use it, not here
+    return (
+        batch is not None
+        and normalise_url(batch.server.url) == normalise_url(server.url)
+        and not set(batch.job_ids).isdisjoint(job_ids)
+    )
+
+
 def act_on_batch(
     settings: Settings,
     folder: Path,
@@ -132,11 +152,17 @@ def act_on_batch(
 ) -> list[JobResult[None]]:
     """Reset or cancel jobs of the batch in `folder` and add what happened to its action log.
 
-    Recorded after the server answered, so the log says what happened, not what was asked.
+    Recorded after the server answered, so the log says what happened, not what was asked. A
+    log that cannot be written is warned about; the results stand, since the jobs were changed.
     """
-    from anonapi_core.action_log import record_action
+    from anonapi_core.action_log import action_log, record_action
     from anonapi_core.actions.jobs import cancel_jobs, reset_jobs
 
     results = (reset_jobs if verb == "reset" else cancel_jobs)(settings, server, job_ids)
-    record_action(folder, settings.user_name, verb, server.name, results)
+    try:
+        record_action(folder, settings.user_name, verb, server.name, results)
+    except OSError as e:
+        log.warning(
+            "this %s is not in the action log %s: %s", verb, action_log(folder), e.strerror or e
+        )
     return results

@@ -19,8 +19,8 @@ batch was written is healed too: the next command folds the journal into the bat
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -40,6 +40,8 @@ from anonapi_core.jobrequests import JobRequest, filter_jobs, mapping_problems, 
 from anonapi_core.mapping import load_mapping
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, normalise_url
+
+log = logging.getLogger(__name__)
 
 RUN_MARKER_NAME = ".anonbatch.creating"
 """Present while a run creates jobs; left behind only by a run that was killed."""
@@ -164,7 +166,7 @@ def plan_jobs(
     journal = CreationJournal(folder, server)
     marker = Path(folder) / RUN_MARKER_NAME
     if recover and marker.exists():
-        _recover_unjournalled(settings, server, journal, keyed)
+        _recover_unjournalled(settings, server, journal, keyed, Path(mapping_path))
         marker.unlink(missing_ok=True)  # every job of the killed run is journalled now
     if recover and journal.pending():
         journal.fold_into_batch(folder)  # a run killed before it wrote the batch
@@ -203,9 +205,14 @@ MAX_RECOVERY_SPAN = 200_000
 
 
 def _recover_unjournalled(
-    settings: Settings, server: Server, journal: CreationJournal, planned: list[PlannedJob]
+    settings: Settings,
+    server: Server,
+    journal: CreationJournal,
+    planned: list[PlannedJob],
+    mapping_path: Path,
 ) -> None:
-    """Journal the jobs a killed run created but did not record (see the module docstring)."""
+    """Journal the jobs a killed run created but did not record (see the module docstring),
+    and their origins (timed now: the killed run never got to say when)."""
     try:
         marker = json.loads((journal.path.parent / RUN_MARKER_NAME).read_text(encoding="utf-8"))
         after = int(marker["after_job_id"])
@@ -216,6 +223,7 @@ def _recover_unjournalled(
     waiting = {p.key[:_KEY_CHARS]: p for p in planned if p.key not in done}
     if not waiting:
         return
+    adopted: list[CreatedJob] = []
     with AnonClient.from_settings(settings, server) as client:
         newest = max((job.job_id for job in client.get_jobs()), default=after)
         last = min(newest, after + MAX_RECOVERY_SPAN)
@@ -227,8 +235,10 @@ def _recover_unjournalled(
                 match = waiting.pop(idempotency_key(job.description) or "", None)
                 if match is not None:
                     journal.record(match.key, str(job.job_id))
+                    adopted.append(CreatedJob(match.key, str(job.job_id), match.request))
             if not waiting:
-                return
+                break
+    _record_origins(settings, journal.path.parent, mapping_path, adopted)
 
 
 def _write_marker(client: AnonClient, folder: Path) -> Path:
@@ -326,18 +336,24 @@ def _record_origins(
 ) -> None:
     """Note who created these jobs from which mapping row, for the jobs' audit timeline.
 
-    A folder that refuses the write loses only this record: the ids are journalled already,
-    and a creation run is not stopped halfway for the sake of its audit trail.
+    A folder that refuses the write loses only this record (with a warning): the ids are
+    journalled already, and a creation run is not stopped halfway for its audit trail.
     """
     if not created:
         return
-    from anonapi_core.job_origins import new_origin, record_origins
+    from anonapi_core.job_origins import new_origin, origins_file, record_origins
 
     origins = [
         new_origin(c.job_id, settings.user_name, mapping_path, c.request.line) for c in created
     ]
-    with contextlib.suppress(OSError):
+    try:
         record_origins(folder, origins)
+    except OSError as e:
+        log.warning(
+            "who created jobs from which row not recorded in %s: %s",
+            origins_file(folder),
+            e.strerror or e,
+        )
 
 
 def _fold(report: CreationReport, journal: CreationJournal) -> None:

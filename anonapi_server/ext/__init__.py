@@ -147,4 +147,4 @@ def ext_routes(store: Store) -> list[BaseRoute]:
 
 
 # Each extension module registers itself in EXTENSIONS when imported (after the names above).
-from anonapi_server.ext import hosts, pacs_count, shares  # noqa: E402, F401
+from anonapi_server.ext import hosts, pacs_count, quarantine, shares  # noqa: E402, F401

@@ -1,7 +1,8 @@
 """A DIMSE PACS through pynetdicom: C-FIND at study level, then C-GET or C-MOVE.
 
 Each instance the PACS sends is written to disk in the C-STORE handler as the bytes arrived
-(pynetdicom's `encoded_dataset`, no re-encoding), so memory holds one instance at a time.
+(what pynetdicom's `encoded_dataset` gives, no decoding or re-encoding), so memory holds one
+instance at a time.
 Association trouble becomes one PacsError sentence: refused (with the AE titles to check),
 timed out (with the timeout), or unreachable.
 """
@@ -27,6 +28,7 @@ from pynetdicom import (
     evt,
 )
 from pynetdicom.association import Association
+from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.presentation import (
     AllStoragePresentationContexts,
     PresentationContext,
@@ -54,6 +56,7 @@ logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 _PENDING = (0xFF00, 0xFF01)
 _SUCCESS = 0x0000
 _OUT_OF_RESOURCES = 0xA702
+_PART10_PREFIX = b"\x00" * 128 + b"DICM"  # preamble and prefix of a DICOM file
 # An association has at most 128 presentation contexts: query/retrieve takes one, the storage
 # classes a C-GET may bring in take the rest.
 _GET_STORAGE_CONTEXTS = StoragePresentationContexts[:126]
@@ -76,8 +79,11 @@ _GET_TRANSFER_SYNTAXES = [
 class _Receiver:
     """The C-STORE handler: writes each incoming instance to `folder` and reports it.
 
-    A failure in `on_file` (e.g. the worker lost its job) is kept and refuses the remaining
-    instances quickly; the caller raises it once the retrieval returns.
+    The file is the bytes as they arrived behind a Part-10 header (what pynetdicom's
+    `encoded_dataset` returns, written without first joining it into one more copy); nothing is
+    decoded here: the handler runs between two instances of the PACS's sending, so its time is
+    the retrieval's. A failure in `on_file` (the job's stream was left) is kept and refuses the
+    remaining instances quickly; the caller raises it once the retrieval returns.
     """
 
     def __init__(self, folder: Path, on_file: OnFile):
@@ -94,9 +100,10 @@ class _Receiver:
                 self.received += 1
                 path = self.folder / f"{self.received:06d}.dcm"
                 with path.open("xb") as out:
-                    out.write(event.encoded_dataset())
-                patient_id = event.dataset.get("PatientID")
-                self.on_file(path, "" if patient_id is None else str(patient_id))
+                    out.write(_PART10_PREFIX)
+                    out.write(encode_file_meta(event.file_meta))
+                    out.write(event.request.DataSet.getbuffer())
+                self.on_file(path)
             except BaseException as e:  # noqa: BLE001 - handed to the retrieving thread
                 self.failure = e
                 return _OUT_OF_RESOURCES

@@ -4,7 +4,8 @@ A job's `source_instance_id` is a bare StudyInstanceUID (the original's "legacy"
 `study_instance_uid:<uid>` or `accession_number:<acc>`. The study is looked up first (QIDO-RS or
 C-FIND): none found and more than one found are both errors the job's owner can act on, never a
 guess or a merge. Then its instances are written to disk one by one as they arrive, so memory
-holds at most one instance whatever the size of the study.
+holds at most one instance whatever the size of the study (see `streaming` for how the worker
+de-identifies them while later ones arrive).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ STUDY_INSTANCE_UID = "StudyInstanceUID"
 _PREFIXES = {"accession_number": ACCESSION_NUMBER, "study_instance_uid": STUDY_INSTANCE_UID}
 _SPOKEN = {ACCESSION_NUMBER: "accession number", STUDY_INSTANCE_UID: "study instance UID"}
 
-# Called with each instance's file as soon as it is on disk, and the instance's PatientID.
-OnFile = Callable[[Path, str], None]
+# Called with each instance's file as soon as it is on disk. The worker reads what it needs of
+# the file itself (the patient id for the opt-out check too), so retrieval decodes nothing.
+OnFile = Callable[[Path], None]
 
 
 class PacsError(ServerError):
@@ -158,29 +160,12 @@ class InstanceLabel:
         return f"instance {self.number} of {self.study} from PACS {self.pacs}"
 
 
-def retrieve_job_study(
-    store: Store,
-    job: Mapping[str, Any],
-    folder: Path,
-    on_file: Callable[[Path, InstanceLabel, str], None],
-) -> StudyMatch:
-    """Retrieve a WADO job's study from the PACS its `source_name` names into `folder`."""
+def job_node(store: Store, job: Mapping[str, Any]) -> PacsNode:
+    """The PACS a WADO job's `source_name` names; PacsError when the server has none."""
     try:
-        node = resolve(store, job["source_name"])
+        return resolve(store, job["source_name"])
     except UnknownSource as e:
         raise PacsError(str(e)) from e
-    shown = job["source_instance_id"] or ""
-    count = 0
-
-    def labelled(path: Path, patient_id: str) -> None:
-        nonlocal count
-        count += 1
-        on_file(path, InstanceLabel(node.name, shown, count), patient_id)
-
-    match = retrieve_study(node, shown, folder, labelled)
-    if not count:
-        raise PacsError(f"PACS {node.name}: the study of {shown} has no instances to retrieve")
-    return match
 
 
 @dataclass(frozen=True)

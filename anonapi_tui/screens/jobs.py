@@ -34,9 +34,10 @@ from anonapi_tui.screens.action_log import ActionLogKey
 from anonapi_tui.screens.base import CommandScreen
 from anonapi_tui.screens.batch_outputs import BatchOutputs
 from anonapi_tui.screens.job_details import JobDetails
+from anonapi_tui.screens.quarantine import QuarantineAccess
 from anonapi_tui.screens.triage import GroupChoice, TriageScreen
 from anonapi_tui.widgets.confirmation import Confirmation
-from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable
+from anonapi_tui.widgets.jobs_table import COLUMNS, SORTABLE, JobsTable, Prepared
 from anonapi_tui.widgets.status_summary import StatusSummary
 
 MAX_BACKOFF_S = 60.0
@@ -56,26 +57,28 @@ RESET = JobAction("reset", "Reset", "reset")
 CANCEL = JobAction("cancel", "Cancel", "cancelled")
 
 
-class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
+class JobsScreen(BatchOutputs, ActionLogKey, QuarantineAccess, CommandScreen):
     """Jobs from a `JobSource`, refreshed live, with marks, filter, sort, reset and cancel."""
 
     BINDINGS = bindings("jobs")
 
     class Polled(Message):
-        """A poll finished: jobs and their progress on success, `error` (one line) on failure."""
+        """A poll finished: jobs, their progress and table rows on success, `error` (one line)
+        on failure."""
 
         def __init__(
             self,
             elapsed: float,
             fetched: Fetched | None,
             error: str | None,
-            progress: Progress | None = None,
+            digest: tuple[Progress, Prepared] | None = None,
         ):
             super().__init__()
             self.elapsed = elapsed
             self.fetched = fetched
             self.error = error
-            self.progress = progress
+            self.progress: Progress | None = digest[0] if digest else None
+            self.prepared: Prepared | None = digest[1] if digest else None
 
     class ActionDone(Message):
         """Reset/cancel finished: per-job outcomes, or `error` when nothing was sent."""
@@ -142,6 +145,7 @@ class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
         return self.query_one(JobsTable)
 
     def on_mount(self) -> None:
+        self._jobs_table = self.table  # for the poll thread, which must not query the DOM
         self.query_one("#filter", Input).display = False
         self.query_one("#error", Static).display = False
         self.table.focus()
@@ -196,9 +200,15 @@ class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
             fetched, error = self.source.fetch(), None
         except (AnonAPIError, OSError) as e:
             fetched, error = None, str(e)
-        # Here, not on the UI thread: a pass over every job that a key press need not wait for.
-        progress = None if fetched is None else self.tracker.update(self.clock(), fetched.jobs)
-        self.post_message(self.Polled(time.monotonic() - started, fetched, error, progress))
+        digest = None if fetched is None else self.digest(fetched)
+        self.post_message(self.Polled(time.monotonic() - started, fetched, error, digest))
+
+    def digest(self, fetched: Fetched) -> tuple[Progress, Prepared]:
+        """The poll thread's share of a refresh: the passes over every job (progress, each
+        row's text, counts, changes, order), so the UI thread's tick and the key presses
+        waiting for it touch only what changed."""
+        progress = self.tracker.update(self.clock(), fetched.jobs)
+        return progress, self._jobs_table.prepare(fetched.jobs, progress.stalled)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A bug in a fetch must not stop the live table silently: report it and keep polling.
@@ -256,7 +266,7 @@ class JobsScreen(BatchOutputs, ActionLogKey, CommandScreen):
         if fetched is None:
             return
         stalled = polled.progress.stalled if polled.progress else frozenset()
-        self.table.show_jobs(fetched.jobs, stalled)
+        self.table.show_jobs(fetched.jobs, stalled, polled.prepared)
         self._not_found = len(fetched.not_found)
         self._show_counts()
         if polled.progress is not None:

@@ -20,6 +20,7 @@ from anonapi_core.actions.create import (
 from anonapi_core.batch import CreationJournal, load_batch
 from anonapi_core.client import AnonClient
 from anonapi_core.exceptions import APIClientError
+from anonapi_core.job_origins import read_origins
 from anonapi_core.models import Server
 from anonapi_core.settings import Settings, save_settings
 from anonapi_server.testing import EmbeddedServer
@@ -140,6 +141,9 @@ def test_a_job_created_just_before_a_kill_is_found_and_not_created_again(
     assert report.plan.already_created == {plan.jobs[1].key: orphan}
     assert orphan in load_batch(tmp_path).job_ids and len(load_batch(tmp_path).job_ids) == 3
     assert not (tmp_path / RUN_MARKER_NAME).exists()
+    origins = read_origins(tmp_path)
+    assert sorted(origins) == sorted(load_batch(tmp_path).job_ids)  # the adopted job's too
+    assert origins[orphan].row == plan.jobs[1].request.line
 
 
 def test_the_same_mapping_in_another_folder_gets_its_own_jobs(

@@ -4,11 +4,14 @@ the embedded server: jobs created from a mapping, a status change seen, a reset,
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from anonapi_server.testing import EmbeddedServer
 from tests.actions.conftest import write_mapping
-from tests.cli.conftest import Anon
+from tests.cli.conftest import Anon, make_jobs
 
 GRID = """source,pseudo_name
 folder:s1,PSEUDO1
@@ -117,3 +120,44 @@ def test_a_job_outside_the_batch_or_a_folder_without_batch_is_one_line(
         "it there"
     ]
     assert anon("job", "history", "3-5").exit_code == 2
+
+
+def test_a_log_that_cannot_be_written_is_a_warning_and_the_reset_still_counts(
+    anon: Anon, idle: EmbeddedServer, workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = _created_batch(anon, idle, workdir)
+    (workdir / ".anonbatch.actions").mkdir()  # unwritable as a file, also for root
+
+    with caplog.at_level(logging.WARNING, logger="anonapi_core"):
+        result = anon("batch", "reset", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        f"this reset is not in the action log {workdir / '.anonbatch.actions'}"
+    ]
+    assert idle.store.job(int(jobs["PSEUDO1"]))["status"] == "ACTIVE"
+
+
+def test_a_reset_by_id_of_a_job_of_the_folders_batch_is_in_its_log_and_history(
+    anon: Anon, idle: EmbeddedServer, workdir: Path
+) -> None:
+    jobs = _created_batch(anon, idle, workdir)
+
+    assert anon("job", "reset", jobs["PSEUDO1"], "--yes").exit_code == 0
+
+    (entry,) = json.loads(anon("batch", "log", "--json").stdout)
+    assert (entry["action"], entry["jobs"]) == ("reset", [{"job_id": jobs["PSEUDO1"], "ok": True}])
+    history = anon("job", "history", jobs["PSEUDO1"]).stdout
+    assert f"reset by {idle.user_name}: done" in history
+
+
+def test_a_reset_by_id_elsewhere_leaves_the_folder_alone(
+    anon: Anon, idle: EmbeddedServer, workdir: Path
+) -> None:
+    assert anon("batch", "init").exit_code == 0
+    assert anon("batch", "add", "999999").exit_code == 0
+    (job_id,) = make_jobs(idle, ["ERROR"])
+
+    assert anon("job", "reset", job_id, "--yes").exit_code == 0
+
+    assert not (workdir / ".anonbatch.actions").exists()

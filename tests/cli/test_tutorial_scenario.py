@@ -25,7 +25,10 @@ def _study(folder: Path, patient: str) -> None:
 
 
 def _final_summary(output: str) -> dict[str, int]:
-    block = output.split("Summary for all")[-1].splitlines()[3:-2]
+    """Status -> count from the last summary block (between its two rules of dashes)."""
+    lines = output.split("Summary for all")[-1].splitlines()
+    rules = [n for n, line in enumerate(lines) if line.startswith("-----")]
+    block = lines[rules[0] + 1 : rules[1]]
     return {line.split()[0]: int(line.split()[1]) for line in block}
 
 

@@ -67,3 +67,16 @@ def test_origins_keep_the_mapping_file_name_only_and_skip_damaged_records(tmp_pa
         f.write('{"job_id": "4"}\n')
     assert list(read_origins(tmp_path)) == ["3"]
     assert "Jansen" not in (tmp_path / ".anonbatch.origins").read_text()
+
+
+def test_a_jobs_history_holds_only_its_own_events_not_those_of_similar_ids(tmp_path: Path) -> None:
+    t = "2026-12-07T08:00:00+00:00"
+    record_origins(tmp_path, [JobOrigin("17", "z1", t, "m.csv", 2)])
+    write_lines(
+        tmp_path / ACTION_LOG_NAME,
+        [{"time": t, "user": "z7", "action": "reset", "server": "7", "jobs": [
+            {"job_id": "17", "ok": True}, {"job_id": "71", "ok": True}]}],
+    )  # fmt: skip
+    write_lines(tmp_path / STATUSES_NAME, [{"job_id": "177", "status": "7", "time": t}])
+    assert job_timeline(tmp_path, "7").events == []
+    assert [e.kind for e in job_timeline(tmp_path, "17").events] == ["created", "reset"]

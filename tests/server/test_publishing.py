@@ -119,7 +119,7 @@ def test_an_internal_error_tells_a_reference_not_a_local_path(
     def broken(*_args, **_kwargs):
         raise RuntimeError(f"failed at {idle_server.share_root}/Doe" + "^John")
 
-    monkeypatch.setattr(worker_module, "output_places", broken)
+    monkeypatch.setattr(worker_module, "Placer", broken)
     job = run_once(
         idle_server, new_job(idle_server, "folder:" + write_small_study(idle_server, "bug"))
     )

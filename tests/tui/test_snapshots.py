@@ -14,8 +14,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import get_current_worker
 
+from anonapi_core.exceptions import AnonAPIError
 from anonapi_core.mapping import Mapping, save_mapping
 from anonapi_core.models import Server
+from anonapi_core.quarantine import HeldFile
 from anonapi_core.settings import Settings, save_settings
 from anonapi_server.demo import sample_jobs
 from anonapi_server.sample_studies import write_study
@@ -23,6 +25,7 @@ from anonapi_tui.app import AnonApp
 from anonapi_tui.job_sources import Fetched, ServerJobSource, StaticJobSource
 from anonapi_tui.main import build_app
 from anonapi_tui.screens.jobs import JobsScreen
+from anonapi_tui.screens.quarantine import QuarantineScreen
 from tests.tui.conftest import settle
 
 SIZE = (120, 34)
@@ -335,6 +338,48 @@ async def preview_first_file(pilot: Pilot) -> None:
 def test_folder_picker_preview(snap_compare, settings: Settings, study_tree: Path) -> None:
     app = build_app(settings, study_tree, start="folders")
     assert snap_compare(app, terminal_size=SIZE, run_before=preview_first_file)
+
+
+class StaticHeldFiles:
+    """Held files of one job, fixed: what the quarantine view shows, without a server."""
+
+    def list(self, job_id: str) -> list[HeldFile]:
+        reason = "burned-in annotation: modality US without BurnedInAnnotation=NO"
+        return [
+            HeldFile("5c0f2a9e41d3b7c8e2f1a604", "3", "1.dcm", reason, "held"),
+            HeldFile("9d41e6b0c27a5f3e8b1d0c92", "3", "2.dcm", reason, "held"),
+            HeldFile(
+                "e07b3c5a9f12d64b8a0e7c31",
+                "4",
+                "1.dcm",
+                "burned-in annotation: BurnedInAnnotation is YES",
+                "released",
+                "z123456",
+                "2026-11-02T09:14:03",
+            ),
+        ]
+
+    def decide(self, job_id: str, file_id: str, decision: str) -> HeldFile:
+        raise AnonAPIError("sample held files are not on a server; nothing was changed")
+
+
+def opening_quarantine(*keys: str):  # noqa: ANN201 - a run_before callback
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(QuarantineScreen(StaticHeldFiles(), "1042"))
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run_before
+
+
+def test_quarantine_lists_held_files_and_why(snap_compare) -> None:
+    assert snap_compare(jobs_app(), terminal_size=(100, 30), run_before=opening_quarantine())
+
+
+def test_quarantine_release_asks_first_at_80x24(snap_compare) -> None:
+    assert snap_compare(jobs_app(), terminal_size=(80, 24), run_before=opening_quarantine("r"))
 
 
 class RecordedBatchSource(StaticJobSource):

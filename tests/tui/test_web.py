@@ -30,16 +30,17 @@ README_SCREENSHOT = Path(__file__).parents[2] / "screenshots" / "browser.png"
 
 
 @contextmanager
-def web_dashboard(folder: Path, port: int, timeout: float = 30.0) -> Iterator[str]:
-    """`anon-tui --web` in a process of its own; yields the address it printed, stops it and
-    every dashboard process it started on exit."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "anonapi_tui.main", "--web", "--port", str(port)]
-        + ["--folder", str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+def web_dashboard(folder: Path, port: int, log: Path, timeout: float = 30.0) -> Iterator[str]:
+    """`anon-tui --web` in a process of its own (its errors to `log`); yields the address it
+    printed, stops it and every dashboard process it started on exit."""
+    with log.open("wb") as errors:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "anonapi_tui.main", "--web", "--port", str(port)]
+            + ["--folder", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            start_new_session=True,
+        )
     try:
         assert server.stdout is not None
         deadline = time.monotonic() + timeout
@@ -48,7 +49,7 @@ def web_dashboard(folder: Path, port: int, timeout: float = 30.0) -> Iterator[st
             assert time.monotonic() < deadline, "anon-tui --web printed no address"
             if select.select([server.stdout], [], [], 0.2)[0]:
                 chunk = os.read(server.stdout.fileno(), 4096)
-                assert chunk, f"anon-tui --web exited with {server.wait()}"
+                assert chunk, f"anon-tui --web exited {server.wait()}: {log.read_text()}"
                 line += chunk
         found = re.search(rb"http://\S+", line)
         assert found, line
@@ -61,11 +62,14 @@ def web_dashboard(folder: Path, port: int, timeout: float = 30.0) -> Iterator[st
 async def test_the_browser_shows_the_batch_of_the_folder(batch: Batch, tmp_path: Path) -> None:
     chromium = require_chromium()
     port = free_port()
-    with web_dashboard(batch.folder, port) as address:
+    with web_dashboard(batch.folder, port, tmp_path / "web.log") as address:
         assert address.startswith(f"http://127.0.0.1:{port}/?key=")
         # Without the key: refused, the page and the websocket that would start a dashboard.
         for path in ("/", "/ws"):
             assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 403
+        # The page may load nothing from elsewhere (textual-serve's asks a font service).
+        policy = httpx.get(address).headers["content-security-policy"]
+        assert policy.startswith("default-src 'self';") and "googleapis" not in policy
         async with chromium_page(chromium, tmp_path / "profile") as page:
             await page.open(address)
             # The batch's jobs, read through the same settings file (ANONAPI_SETTINGS) and
@@ -115,3 +119,15 @@ def test_web_options_that_cannot_work_are_refused(
 ) -> None:
     assert main(args) == 1
     assert capsys.readouterr().err.splitlines()[0] == f"Error: {says}"
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)]
+)
+def test_without_chromium_the_browser_test_skips_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="Chromium is not installed"):
+        require_chromium()
