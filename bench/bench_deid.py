@@ -8,7 +8,8 @@ and write one output file per input. Ours is timed three ways: the engine in 1 a
 processes (`Deidentifier.deidentify_file`), and end to end through the embedded server with 1 and 2
 workers (two jobs of half the files, from creation until both are DONE). dicognito and dicom-
 anonymizer run in their own environment, one process, timing themselves. A plain `shutil.copyfile`
-of every file is the ceiling: no de-identifier can beat reading and writing."""
+of every file is the ceiling: no de-identifier can beat reading and writing. The copy, dicognito and
+our engine in one process are timed side by side, a run of each in turn (`_side_by_side`)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from anchors import DEID, anchor_task
@@ -61,10 +63,13 @@ def main() -> None:
         out = Path(tmp)
         list_file = out / "files.txt"
         list_file.write_text("\n".join(str(f) for f in files))
-        copy = measure(
-            lambda: _copy_all(files, out / "copy"), runs, setup=_fresh(out / "copy"), warmup=1
-        )
-        dicognito, _ = anchor_task(DEID, "dicognito", list_file, out / "dicognito", runs=runs)
+        with _engine(files, out / "ours", 1) as ours_run:
+            copy, dicognito, ours_one = _side_by_side(
+                runs,
+                _timer(lambda: _copy_all(files, out / "copy"), _fresh(out / "copy")),
+                _dicognito_run(list_file, out / "dicognito"),
+                _timer(ours_run, _fresh(out / "ours")),
+            )
         anonymizer, _ = anchor_task(DEID, "dicom-anonymizer", list_file, out / "dcmanon", runs=runs)
         shutil.rmtree(out / "dicognito")
         shutil.rmtree(out / "dcmanon")
@@ -77,7 +82,9 @@ def main() -> None:
         )
         per_process = at_least_faster(5)
         for processes in (1, 2):
-            ours = _engine_in_processes(files, out / "ours", processes, runs)
+            ours = (
+                ours_one if processes == 1 else _engine_in_processes(files, out / "ours", 2, runs)
+            )
             case = f"our engine, {processes} process{'es' if processes > 1 else ''}"
             report.rows.append(
                 Row(
@@ -101,7 +108,14 @@ def main() -> None:
             ours = _through_server(files, workers, runs)
             report.rows.append(Row(case, ours, dicognito, "dicognito", note=share(ours)))
         _syntax_rows(report, files[: 20 if args.quick else 500], args.quick, runs, out)
-    _memory_rows(report, args.quick, out)
+        _memory_rows(report, args.quick, out)  # its output goes in `out`: still there
+    report.notes.append(
+        "The raw copy, dicognito and our engine in 1 process (and, per syntax, dicognito and ours) "
+        "are timed side by side: one run of each in turn per round, so that each meets the "
+        "machine as it is at that moment; dicognito's run is the one timed after an untimed "
+        "warm-up in its own process. Every run writes new files (output folder emptied first, "
+        "untimed), as a job does."
+    )
     report.notes.append(
         "Targets: ≥ 5x dicognito per process (explicit, implicit, JPEG lossless, JPEG 2000 rows), "
         "≥ 50% of raw-copy speed per process for explicit VR (ours ≤ 2x the copy's time); the "
@@ -120,9 +134,13 @@ def _syntax_rows(report: Report, sources: list[Path], quick: bool, runs: int, ou
         files = ct_study_as(data_dir("deid", quick) / syntax, sources=sources, syntax=syntax)
         list_file = out / f"{syntax}.txt"
         list_file.write_text("\n".join(str(f) for f in files))
-        dicognito, _ = anchor_task(DEID, "dicognito", list_file, out / "dcg", runs=runs)
+        with _engine(files, out / syntax, 1) as ours_run:
+            dicognito, ours = _side_by_side(
+                runs,
+                _dicognito_run(list_file, out / "dcg"),
+                _timer(ours_run, _fresh(out / syntax)),
+            )
         shutil.rmtree(out / "dcg")
-        ours = _engine_in_processes(files, out / syntax, 1, runs)
         target = at_least_faster(5) if syntax in TARGET_SYNTAXES else None
         case = f"{syntax}: our engine, 1 process, {len(files)} files"
         report.rows.append(Row(case, ours, dicognito, "dicognito", target))
@@ -176,10 +194,17 @@ def _deidentify_chunk(files: list[str], out_dir: str) -> int:
 
 def _engine_in_processes(files: list[Path], out: Path, processes: int, runs: int) -> Timing:
     """Time the engine over all files split across `processes` spawned workers (start excluded)."""
+    with _engine(files, out, processes) as run:
+        return measure(run, runs, setup=_fresh(out), warmup=1)
+
+
+@contextmanager
+def _engine(files: list[Path], out: Path, processes: int) -> Iterator[Callable[[], None]]:
+    """One run of the engine over all files, split across `processes` spawned workers that are
+    started, with the engine imported, before anything is timed."""
     chunks = [[str(f) for f in files[i::processes]] for i in range(processes)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        # Start every worker and import the engine before timing.
         list(pool.map(_deidentify_chunk, [[] for _ in range(processes)], [str(out)] * processes))
 
         def run() -> None:
@@ -187,14 +212,54 @@ def _engine_in_processes(files: list[Path], out: Path, processes: int, runs: int
             if written != len(files):
                 raise RuntimeError(f"our engine wrote {written} of {len(files)} files")
 
-        return measure(run, runs, setup=_fresh(out), warmup=1)
+        yield run
+
+
+def _dicognito_run(list_file: Path, out: Path) -> Callable[[], float]:
+    """One run of dicognito over the listed files, timed by itself after an untimed warm-up in
+    its own process."""
+    return lambda: anchor_task(DEID, "dicognito", list_file, out, runs=1)[0].min
+
+
+def _timer(fn: Callable[[], object], setup: Callable[[], object]) -> Callable[[], float]:
+    """`fn` timed once, after `setup` (untimed)."""
+
+    def timed() -> float:
+        setup()
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    return timed
+
+
+def _side_by_side(runs: int, *timers: Callable[[], float]) -> list[Timing]:
+    """`runs` timings of each timer, taken in turn (one of each per round) after a warm-up
+    round: every tool meets the machine as it is at that moment (other people's work, the
+    kernel still writing back the previous run), not one tool the quiet minute and the next the
+    busy one."""
+    times: list[list[float]] = [[] for _ in timers]
+    for round_ in range(runs + 1):
+        for turn in range(len(timers)):  # each round starts with the next tool: no fixed order
+            index = (round_ + turn) % len(timers)
+            took = timers[index]()
+            if round_:
+                times[index].append(took)
+    return [Timing(tuple(seconds)) for seconds in times]
 
 
 def _fresh(folder: Path) -> Callable[[], None]:
     """Untimed, before each run: an empty `folder`, so that every run writes new files, as a job
-    does (rewriting files still being written back makes the kernel wait: the disk, not the tool;
-    the anchors' tasks do the same)."""
-    return lambda: shutil.rmtree(folder, ignore_errors=True)
+    does, and nothing left to write back (rewriting files still being written back, or writing
+    while the kernel throttles the previous run's gigabyte, measures the disk, not the tool; the
+    anchors' tasks do the same)."""
+
+    def fresh() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if hasattr(os, "sync"):
+            os.sync()
+
+    return fresh
 
 
 def _through_server(files: list[Path], workers: int, runs: int) -> Timing:

@@ -5,9 +5,10 @@ assignment) than reading and writing the whole file does. For a file the engine'
 (explicit or implicit VR little endian, compressed pixel data included) this path cuts the bytes
 into elements (`reader.walk`), takes each element's step from the planner's cache, and builds the
 output as a short list of chunks: a run of elements kept as they are goes out as one slice of the
-input (pixel data too, never copied in Python), a changed element as a new header and value, a
-sequence as the byte walker rewrote it (`sequences.py`); the file is then written in a few large
-writes. A file it cannot finish this way (a check other than burned-in annotation fails, the
+input, a changed element as a new header and value, a sequence as the byte walker rewrote it
+(`sequences.py`); the file is then written in a few large writes. Pixel data that runs to the end
+of the file is not even read: the system copies it from the source (`os.copy_file_range`).
+A file it cannot finish this way (a check other than burned-in annotation fails, the
 walker gives up on a sequence, a pseudonym is not ASCII ...) gets None, and the engine takes its
 Dataset path, with the same rules, which reports or writes it. Either way the output is the same,
 byte for byte (`tests/server/deid/test_deid_third_party.py`).
@@ -44,9 +45,12 @@ _NOTED = frozenset({_SOP_CLASS, _SOP_INSTANCE, 0x00080060, 0x00280301, _ROWS}) |
 _META_CLASS, _META_INSTANCE, _META_SYNTAX = 0x00020002, 0x00020003, 0x00020010
 _DICOMDIR_SOP_CLASS = b"1.2.840.10008.1.3.10"
 _NO_MORE = 1 << 32  # above every tag
-_CACHE_LIMIT = 20_000  # entries per cache: with the size limits below, a few MB at most
-_CACHED_VALUE = 256  # the longest value whose replacement is kept
-_CACHED_SEQUENCE = 8 << 10  # the longest sequence whose rewrite is kept
+# How much the caches keep (entries, longest key value): a few MB, and 16 MB for sequences,
+# however many files a worker sees.
+_CACHE_LIMIT = 20_000
+_CACHED_VALUE = 256
+_SEQUENCE_LIMIT = 1_000
+_CACHED_SEQUENCE = 8 << 10
 _LARGE = 1 << 16  # chunks at least this long are written on their own, never joined
 # What is read first: the elements before the pixel data of nearly every image.
 _HEAD = 64 << 10
@@ -299,7 +303,9 @@ class DirectPath:
                 made = sequences_made.get(key)
                 if made is None:
                     made = self._sequence(tag, value, dummy, shift, implicit)
-                    _remember(sequences_made, key, made, len(value) <= _CACHED_SEQUENCE)
+                    _remember(
+                        sequences_made, key, made, len(value) <= _CACHED_SEQUENCE, _SEQUENCE_LIMIT
+                    )
                 chunks.append(made)
             elif step is Step.LEAVE:
                 chunks.append(_element(tag, out_vr, value, implicit, length == UNDEFINED))
@@ -312,7 +318,9 @@ class DirectPath:
                 if made is None:
                     new = self._new_value(shift, step, out_vr, value)
                     made = _element(tag, out_vr, new, implicit)
-                    _remember(elements_made, element_key, made, len(value) <= _CACHED_VALUE)
+                    _remember(
+                        elements_made, element_key, made, len(value) <= _CACHED_VALUE, _CACHE_LIMIT
+                    )
                 chunks.append(made)
         if not elements:
             raise _Dataset  # nothing after the file meta: damaged
@@ -344,10 +352,10 @@ def _element(tag: int, vr: str, value: bytes, implicit: bool, undefined: bool = 
     return encode_header(tag, vr, len(value), implicit) + value
 
 
-def _remember(cache: dict, key: tuple, made: bytes, small: bool) -> None:
-    """Keep `made` for the next file unless its key is large; never more than a bounded count."""
+def _remember(cache: dict, key: tuple, made: bytes, small: bool, limit: int) -> None:
+    """Keep `made` for the next file unless its key is large; never more than `limit` of them."""
     if small:
-        if len(cache) >= _CACHE_LIMIT:
+        if len(cache) >= limit:
             cache.clear()
         cache[key] = made
 
@@ -385,7 +393,8 @@ def _copy_tail(source: BinaryIO, out: BinaryIO, start: int, end: int) -> None:
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
-    copy_value(source, out, start, end - start)
+    if start < end:
+        copy_value(source, out, start, end - start)
 
 
 def _has_fd(fp: BinaryIO) -> bool:
