@@ -19,26 +19,17 @@ def work(tmp_path: Path) -> Path:
     """A study with a series subfolder and a note, an empty folder, a folder of text only."""
     work = tmp_path / "work"
     study = work / "study"
-    write_study(
-        study,
-        patient_id="P1",
-        patient_name="A^B",
-        n_files=2,
-        rows=8,
-        columns=8,
-        modality="MR",
-        study_date="20231130",
-    )
-    write_study(
-        study / "series2",
-        patient_id="P1",
-        patient_name="A^B",
-        n_files=1,
-        rows=8,
-        columns=8,
-        modality="MR",
-        study_date="20231130",
-    )
+    for folder, n_files in ((study, 2), (study / "series2", 1)):
+        write_study(
+            folder,
+            patient_id="P1",
+            patient_name="A^B",
+            n_files=n_files,
+            rows=8,
+            columns=8,
+            modality="MR",
+            study_date="20231130",
+        )
     (study / "notes.txt").write_text("not DICOM")
     (work / "empty").mkdir()
     (work / "text").mkdir()
