@@ -23,6 +23,8 @@ MAX_FILES = 10_000
 
 InMapping = Literal["folder", "selection"]
 
+_STOP_EVERY = 64
+
 _STUDY_TAGS = ["Modality", "StudyDate", "StudyDescription"]
 
 
@@ -98,8 +100,9 @@ def summarize_folder(
 ) -> FolderSummary | None:
     """Count the folder's files and DICOM files (the scan's check) and read one header.
 
-    Returns None when `stop()` turned true (the user moved on). Unreadable subfolders and
-    files are left out of the counts, as the scan leaves them out of a selection.
+    Returns None when `stop()` turned true (the user moved on): asked before each listing
+    and every `_STOP_EVERY` files, as each check is a round trip on a share. An unreadable
+    subfolder is left out; an unreadable file counts as a file, not as DICOM (as the scan).
     """
     base = str(folder)
     files = dicom = 0
@@ -115,6 +118,8 @@ def summarize_folder(
         capped = len(names) > MAX_FILES - files
         for rel in names[: MAX_FILES - files]:
             files += 1
+            if files % _STOP_EVERY == 0 and stop():
+                return None
             if is_dicom(Path(base, rel)):
                 dicom += 1
                 first_dicom = first_dicom or rel

@@ -78,6 +78,19 @@ def test_a_stopped_summary_is_none(work: Path) -> None:
     assert fs.summarize_folder(work / "study", stop=lambda: True) is None
 
 
+def test_a_large_folder_is_stopped_between_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One listing of many files is not counted to its end once the user moved on."""
+    for n in range(200):
+        (tmp_path / f"{n}.txt").write_text("x")
+    checked: list[object] = []
+    monkeypatch.setattr(fs, "is_dicom", lambda path: checked.append(path) or False)
+    asked = iter([False, False])  # the listing and the first files pass; then stopped
+    assert fs.summarize_folder(tmp_path, stop=lambda: next(asked, True)) is None
+    assert len(checked) == 127  # stopped at the 128th, before its check
+
+
 def test_the_mapping_holds_a_folder_as_a_folder_row_or_as_its_file_selection(work: Path) -> None:
     mapping_file = work / "anon_mapping.csv"
     mapping = Mapping(path=mapping_file, options={"root_source_path": str(work)})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anonapi_core.mapping import load_mapping
+from anonapi_core.mapping import Mapping, load_mapping, save_mapping
 from anonapi_core.selection import load_selection
 from anonapi_core.settings import Settings
 from anonapi_server.sample_studies import write_study
@@ -94,3 +94,18 @@ async def test_the_folder_under_the_cursor_is_summarised_in_a_worker(
         await pilot.press("up", "up", "m", "ctrl+s")
         await settle(pilot, rounds=6)
         assert summary_shown(app).splitlines()[-1] == "in the mapping (file selection)"
+
+
+async def test_a_mapping_that_cannot_be_read_still_leaves_the_counts(
+    folder: Path, private_settings: Path
+) -> None:
+    mapping = Mapping(path=folder / "anon_mapping.csv", options={"root_source_path": str(folder)})
+    mapping.rows = [{"source": "not a source", "pseudo_name": "x", "pseudo_id": "1"}]
+    save_mapping(mapping, mapping.path)
+    app = build_app(Settings(path=private_settings), folder, start="folders")
+    async with running(app) as pilot:
+        await pilot.press("down")
+        await settle(pilot, rounds=4)
+        lines = summary_shown(app).splitlines()
+        assert lines[1] == "2 files, 2 DICOM"
+        assert lines[3].startswith("mapping not read: anon_mapping.csv, line")
