@@ -106,6 +106,12 @@ class FolderPicker(CommandScreen):
     def _cursor_moved(self, event: Tree.NodeHighlighted) -> None:
         self._show_summary()
 
+    @property
+    def ready(self) -> bool:
+        """For `--screenshot`: the folder under the cursor has its summary shown."""
+        path = self._cursor_path()
+        return path is not None and (not path.is_dir() or path in self._summaries)
+
     def _cursor_path(self) -> Path | None:
         node = self.query_one(FolderTree).cursor_node
         return None if node is None or node.data is None else Path(node.data.path)

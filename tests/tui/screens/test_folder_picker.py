@@ -85,6 +85,7 @@ async def test_the_folder_under_the_cursor_is_summarised_in_a_worker(
             "not in the mapping",
         ]
         assert "P1" not in shown
+        assert app.screen.ready  # what `--screenshot` waits for
         await pilot.press("down")
         await settle(pilot, rounds=4)
         assert summary_shown(app).splitlines()[1:3] == ["1 file, 0 DICOM", "no DICOM header read"]
