@@ -2,7 +2,8 @@
 
 Each marked folder gets a `fileselection.txt` of its DICOM files and a mapping row with a
 generated pseudonym: the same action as `anon map add-study-folders`. The scan reports progress
-from its worker; the UI only draws it.
+from its worker; the UI only draws it. The folder under the cursor is summarised (files, DICOM
+files, one header's study, whether the mapping holds it) in a worker too, once per folder.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DirectoryTree, Footer, ProgressBar, Static
+from textual.widgets import DirectoryTree, Footer, ProgressBar, Static, Tree
+from textual.worker import get_current_worker
 
 from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.folder_summary import FolderSummary
+from anonapi_core.mapping import Mapping
 from anonapi_core.settings import Settings
 from anonapi_core.wording import plural
 from anonapi_tui.bindings import bindings
@@ -61,18 +65,30 @@ class FolderPicker(CommandScreen):
     class Previewed(Outcome["FilePreview"]):
         """What de-identification would do to the file under the cursor."""
 
+    class Summarized(Message):
+        """What a folder holds; `error` when the mapping could not be read (counts still)."""
+
+        def __init__(self, folder: Path, summary: FolderSummary, error: str | None) -> None:
+            super().__init__()
+            self.folder = folder
+            self.summary = summary
+            self.error = error
+
     def __init__(self, settings: Settings, folder: Path) -> None:
         super().__init__()
         self.folder = folder
         self.settings = settings
         self.title = "Folders"
         self.marked: list[Path] = []
+        self._summaries: dict[Path, tuple[FolderSummary, str | None]] = {}
+        self._mapping: Mapping | None = None  # read once by the first summary worker
 
     def compose(self) -> ComposeResult:
         yield Static(f"Study folders under {display_path(self.folder)}", id="title", markup=False)
         with Horizontal(id="picker"):
             yield FolderTree(self.folder, id="tree")
             with Vertical(id="picker-side"):
+                yield Static("", id="folder-summary", markup=False)
                 yield Static("Marked folders", classes="dialog-title")
                 yield Static(
                     "(none: m marks the folder under the cursor)", id="marked", markup=False
@@ -85,6 +101,59 @@ class FolderPicker(CommandScreen):
 
     def on_mount(self) -> None:
         self.query_one(FolderTree).focus()
+
+    @on(Tree.NodeHighlighted)
+    def _cursor_moved(self, event: Tree.NodeHighlighted) -> None:
+        self._show_summary()
+
+    @property
+    def ready(self) -> bool:
+        """For `--screenshot`: the folder under the cursor has its summary shown."""
+        path = self._cursor_path()
+        return path is not None and (not path.is_dir() or path in self._summaries)
+
+    def _cursor_path(self) -> Path | None:
+        node = self.query_one(FolderTree).cursor_node
+        return None if node is None or node.data is None else Path(node.data.path)
+
+    def _show_summary(self) -> None:
+        """The summary of the folder under the cursor, from the cache or from a new worker."""
+        path = self._cursor_path()
+        panel = self.query_one("#folder-summary", Static)
+        if path is None or not path.is_dir():
+            panel.update(Text("A file: p previews its de-identification.", no_wrap=True))
+            return
+        known = self._summaries.get(path)
+        if known is None:
+            panel.update(_summary_text(path.name, ["counting files ..."]))
+            self._summarize(path)
+            return
+        summary, error = known
+        lines = [summary.counts(), summary.study() or "no DICOM header read"]
+        lines.append(f"mapping not read: {error}" if error else summary.mapping_state())
+        panel.update(_summary_text(path.name, lines))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="summary")
+    def _summarize(self, folder: Path) -> None:
+        from anonapi_core.actions.folders import folder_summary
+        from anonapi_tui.screens.mapping_editor import mapping_for
+
+        worker = get_current_worker()
+        error = None
+        if self._mapping is None:
+            try:
+                self._mapping = mapping_for(self.settings, self.folder)
+            except AnonAPIError as e:
+                error = str(e)
+        mapping = self._mapping if self._mapping is not None else Mapping()
+        summary = folder_summary(mapping, folder, stop=lambda: worker.is_cancelled)
+        if summary is not None:
+            self.post_message(self.Summarized(folder, summary, error))
+
+    def on_folder_picker_summarized(self, message: Summarized) -> None:
+        self._summaries[message.folder] = (message.summary, message.error)
+        if message.folder == self._cursor_path():
+            self._show_summary()
 
     def _show_marked(self) -> None:
         lines = [
@@ -188,4 +257,16 @@ class FolderPicker(CommandScreen):
         state.update(message.result or "")
         self.marked.clear()
         self._show_marked()
+        self._summaries.clear()  # the scan added rows: mapping states changed
+        self._mapping = None
         self.query_one(FolderTree).reload()
+        self._show_summary()
+
+
+def _summary_text(name: str, lines: list[str]) -> Text:
+    """The folder's name in bold over its summary lines, each cut to the panel's width."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(name, style="bold")
+    for line in lines:
+        text.append("\n" + line)
+    return text

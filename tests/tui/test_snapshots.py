@@ -235,9 +235,18 @@ def study_tree(tmp_path: Path) -> Path:
 
 def test_folder_picker_marked(snap_compare, settings: Settings, study_tree: Path) -> None:
     app = build_app(settings, study_tree, start="folders")
-    assert snap_compare(
-        app, press=["down", "m", "down", "m"], terminal_size=SIZE, run_before=settle
-    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=pressing("down", "m", "down", "m"))
+
+
+def pressing(*keys: str):
+    """Press `keys` and wait for the workers they start (the folder summary under the cursor)."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot, rounds=4)
+
+    return run_before
 
 
 async def mark_and_scan(pilot: Pilot) -> None:
@@ -279,7 +288,7 @@ def test_folders_at_terminal_sizes(
     snap_compare, settings: Settings, study_tree: Path, size: tuple[int, int]
 ) -> None:
     app = build_app(settings, study_tree, start="folders")
-    assert snap_compare(app, press=["down", "m"], terminal_size=size, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=pressing("down", "m"))
 
 
 def test_batch_filtered_says_how_many_are_shown(snap_compare) -> None:
