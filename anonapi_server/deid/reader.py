@@ -37,12 +37,12 @@ _unpack_explicit = struct.Struct("<HH2sH").unpack_from
 _unpack_long = struct.Struct("<I").unpack_from
 
 
-class Unusual(Exception):
+class _Unusual(Exception):
     """Something this reader leaves to pydicom."""
 
 
 # What parsing raises on a file this reader leaves to pydicom.
-READ_ERRORS = (Unusual, struct.error, KeyError)
+READ_ERRORS = (_Unusual, struct.error, KeyError)
 
 
 def read_little_endian(fp: BinaryIO, size: int) -> Dataset | None:
@@ -62,7 +62,7 @@ def _parse(data: bytes) -> Dataset:
     syntax = meta.get(BaseTag(0x00020010))
     implicit = little_endian_kind((syntax.value or b"") if syntax is not None else b"")
     if implicit is None:
-        raise Unusual
+        raise _Unusual
     elements: _Elements = {}
     for _, tag, vr, length, start, value_end in walk(data, pos, implicit):
         key = BaseTag(tag)
@@ -80,7 +80,7 @@ def _parse(data: bytes) -> Dataset:
 def _meta(data: bytes) -> tuple[_Elements, int]:
     """The file meta's elements and where the data set starts."""
     if data[128:132] != b"DICM":
-        raise Unusual
+        raise _Unusual
     meta: _Elements = {}
     pos = 132
     for _, tag, vr, length, start, pos in walk(data, 132, implicit=False, meta=True):
@@ -114,7 +114,7 @@ def walk(
 ) -> Iterator[Element]:
     """The top-level elements from `pos`: (header position, tag, VR or None when implicit,
     declared length, value start, value end), with an undefined-length value's end after its
-    sequence delimiter. Only group 0002 when `meta`. Raises Unusual (or struct.error,
+    sequence delimiter. Only group 0002 when `meta`. Raises _Unusual (or struct.error,
     KeyError) where pydicom must decide.
 
     `data` may be the head of a file of `size` bytes: then the last element found may end
@@ -130,16 +130,16 @@ def walk(
         group, element, vr, length, start = _header(data, pos, implicit)
         tag = group << 16 | element
         if tag <= last or group == 0xFFFE:
-            raise Unusual  # out of order or a stray delimiter: pydicom decides
+            raise _Unusual  # out of order or a stray delimiter: pydicom decides
         if length == _UNDEFINED:
             items_follow = vr is None and data[start : start + 4] == _ITEM_TAG
             if not (_holds_items(tag, vr) or items_follow):
-                raise Unusual  # e.g. an undefined-length UN (CP-246)
+                raise _Unusual  # e.g. an undefined-length UN (CP-246)
             value_end = _skip_items(data, start, implicit)
         else:
             value_end = start + length
             if value_end > limit:
-                raise Unusual  # cut short: pydicom reads it and the damage checks catch it
+                raise _Unusual  # cut short: pydicom reads it and the damage checks catch it
         yield pos, tag, vr, length, start, value_end
         last, pos = tag, value_end
 
@@ -175,13 +175,13 @@ def _skip_items(data: bytes, pos: int, implicit: bool) -> int:
         length = _unpack_long(data, pos + 4)[0]
         pos += 8
         if group != 0xFFFE:
-            raise Unusual
+            raise _Unusual
         if element == 0xE0DD:
             return pos
         if element != 0xE000:
-            raise Unusual
+            raise _Unusual
         pos = _skip_item(data, pos, implicit) if length == _UNDEFINED else pos + length
-    raise Unusual  # no delimiter before the end: truncated
+    raise _Unusual  # no delimiter before the end: truncated
 
 
 def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
@@ -191,13 +191,13 @@ def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
         group, element = _unpack_tag(data, pos)
         if group == 0xFFFE:
             if element != 0xE00D:
-                raise Unusual
+                raise _Unusual
             return pos + 8
         _, _, vr, length, start = _header(data, pos, implicit)
         if length == _UNDEFINED:
             if not _holds_items(group << 16 | element, vr) and vr != "UN":
-                raise Unusual
+                raise _Unusual
             pos = _skip_items(data, start, implicit or vr == "UN")
         else:
             pos = start + length
-    raise Unusual
+    raise _Unusual
