@@ -56,6 +56,7 @@ _LARGE = 1 << 16  # chunks at least this long are written on their own, never jo
 _HEAD = 64 << 10
 _GROUP_LENGTH_UL = struct.pack("<HH2sH", 0x0002, 0x0000, b"UL", 4)
 _PREAMBLE = b"\0" * 128 + b"DICM"
+_ITEM = struct.pack("<HH", 0xFFFE, 0xE000)
 
 Added = DataElement | RawDataElement
 # The engine's replacement of one value: (date shift, step, VR, encoded value) -> encoded value.
@@ -137,11 +138,11 @@ class DirectPath:
         """
         fp.seek(0)
         data = fp.read(_HEAD if _has_fd(fp) else -1)
-        built = self._try(data, size, names, shift, release)
+        built = self._try(data, fp, size, names, shift, release)
         if built is None and len(data) < size:  # more than the head was needed
             fp.seek(0)
             data = fp.read()
-            built = self._try(data, size, names, shift, release)
+            built = self._try(data, fp, size, names, shift, release)
         if built is None or isinstance(built, FileOutcome):
             return built
         try:
@@ -155,16 +156,23 @@ class DirectPath:
         return WRITTEN
 
     def _try(
-        self, data: bytes, size: int, names: tuple[str, str], shift: int | None, release: bool
+        self,
+        data: bytes,
+        source: BinaryIO,
+        size: int,
+        names: tuple[str, str],
+        shift: int | None,
+        release: bool,
     ) -> list[Chunk] | FileOutcome | None:
         try:
-            return self._build(data, size, names, shift, release)
+            return self._build(data, source, size, names, shift, release)
         except Exception:  # _Dataset, a parse error, or a defect the Dataset path reports
             return None
 
     def _build(
         self,
         data: bytes,
+        source: BinaryIO,
         size: int,
         names: tuple[str, str],
         shift: int | None,
@@ -172,7 +180,7 @@ class DirectPath:
     ) -> list[Chunk] | FileOutcome:
         """The output as chunks, or the outcome of a file not to be written.
 
-        `data` is the file's first bytes, or all `size` of them."""
+        `data` is the first bytes of `source`, or all `size` of them."""
         if data[128:132] != b"DICM":
             raise _Dataset
         meta: dict[int, bytes] = {}
@@ -185,7 +193,7 @@ class DirectPath:
         added = self._added_chunks(names, shift is not None, implicit)
         noted: dict[int, bytes] = {}
         kept: dict[int, bytes] = {}  # what the output holds for the SOP class and instance
-        chunks = self._data_set(data, size, pos, implicit, shift, added, noted, kept)
+        chunks = self._data_set(data, source, size, pos, implicit, shift, added, noted, kept)
         if _ROWS in noted and not any(tag in noted for tag in _PIXEL_TAGS):
             raise _Dataset  # image attributes without pixel data: damaged, that path says so
         missing = missing_identity_of(lambda tag: _text(noted.get(tag)))
@@ -239,6 +247,7 @@ class DirectPath:
     def _data_set(
         self,
         data: bytes,
+        source: BinaryIO,
         size: int,
         pos: int,
         implicit: bool,
@@ -276,13 +285,15 @@ class DirectPath:
                     continue
             step, out_vr = steps.get((tag, vr, shifted)) or self._step(tag, vr, shifted)
             if end > head:  # the value runs on past the head: to the end of the file?
-                if step is not Step.LEAVE or length == UNDEFINED or end != size:
+                if (
+                    step is not Step.LEAVE
+                    or end != size
+                    or not _as_read(data, at, vr, length, end, source, start)
+                ):
                     raise _Dataset  # the engine reads the whole file instead
-                if _as_read(data, at, vr, length, end):
-                    chunks.append(_Tail(run, size))
-                    run = end
-                    break
-                raise _Dataset
+                chunks.append(_Tail(run, size))
+                run = end
+                break
             if step is Step.LEAVE:
                 if tag in _IDENTITY:
                     kept[tag] = data[start:end]
@@ -414,9 +425,42 @@ def _write_all(fp: BinaryIO, chunk: bytes | memoryview) -> None:
         view = view[written:]
 
 
-def _as_read(data: bytes, at: int, vr: str | None, length: int, end: int) -> bool:
+def _as_read(
+    data: bytes,
+    at: int,
+    vr: str | None,
+    length: int,
+    end: int,
+    source: BinaryIO | None = None,
+    start: int = 0,
+) -> bool:
     """Whether the engine's writer would write this element exactly as it was read: an explicit
-    long header's reserved bytes are zero, an undefined length ends in a plain delimiter."""
+    long header's reserved bytes are zero, an undefined length ends in a plain delimiter.
+
+    With `source`, the value runs from `start` past `data` (the head) to `end`, the end of the
+    file: an undefined length there must be encapsulated items, each read as `reader.walk`
+    reads them, then that delimiter and nothing after it."""
     if vr in LONG_VRS and data[at + 6 : at + 8] != b"\0\0":
         return False
-    return length != UNDEFINED or data[end - 8 : end] == SEQUENCE_END
+    if length != UNDEFINED:
+        return True
+    if source is None:
+        return data[end - 8 : end] == SEQUENCE_END
+    return _items_end_file(source, start, end)
+
+
+def _items_end_file(source: BinaryIO, pos: int, size: int) -> bool:
+    """Whether the source's items from `pos` (each of a defined length) are followed by a plain
+    sequence delimiter that ends the file (`size` bytes); only their headers are read."""
+    while pos + 8 <= size:
+        source.seek(pos)
+        header = source.read(8)
+        if header == SEQUENCE_END:
+            return pos + 8 == size
+        if len(header) < 8 or header[:4] != _ITEM:
+            return False
+        length = int.from_bytes(header[4:], "little")
+        if length == UNDEFINED:
+            return False
+        pos += 8 + length
+    return False

@@ -118,7 +118,8 @@ def walk(
     KeyError) where pydicom must decide.
 
     `data` may be the head of a file of `size` bytes: then the last element found may end
-    beyond it (the walk stops there), though not beyond `size`.
+    beyond it (the walk stops there), though not beyond `size`. Encapsulated pixel data whose
+    items run past the head is given `size` as its end, unchecked: its reader checks them.
     """
     end = len(data)
     limit = end if size is None else size
@@ -135,7 +136,12 @@ def walk(
             items_follow = vr is None and data[start : start + 4] == _ITEM_TAG
             if not (_holds_items(tag, vr) or items_follow):
                 raise _Unusual  # e.g. an undefined-length UN (CP-246)
-            value_end = _skip_items(data, start, implicit)
+            try:
+                value_end = _skip_items(data, start, implicit)
+            except _Unusual:
+                if tag != _PIXEL_DATA or end >= limit:
+                    raise
+                value_end = limit  # past the head: the caller checks that it ends the file
         else:
             value_end = start + length
             if value_end > limit:

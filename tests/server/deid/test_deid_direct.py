@@ -126,3 +126,69 @@ def test_a_head_that_ends_anywhere_before_the_pixel_data_reads_the_whole_file(
     engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
     assert _same_as_reference(files, tmp_path, engine) == []
     assert direct_outcomes[0] is not None
+
+
+def _encapsulated_past_the_head(folder: Path, fragments: int) -> Path:
+    """A JPEG 2000 file whose pixel data (`fragments` fragments) starts in the head and ends the
+    file far past it."""
+    (src,) = write_study(folder, patient_id="P", patient_name="N", n_files=1, rows=256)
+    ds = pydicom.dcmread(src)
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
+    pixels = ds.PixelData
+    step = len(pixels) // fragments
+    ds.PixelData = encapsulate([pixels[i * step : (i + 1) * step] for i in range(fragments)], 1)
+    ds.save_as(src, implicit_vr=False)
+    assert src.stat().st_size > 2 * direct_module._HEAD
+    return src
+
+
+@pytest.fixture
+def tails(monkeypatch) -> list:
+    """The tails copied from a source by the system."""
+    copied: list = []
+    real = direct_module._copy_tail
+    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: copied.append(a) or real(*a))
+    return copied
+
+
+@pytest.mark.parametrize("fragments", [1, 3])
+def test_encapsulated_pixel_data_that_ends_the_file_is_copied_from_the_source_as_it_is(
+    tmp_path, direct_outcomes, tails, fragments
+):
+    src = _encapsulated_past_the_head(tmp_path / "in", fragments)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference([src, src], tmp_path, engine) == []
+    assert None not in direct_outcomes and len(tails) == 2
+
+
+_DELIMITER = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data + b"\xfc\xff\xfc\xffOB\0\0" + struct.pack("<I", 4) + b"\0" * 4,
+        lambda data: data[:-8],  # no delimiter
+        lambda data: data[:-4],  # half a delimiter
+        lambda data: data[:-1000] + _DELIMITER,  # the last fragment cut short
+        lambda data: data[:-4] + struct.pack("<I", 4),  # a delimiter with a length
+        lambda data: data + _DELIMITER,  # a second delimiter
+    ],
+    ids=["trailing element", "no delimiter", "half a delimiter", "cut", "long delimiter", "two"],
+)
+def test_encapsulated_pixel_data_that_does_not_end_the_file_cleanly_is_judged_as_before(
+    tmp_path, direct_outcomes, tails, monkeypatch, damage
+):
+    src = _encapsulated_past_the_head(tmp_path / "in", 2)
+    data = src.read_bytes()
+    assert data.endswith(_DELIMITER)
+    src.write_bytes(damage(data))
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    outcome = engine.deidentify_file(src, tmp_path / "head.dcm", "P1", "Pseudo^One")
+    assert tails == []  # never trusted as a tail
+    monkeypatch.setattr(direct_module, "_HEAD", 1 << 30)  # as before: the whole file read
+    before = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert before.deidentify_file(src, tmp_path / "whole.dcm", "P1", "Pseudo^One") == outcome
+    assert (tmp_path / "head.dcm").exists() == (tmp_path / "whole.dcm").exists()
+    if outcome.kind == "written":
+        assert (tmp_path / "head.dcm").read_bytes() == (tmp_path / "whole.dcm").read_bytes()
