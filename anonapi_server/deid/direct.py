@@ -138,11 +138,18 @@ class DirectPath:
         """
         fp.seek(0)
         data = fp.read(_HEAD if _has_fd(fp) else -1)
-        built = self._try(data, fp, size, names, shift, release)
+
+        def attempt() -> list[Chunk] | FileOutcome | None:
+            try:
+                return self._build(data, fp, size, names, shift, release)
+            except Exception:  # _Dataset, a parse error, or a defect the Dataset path reports
+                return None
+
+        built = attempt()
         if built is None and len(data) < size:  # more than the head was needed
             fp.seek(0)
             data = fp.read()
-            built = self._try(data, fp, size, names, shift, release)
+            built = attempt()
         if built is None or isinstance(built, FileOutcome):
             return built
         try:
@@ -154,20 +161,6 @@ class DirectPath:
             dst.unlink(missing_ok=True)
             raise
         return WRITTEN
-
-    def _try(
-        self,
-        data: bytes,
-        source: BinaryIO,
-        size: int,
-        names: tuple[str, str],
-        shift: int | None,
-        release: bool,
-    ) -> list[Chunk] | FileOutcome | None:
-        try:
-            return self._build(data, source, size, names, shift, release)
-        except Exception:  # _Dataset, a parse error, or a defect the Dataset path reports
-            return None
 
     def _build(
         self,
