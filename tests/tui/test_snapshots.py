@@ -111,6 +111,15 @@ def test_batch_empty(snap_compare) -> None:
     )
 
 
+def test_batch_in_a_long_path_keeps_the_start_of_its_title_at_80x24(snap_compare) -> None:
+    title = "Batch in /tmp/anon-demo-8vjcaxg7/server/shares/data/demo/some/deeper/study/folder"
+    assert snap_compare(
+        jobs_app(StaticJobSource(sample_jobs(3), title=title)),
+        terminal_size=(80, 24),
+        run_before=settle,
+    )
+
+
 def test_server_jobs_server_down(snap_compare, settings: Settings) -> None:
     source = ServerJobSource(settings, Server(name="p01", url=DEAD_URL))
     assert snap_compare(jobs_app(source), terminal_size=SIZE, run_before=settle)
