@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -118,18 +118,7 @@ def list_jobs(cli_ctx: CliContext, job_ids: list[str], as_json: bool) -> None:
 @pass_cli
 def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Reset jobs so the server processes them again."""
-    active = cli_ctx.active_server()
-    on = f"{active.name}: {shown_ids(job_ids)}"
-    reset_or_cancel(
-        cli_ctx,
-        "reset",
-        active,
-        job_ids,
-        on=on,
-        yes=yes,
-        as_json=as_json,
-        batch_folder=_batch_holding(cli_ctx, active, job_ids),
-    )
+    _on_active_server(cli_ctx, "reset", job_ids, yes=yes, as_json=as_json)
 
 
 @job.command()
@@ -139,14 +128,25 @@ def reset(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> 
 @pass_cli
 def cancel(cli_ctx: CliContext, job_ids: list[str], yes: bool, as_json: bool) -> None:
     """Cancel jobs (the server sets them INACTIVE)."""
+    _on_active_server(cli_ctx, "cancel", job_ids, yes=yes, as_json=as_json)
+
+
+def _on_active_server(
+    cli_ctx: CliContext,
+    action: Literal["reset", "cancel"],
+    job_ids: list[str],
+    *,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Reset or cancel jobs on the active server; logged in the folder's batch if it holds them."""
     active = cli_ctx.active_server()
-    on = f"{active.name}: {shown_ids(job_ids)}"
     reset_or_cancel(
         cli_ctx,
-        "cancel",
+        action,
         active,
         job_ids,
-        on=on,
+        on=f"{active.name}: {shown_ids(job_ids)}",
         yes=yes,
         as_json=as_json,
         batch_folder=_batch_holding(cli_ctx, active, job_ids),
