@@ -244,9 +244,14 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(
+    description: str, extra: Callable[[argparse.ArgumentParser], object] | None = None
+) -> argparse.Namespace:
+    """`--quick`, and the scenario's own switches `extra` adds (none changes the default run)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs: a smoke test")
+    if extra is not None:
+        extra(parser)
     return parser.parse_args()
 
 
