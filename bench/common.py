@@ -244,9 +244,14 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(
+    description: str, options: Callable[[argparse.ArgumentParser], object] | None = None
+) -> argparse.Namespace:
+    """`--quick`, and whatever `options` adds (a scenario's own switches)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs: a smoke test")
+    if options is not None:
+        options(parser)
     return parser.parse_args()
 
 
