@@ -117,8 +117,8 @@ def remove(cli_ctx: CliContext, job_ids: list[str]) -> None:
 
 def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
     total = len(result.batch.job_ids)
-    click.echo(f"Job info for {counted(len(result.jobs), 'job')} on {result.batch.server}:")
-    click.echo(job_table(result.jobs, pseudonym=patient_name))
+    click.echo(f"Job info for {counted(len(result.records), 'job')} on {result.batch.server}:")
+    click.echo(job_table(result.records, pseudonym=patient_name))
     click.echo(summary_block(result.counts(), total))
 
 
@@ -196,7 +196,7 @@ def status(
         if not watch or not result.is_running:
             break
         time.sleep(interval)
-    if until_done and (result.not_found or any(j.status != "DONE" for j in result.jobs)):
+    if until_done and (result.not_found or any(r["status"] != "DONE" for r in result.records)):
         note("Not every job ended DONE")
         click.get_current_context().exit(1)
 
