@@ -27,7 +27,7 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
-    from anonapi_core.throughput import Progress
+    from anonapi_core.throughput import Progress, ProgressTracker
 
 
 @click.group()
@@ -139,6 +139,21 @@ def _status_json(result: BatchStatus, progress: Progress | None) -> dict:
     return document
 
 
+def _progress_tracker(cli_ctx: CliContext) -> ProgressTracker:
+    """What a watch shows besides the table; imported only by a watch."""
+    from anonapi_core.throughput import ProgressTracker
+
+    return ProgressTracker(stall_after=cli_ctx.settings.stall_minutes * 60)
+
+
+def _progress_parts(progress: Progress | None) -> list[str]:
+    if progress is None:
+        return []
+    from anonapi_core.throughput import progress_parts
+
+    return progress_parts(progress)
+
+
 @batch.command()
 @click.option(
     "--patient-name/--no-patient-name", default=False, help="Add the pseudonym (anon_name) column."
@@ -174,20 +189,19 @@ def status(
     default). With --watch and --json, each refresh is one JSON document per line.
     """
     from anonapi_core.actions.batch import batch_status
-    from anonapi_core.throughput import ProgressTracker, progress_parts
 
     watch = watch or until_done
-    tracker = ProgressTracker(stall_after=cli_ctx.settings.stall_minutes * 60)
+    tracker = _progress_tracker(cli_ctx) if watch else None
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
-        progress = tracker.update(time.monotonic(), result.jobs) if watch else None
+        progress = tracker.update(time.monotonic(), result.jobs) if tracker else None
         if as_json:
             echo_json(_status_json(result, progress), lines=watch)
         else:
             if watch and cli_ctx.is_terminal:
                 click.clear()
             _print_status(result, patient_name=patient_name)
-            parts = progress_parts(progress) if progress else []
+            parts = _progress_parts(progress)
             if parts:
                 click.echo(f"Progress: {', '.join(parts)}")
             if progress and progress.stalled:
