@@ -27,7 +27,7 @@ from anonapi_cli.prompts import confirm_or_stop, yes_option
 
 if TYPE_CHECKING:
     from anonapi_core.actions.batch import BatchStatus
-    from anonapi_core.throughput import Progress
+    from anonapi_core.throughput import Progress, ProgressTracker
 
 
 @click.group()
@@ -117,8 +117,8 @@ def remove(cli_ctx: CliContext, job_ids: list[str]) -> None:
 
 def _print_status(result: BatchStatus, *, patient_name: bool) -> None:
     total = len(result.batch.job_ids)
-    click.echo(f"Job info for {counted(len(result.jobs), 'job')} on {result.batch.server}:")
-    click.echo(job_table(result.jobs, pseudonym=patient_name))
+    click.echo(f"Job info for {counted(len(result.records), 'job')} on {result.batch.server}:")
+    click.echo(job_table(result.records, pseudonym=patient_name))
     click.echo(summary_block(result.counts(), total))
 
 
@@ -137,6 +137,21 @@ def _status_json(result: BatchStatus, progress: Progress | None) -> dict:
             "stalled": sorted(progress.stalled, key=int),
         }
     return document
+
+
+def _progress_tracker(cli_ctx: CliContext) -> ProgressTracker:
+    """What a watch shows besides the table; imported only by a watch."""
+    from anonapi_core.throughput import ProgressTracker
+
+    return ProgressTracker(stall_after=cli_ctx.settings.stall_minutes * 60)
+
+
+def _progress_parts(progress: Progress | None) -> list[str]:
+    if progress is None:
+        return []
+    from anonapi_core.throughput import progress_parts
+
+    return progress_parts(progress)
 
 
 @batch.command()
@@ -174,20 +189,19 @@ def status(
     default). With --watch and --json, each refresh is one JSON document per line.
     """
     from anonapi_core.actions.batch import batch_status
-    from anonapi_core.throughput import ProgressTracker, progress_parts
 
     watch = watch or until_done
-    tracker = ProgressTracker(stall_after=cli_ctx.settings.stall_minutes * 60)
+    tracker = _progress_tracker(cli_ctx) if watch else None
     while True:
         result = batch_status(cli_ctx.settings, cli_ctx.cwd, extended=patient_name)
-        progress = tracker.update(time.monotonic(), result.jobs) if watch else None
+        progress = tracker.update(time.monotonic(), result.jobs) if tracker else None
         if as_json:
             echo_json(_status_json(result, progress), lines=watch)
         else:
             if watch and cli_ctx.is_terminal:
                 click.clear()
             _print_status(result, patient_name=patient_name)
-            parts = progress_parts(progress) if progress else []
+            parts = _progress_parts(progress)
             if parts:
                 click.echo(f"Progress: {', '.join(parts)}")
             if progress and progress.stalled:
@@ -196,7 +210,7 @@ def status(
         if not watch or not result.is_running:
             break
         time.sleep(interval)
-    if until_done and (result.not_found or any(j.status != "DONE" for j in result.jobs)):
+    if until_done and (result.not_found or any(r["status"] != "DONE" for r in result.records)):
         note("Not every job ended DONE")
         click.get_current_context().exit(1)
 

@@ -16,6 +16,7 @@ import click
 
 if TYPE_CHECKING:
     from anonapi_core.client import JobResult
+    from anonapi_core.job_fields import JobRecord
     from anonapi_core.models import JobInfo
 
 
@@ -91,13 +92,20 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
-def job_table(jobs: Sequence[JobInfo], *, pseudonym: bool = False) -> str:
-    """The job table of `server jobs`, `job list`, `batch status`, `batch show-error`."""
+def job_table(jobs: Sequence[JobInfo] | Sequence[JobRecord], *, pseudonym: bool = False) -> str:
+    """The job table of `server jobs`, `job list`, `batch status`, `batch show-error`; the jobs
+    as models or as records (`batch status` builds no models)."""
     columns = list(JOB_COLUMNS)
     if pseudonym:
         # The original labelled the pseudo id as anon_name (bug); show the name, as labelled.
         columns.append(("anon_name", "source_anonymizedpatientname"))
-    return table([c for c, _ in columns], [[getattr(j, f) for _, f in columns] for j in jobs])
+    rows = [[_field(j, f) for _, f in columns] for j in jobs]
+    return table([c for c, _ in columns], rows)
+
+
+def _field(job: JobInfo | JobRecord, name: str) -> Any:
+    """A field of a job model or record; a field a record lacks is None, as on the model."""
+    return job.get(name) if isinstance(job, Mapping) else getattr(job, name)
 
 
 def summary_block(counts: Mapping[str, int], total: int) -> str:

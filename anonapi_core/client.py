@@ -29,6 +29,7 @@ from anonapi_core.exceptions import (
     JobCreationException,
     ServerNotResponding,
 )
+from anonapi_core.job_fields import JobRecord, job_records
 from anonapi_core.model_loading import load_models_in_background
 from anonapi_core.server_address import Server
 
@@ -399,22 +400,40 @@ class AnonClient(_PooledConnection):
         The original sent every id of a batch in one body; thousands of ids can exceed what a
         server or proxy accepts, so we split, and run the chunks concurrently.
         """
-        function = "get_jobs_list_extended" if extended else "get_jobs_list"
-        chunks = list(_chunks(list(job_ids), max(1, chunk_size)))
-        if not chunks:
-            return []
-
-        def fetch(chunk: Sequence[str]) -> Any:
-            return self._api_for_jobs().get(function, job_ids=list(chunk))
-
-        if len(chunks) == 1:
-            replies = [fetch(chunks[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(chunks))) as pool:
-                replies = list(pool.map(fetch, chunks))
+        if job_ids:
+            load_models_in_background()
+        replies = self._jobs_list_replies(job_ids, extended, chunk_size)
         from anonapi_core.models import parse_job_list
 
         return [job for reply in replies for job in parse_job_list(reply)]
+
+    def get_job_records(
+        self,
+        job_ids: Sequence[str],
+        *,
+        extended: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> list[JobRecord]:
+        """As `get_jobs_list`, each job as the record the server sent where the wire model would
+        take it unchanged: no model is built, and pydantic is not even imported, for a reply
+        that is as it should be (see `job_fields`)."""
+        replies = self._jobs_list_replies(job_ids, extended, chunk_size)
+        return [record for reply in replies for record in job_records(reply)]
+
+    def _jobs_list_replies(
+        self, job_ids: Sequence[str], extended: bool, chunk_size: int
+    ) -> list[Any]:
+        """The replies to get_jobs_list[_extended] for `job_ids` in chunks, in order."""
+        function = "get_jobs_list_extended" if extended else "get_jobs_list"
+        chunks = list(_chunks(list(job_ids), max(1, chunk_size)))
+
+        def fetch(chunk: Sequence[str]) -> Any:
+            return self.api.get(function, job_ids=list(chunk))
+
+        if len(chunks) <= 1:
+            return [fetch(chunk) for chunk in chunks]
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(chunks))) as pool:
+            return list(pool.map(fetch, chunks))
 
     def create_job(self, params: Mapping[str, Any]) -> JobInfo:
         """Create one job from `create_job` form fields (see mapping.JobRequest)."""

@@ -8,12 +8,12 @@ field named, never a KeyError.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from anonapi_core.exceptions import APIParseResponseError
+from anonapi_core.job_fields import CORE_FIELDS, EXTENDED_FIELDS, JobStatus, job_objects
 from anonapi_core.server_address import RemoteAnonServer, Server
 
 __all__ = [
@@ -25,55 +25,6 @@ __all__ = [
     "Server",
     "parse_job_list",
 ]
-
-
-class JobStatus(StrEnum):
-    """Status of a job on the server (reference §5.1)."""
-
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
-    UPLOADED = "UPLOADED"
-    DONE = "DONE"
-    ERROR = "ERROR"
-
-    @property
-    def is_running(self) -> bool:
-        """True while the server still works on the job (a watch keeps polling)."""
-        return self in (JobStatus.ACTIVE, JobStatus.UPLOADED)
-
-
-CORE_FIELDS: tuple[str, ...] = (
-    "job_id",
-    "date",
-    "user_name",
-    "status",
-    "error",
-    "description",
-    "project_name",
-    "priority",
-    "files_downloaded",
-    "files_processed",
-)
-
-EXTENDED_FIELDS: tuple[str, ...] = (
-    "destination_id",
-    "destination_name",
-    "destination_path",
-    "destination_network",
-    "destination_status",
-    "destination_type",
-    "source_id",
-    "source_instance_id",
-    "source_status",
-    "source_type",
-    "source_anonymizedpatientid",
-    "source_anonymizedpatientname",
-    "source_pims_keyfile_id",
-    "source_name",
-    "source_path",
-    "source_protocol",
-    "source_subject",
-)
 
 
 class JobInfo(BaseModel):
@@ -145,6 +96,4 @@ class JobInfo(BaseModel):
 
 def parse_job_list(data: Any) -> list[JobInfo]:
     """Parse a reply keyed by job id (get_jobs, get_jobs_list[_extended]) in server order."""
-    if not isinstance(data, Mapping):
-        raise APIParseResponseError(f"Expected jobs keyed by id, got {type(data).__name__}")
-    return [JobInfo.parse(value) for value in data.values()]
+    return [JobInfo.parse(value) for value in job_objects(data)]

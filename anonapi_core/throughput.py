@@ -20,16 +20,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from anonapi_core.job_fields import RUNNING, JobStatus
 from anonapi_core.settings import DEFAULT_STALL_MINUTES
 
 if TYPE_CHECKING:
     from anonapi_core.models import JobInfo
 
-# Status names as text (the JobStatus enum's values, equal to its members): importing the wire
-# models here would load pydantic before `anon batch status` sends its request (model_loading).
-ACTIVE = "ACTIVE"
-FINISHED = frozenset({"DONE", "ERROR", "INACTIVE"})
-RUNNING = frozenset({ACTIVE, "UPLOADED"})
+ACTIVE = JobStatus.ACTIVE
+FINISHED = frozenset({JobStatus.DONE, JobStatus.ERROR, JobStatus.INACTIVE})
 WINDOW_S = 600.0
 """Speeds are averaged over the last 10 minutes: long enough to smooth out one worker's
 rhythm, short enough that a slowdown shows within minutes."""

@@ -42,7 +42,7 @@ def main() -> None:
     jobs = sample_jobs(count)
     replies = [job.model_dump() for job in jobs]
     polled = BatchStatus(
-        JobBatch([str(j.job_id) for j in jobs], Server(name="p", url="")), jobs, []
+        JobBatch([str(j.job_id) for j in jobs], Server(name="p", url="")), replies, []
     )
     report = Report(
         f"Audit records of a {count:,}-job batch",

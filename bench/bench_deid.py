@@ -13,6 +13,7 @@ our engine in one process are timed side by side, a run of each in turn (`_side_
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import shutil
@@ -47,8 +48,31 @@ TARGET_SYNTAXES = ("implicit", "jpeg-lossless", "jpeg2000")
 MEMORY_LIMIT_MB = 256
 
 
+# What `--only` may pick: the explicit VR side by side (copy, dicognito, ours in one process),
+# that plus the explicit VR rows beyond it, each other transfer syntax, the memory rows.
+EXPLICIT, EXPLICIT_ALL, MEMORY = "explicit", "explicit-all", "memory"
+OTHER_SYNTAXES = tuple(syntax for syntax in SYNTAXES if syntax != "explicit")
+PARTS = (EXPLICIT, EXPLICIT_ALL, *OTHER_SYNTAXES, MEMORY)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        type=lambda value: value.split(","),
+        default=None,
+        metavar="PART[,PART...]",
+        help=f"run only these parts, of {', '.join(PARTS)} (default all; '{EXPLICIT}' is the "
+        "copy, dicognito and our engine in one process side by side: the two explicit VR "
+        f"targets in ~2 minutes; '{EXPLICIT_ALL}' adds dicom-anonymizer, 2 processes, the server)",
+    )
+
+
 def main() -> None:
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, _options)
+    parts = set(args.only or PARTS)
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise SystemExit(f"unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}")
     runs = runs_for(args.quick)
     count = 20 if args.quick else 2_000
     files = ct_study(data_dir("deid", args.quick) / "ct", files=count)
@@ -61,54 +85,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-deid-") as tmp:
         out = Path(tmp)
-        list_file = out / "files.txt"
-        list_file.write_text("\n".join(str(f) for f in files))
-        with _engine(files, out / "ours", 1) as ours_run:
-            copy, dicognito, ours_one = _side_by_side(
-                runs,
-                _timer(lambda: _copy_all(files, out / "copy"), _fresh(out / "copy")),
-                _dicognito_run(list_file, out / "dicognito"),
-                _timer(ours_run, _fresh(out / "ours")),
-            )
-        anonymizer, _ = anchor_task(DEID, "dicom-anonymizer", list_file, out / "dcmanon", runs=runs)
-        shutil.rmtree(out / "dicognito")
-        shutil.rmtree(out / "dcmanon")
-
-        def share(timing: Timing) -> str:
-            return f"{copy.median / timing.median:.0%} of raw-copy speed"
-
-        report.rows.append(
-            Row("raw file copy (ceiling)", copy, note=f"{megabytes / copy.median:,.0f} MB/s")
-        )
-        per_process = at_least_faster(5)
-        for processes in (1, 2):
-            ours = (
-                ours_one if processes == 1 else _engine_in_processes(files, out / "ours", 2, runs)
-            )
-            case = f"our engine, {processes} process{'es' if processes > 1 else ''}"
-            report.rows.append(
-                Row(
-                    case,
-                    ours,
-                    dicognito,
-                    "dicognito",
-                    per_process if processes == 1 else None,
-                    share(ours),
-                )
-            )
-            if processes == 1:
-                report.rows.append(
-                    Row(case, ours, anonymizer, "dicom-anonymizer", None, share(ours))
-                )
-                report.rows.append(
-                    Row(f"{case} vs raw copy", ours, copy, "copy", at_most_ratio(2), share(ours))
-                )
-        for workers in (1, 2):
-            case = f"embedded server end to end, {workers} worker{'s' if workers > 1 else ''}"
-            ours = _through_server(files, workers, runs)
-            report.rows.append(Row(case, ours, dicognito, "dicognito", note=share(ours)))
-        _syntax_rows(report, files[: 20 if args.quick else 500], args.quick, runs, out)
-        _memory_rows(report, args.quick, out)  # its output goes in `out`: still there
+        if parts & {EXPLICIT, EXPLICIT_ALL}:
+            _explicit_rows(report, files, runs, out, everything=EXPLICIT_ALL in parts)
+        syntaxes = [syntax for syntax in OTHER_SYNTAXES if syntax in parts]
+        _syntax_rows(report, files[: 20 if args.quick else 500], syntaxes, args.quick, runs, out)
+        if MEMORY in parts:
+            _memory_rows(report, args.quick, out)  # its output goes in `out`: still there
     report.notes.append(
         "The raw copy, dicognito and our engine in 1 process (and, per syntax, dicognito and ours) "
         "are timed side by side: one run of each in turn per round, so that each meets the "
@@ -123,14 +105,66 @@ def main() -> None:
         "so 2 processes cannot double throughput. JPEG rows: native pixels as one encapsulated "
         "fragment per file (nobody here decodes pixel data, so the codec does not matter)."
     )
+    if parts != set(PARTS):
+        report.notes.append(f"Only part of the scenario was run: {', '.join(sorted(parts))}.")
     print(report.render())
 
 
-def _syntax_rows(report: Report, sources: list[Path], quick: bool, runs: int, out: Path) -> None:
+def _explicit_rows(
+    report: Report, files: list[Path], runs: int, out: Path, *, everything: bool
+) -> None:
+    """The explicit VR files: the copy, dicognito and ours in one process side by side; with
+    `everything` also dicom-anonymizer, ours in 2 processes and through the server."""
+    megabytes = sum(f.stat().st_size for f in files) / 1e6
+    list_file = out / "files.txt"
+    list_file.write_text("\n".join(str(f) for f in files))
+    load_before = _load()
+    with _engine(files, out / "ours", 1) as ours_run:
+        copy, dicognito, ours_one = _side_by_side(
+            runs,
+            _timer(lambda: _copy_all(files, out / "copy"), _fresh(out / "copy")),
+            _dicognito_run(list_file, out / "dicognito"),
+            _timer(ours_run, _fresh(out / "ours")),
+        )
+    shutil.rmtree(out / "dicognito")
+
+    def share(timing: Timing) -> str:
+        return f"{copy.median / timing.median:.0%} of raw-copy speed"
+
+    case = "our engine, 1 process"
+    report.rows.append(
+        Row("raw file copy (ceiling)", copy, note=f"{megabytes / copy.median:,.0f} MB/s")
+    )
+    report.rows.append(
+        Row(case, ours_one, dicognito, "dicognito", at_least_faster(5), share(ours_one))
+    )
+    if everything:
+        anonymizer, _ = anchor_task(DEID, "dicom-anonymizer", list_file, out / "dcmanon", runs=runs)
+        shutil.rmtree(out / "dcmanon")
+        report.rows.append(
+            Row(case, ours_one, anonymizer, "dicom-anonymizer", None, share(ours_one))
+        )
+    load = f"; 1-minute load average {load_before} before, {_load()} after"
+    report.rows.append(
+        Row(f"{case} vs raw copy", ours_one, copy, "copy", at_most_ratio(2), share(ours_one) + load)
+    )
+    if not everything:
+        return
+    ours = _engine_in_processes(files, out / "ours", 2, runs)
+    report.rows.append(
+        Row("our engine, 2 processes", ours, dicognito, "dicognito", note=share(ours))
+    )
+    for workers in (1, 2):
+        case = f"embedded server end to end, {workers} worker{'s' if workers > 1 else ''}"
+        ours = _through_server(files, workers, runs)
+        report.rows.append(Row(case, ours, dicognito, "dicognito", note=share(ours)))
+
+
+def _syntax_rows(
+    report: Report, sources: list[Path], syntaxes: list[str], quick: bool, runs: int, out: Path
+) -> None:
     """Ours in one process against dicognito, per transfer syntax other than explicit VR LE."""
-    for syntax in SYNTAXES:
-        if syntax == "explicit":
-            continue
+    for syntax in syntaxes:
         files = ct_study_as(data_dir("deid", quick) / syntax, sources=sources, syntax=syntax)
         list_file = out / f"{syntax}.txt"
         list_file.write_text("\n".join(str(f) for f in files))
@@ -168,6 +202,11 @@ def _memory_rows(report: Report, quick: bool, out: Path) -> None:
         verdict = "met" if rss_mb <= MEMORY_LIMIT_MB else "**NOT MET**"
         note = f"peak RSS {rss_mb:,.0f} MB (≤ {MEMORY_LIMIT_MB} MB: {verdict}); {outcome}"
         report.rows.append(Row(case, elapsed, note=note))
+
+
+def _load() -> str:
+    """The machine's 1-minute load average (2 cores shared with other work), where it has one."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"
 
 
 def _copy_all(files: list[Path], out: Path) -> None:

@@ -245,13 +245,13 @@ class Report:
 
 
 def parse_args(
-    description: str, extra: Callable[[argparse.ArgumentParser], object] | None = None
+    description: str, options: Callable[[argparse.ArgumentParser], object] | None = None
 ) -> argparse.Namespace:
-    """`--quick`, and the scenario's own switches `extra` adds (none changes the default run)."""
+    """`--quick`, and whatever `options` adds (a scenario's own switches)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes and 2 runs: a smoke test")
-    if extra is not None:
-        extra(parser)
+    if options is not None:
+        options(parser)
     return parser.parse_args()
 
 

@@ -10,18 +10,20 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from anonapi_core.batch import JobBatch, load_batch
 from anonapi_core.exceptions import AnonAPIError
+from anonapi_core.job_fields import RUNNING, JobRecord, JobStatus
 from anonapi_core.server_address import Server
 from anonapi_core.settings import Settings
 
 # The wire models and the client cost ~150 ms to import; an empty batch needs neither.
 if TYPE_CHECKING:
     from anonapi_core.client import JobResult
-    from anonapi_core.models import JobInfo, JobStatus
+    from anonapi_core.models import JobInfo
     from anonapi_core.triage import ErrorGroup
 
 log = logging.getLogger(__name__)
@@ -35,17 +37,29 @@ class NoSuchGroup(AnonAPIError):
 
 @dataclass
 class BatchStatus:
-    """A batch, the jobs the server returned for it (server order), and the ids it lacks."""
+    """A batch, the jobs the server returned for it (server order), and the ids it lacks.
+
+    The jobs are held as records (`job_fields`); the wire models are built only when `jobs`
+    is first read, since printing a status table of thousands of jobs needs none of them.
+    """
 
     batch: JobBatch
-    jobs: list[JobInfo]
+    records: list[JobRecord]
     not_found: list[str]
+
+    @cached_property
+    def jobs(self) -> list[JobInfo]:
+        """The jobs as wire models."""
+        from anonapi_core.models import JobInfo
+
+        return [JobInfo.model_validate(record) for record in self.records]
 
     def counts(self) -> dict[str, int]:
         """Status -> count, in order of first appearance, then NOT_FOUND (always present)."""
         counts: dict[str, int] = {}
-        for job in self.jobs:
-            counts[job.status] = counts.get(job.status, 0) + 1
+        for record in self.records:
+            status = record["status"]
+            counts[status] = counts.get(status, 0) + 1
         counts[NOT_FOUND] = len(self.not_found)
         return counts
 
@@ -57,20 +71,20 @@ class BatchStatus:
     @property
     def is_running(self) -> bool:
         """True while any job is still ACTIVE or UPLOADED, i.e. a watch should keep polling."""
-        return any(job.job_status is not None and job.job_status.is_running for job in self.jobs)
+        return any(record["status"] in RUNNING for record in self.records)
 
 
 def batch_status(settings: Settings, folder: Path, *, extended: bool = False) -> BatchStatus:
     """Fetch every job of the batch in `folder` from the batch's own server."""
     batch = load_batch(folder)
     ids = [str(i) for i in batch.job_ids]
-    jobs: list[JobInfo] = []
+    records: list[JobRecord] = []
     if ids:
-        from anonapi_core.actions.jobs import fetch_jobs
+        from anonapi_core.actions.jobs import fetch_job_records
 
-        jobs = fetch_jobs(settings, batch.server, ids, extended=extended)
-    returned = {str(job.job_id) for job in jobs}
-    result = BatchStatus(batch, jobs, [i for i in ids if i not in returned])
+        records = fetch_job_records(settings, batch.server, ids, extended=extended)
+    returned = {str(record["job_id"]) for record in records}
+    result = BatchStatus(batch, records, [i for i in ids if i not in returned])
     record_seen_statuses(folder, result)
     return result
 
@@ -83,7 +97,7 @@ def record_seen_statuses(folder: Path, status: BatchStatus) -> None:
     """
     from anonapi_core.status_history import observe_statuses
 
-    seen = {str(job.job_id): str(job.status) for job in status.jobs}
+    seen = {str(record["job_id"]): str(record["status"]) for record in status.records}
     seen.update(dict.fromkeys(status.not_found, NOT_FOUND))
     with contextlib.suppress(OSError):
         observe_statuses(folder, seen)

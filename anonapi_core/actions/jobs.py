@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from anonapi_core.client import AnonClient, JobResult
+from anonapi_core.job_fields import JobRecord
 from anonapi_core.server_address import Server
 from anonapi_core.settings import Settings
 
@@ -46,6 +47,14 @@ def fetch_jobs(
     """The given jobs in server order, fetched in bounded chunks; unknown ids are absent."""
     with AnonClient.from_settings(settings, server) as client:
         return client.get_jobs_list(job_ids, extended=extended)
+
+
+def fetch_job_records(
+    settings: Settings, server: Server, job_ids: Sequence[str], *, extended: bool = False
+) -> list[JobRecord]:
+    """As `fetch_jobs`, each job as a record rather than a model (see `job_fields`)."""
+    with AnonClient.from_settings(settings, server) as client:
+        return client.get_job_records(job_ids, extended=extended)
 
 
 def latest_jobs(settings: Settings, server: Server) -> list[JobInfo]:

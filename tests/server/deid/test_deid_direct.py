@@ -5,6 +5,7 @@ study de-identified one after the other (so that replacements made for one file 
 the next), and headers the direct path must not copy as they were read.
 """
 
+import os
 import struct
 from pathlib import Path
 
@@ -101,15 +102,53 @@ def test_a_pseudonym_outside_ascii_takes_the_dataset_path(tmp_path, direct_outco
     assert pydicom.dcmread(tmp_path / "out.dcm").PatientName == "Müller^Jürgen"
 
 
+@pytest.fixture
+def tails(monkeypatch) -> list:
+    """The tails copied from a source by the system; every file is read head first, as a file
+    larger than `_WHOLE` is."""
+    monkeypatch.setattr(direct_module, "_WHOLE", 0)
+    copied: list = []
+    real = direct_module._copy_tail
+    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: copied.append(a) or real(*a))
+    return copied
+
+
+@pytest.mark.parametrize("writev", ["one call", "short writes", "none, as on Windows"])
+def test_a_file_up_to_the_whole_size_is_read_in_one_call_and_written_in_one(
+    tmp_path, direct_outcomes, monkeypatch, writev
+):
+    files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=2, rows=256)
+    assert direct_module._HEAD < files[0].stat().st_size <= direct_module._WHOLE
+    copied: list = []
+    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: copied.append(a))
+    calls: list = []
+    real = direct_module.os.writev
+
+    def recording(fd, parts):  # a short write: at most 1,000 bytes per call
+        calls.append(parts)
+        if writev == "short writes":
+            return os.write(fd, b"".join(parts)[:1000])
+        return real(fd, parts)
+
+    if writev == "none, as on Windows":
+        monkeypatch.delattr(direct_module.os, "writev")
+    else:
+        monkeypatch.setattr(direct_module.os, "writev", recording)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+    assert _same_as_reference(files, tmp_path, engine) == []
+    assert None not in direct_outcomes and copied == []
+    if writev == "one call":
+        assert len(calls) == len(files)
+    elif writev == "short writes":  # what each short write left was written, in order
+        assert len(calls) > len(files)
+
+
 @pytest.mark.parametrize("kernel_copy", [True, False])
 def test_pixel_data_past_the_head_is_copied_from_the_source_as_it_is(
-    tmp_path, direct_outcomes, monkeypatch, kernel_copy
+    tmp_path, direct_outcomes, tails, monkeypatch, kernel_copy
 ):
     files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=2, rows=256)
     assert files[0].stat().st_size > direct_module._HEAD  # 128 KiB of pixels after the head
-    tails = []
-    real = direct_module._copy_tail
-    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: tails.append(a) or real(*a))
     if not kernel_copy:  # as on Windows and macOS: copied in steps through Python
         monkeypatch.delattr(direct_module.os, "copy_file_range", raising=False)
     engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
@@ -119,7 +158,7 @@ def test_pixel_data_past_the_head_is_copied_from_the_source_as_it_is(
 
 @pytest.mark.parametrize("head", [100, 1000, 2000, 3000])
 def test_a_head_that_ends_anywhere_before_the_pixel_data_reads_the_whole_file(
-    tmp_path, direct_outcomes, monkeypatch, head
+    tmp_path, direct_outcomes, tails, monkeypatch, head
 ):
     files = write_study(tmp_path / "in", patient_id="P", patient_name="N", n_files=1, rows=64)
     monkeypatch.setattr(direct_module, "_HEAD", head)  # inside the meta, elements, sequences
@@ -140,15 +179,6 @@ def _encapsulated_past_the_head(folder: Path, fragments: int) -> Path:
     ds.save_as(src, implicit_vr=False)
     assert src.stat().st_size > 2 * direct_module._HEAD
     return src
-
-
-@pytest.fixture
-def tails(monkeypatch) -> list:
-    """The tails copied from a source by the system."""
-    copied: list = []
-    real = direct_module._copy_tail
-    monkeypatch.setattr(direct_module, "_copy_tail", lambda *a: copied.append(a) or real(*a))
-    return copied
 
 
 @pytest.mark.parametrize("fragments", [1, 3])
@@ -186,7 +216,7 @@ def test_encapsulated_pixel_data_that_does_not_end_the_file_cleanly_is_judged_as
     engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
     outcome = engine.deidentify_file(src, tmp_path / "head.dcm", "P1", "Pseudo^One")
     assert tails == []  # never trusted as a tail
-    monkeypatch.setattr(direct_module, "_HEAD", 1 << 30)  # as before: the whole file read
+    monkeypatch.setattr(direct_module, "_WHOLE", 1 << 30)  # as before: the whole file read
     before = Deidentifier(ProjectProfile(PROJECT, SECRET))
     assert before.deidentify_file(src, tmp_path / "whole.dcm", "P1", "Pseudo^One") == outcome
     assert (tmp_path / "head.dcm").exists() == (tmp_path / "whole.dcm").exists()
