@@ -70,9 +70,16 @@ def read_header(fd: int) -> Header:
     OSError (the share, not the file) is raised as is: the caller ends the job over it.
     """
     with os.fdopen(fd, "rb", closefd=False) as fp:
-        _check_inflated_size(fp)
-        fp.seek(0)
-        return _read(fp)
+        return read_header_from(fp)
+
+
+def read_header_from(fp: BinaryIO) -> Header:
+    """The header of the DICOM file `fp` (an open file or its bytes in memory), read from its
+    start; Unusable or OSError as `read_header`."""
+    fp.seek(0)
+    _check_inflated_size(fp)
+    fp.seek(0)
+    return _read(fp)
 
 
 def _read(fp: BinaryIO) -> Header:

@@ -90,11 +90,11 @@ def _private_folder(path: Path) -> None:
         path.mkdir(mode=PRIVATE_FOLDER)
 
 
-def _stream(fd: int, *copies: IO[bytes]) -> tuple[int, str]:
-    """Size and SHA-256 of the open file `fd` read from its start, written to `copies` as read."""
+def _stream(source: IO[bytes], *copies: IO[bytes]) -> tuple[int, str]:
+    """Size and SHA-256 of `source` read from its start, written to `copies` as read."""
     digest, size = hashlib.sha256(), 0
-    os.lseek(fd, 0, os.SEEK_SET)
-    while chunk := os.read(fd, _CHUNK):
+    source.seek(0)
+    while chunk := source.read(_CHUNK):
         digest.update(chunk)
         size += len(chunk)
         for copy in copies:
@@ -118,8 +118,11 @@ class HeldFiles:
     files: list[HeldFile] = field(default_factory=list)
     recorded: bool = False
 
-    def hold(self, fd: int, source: SourceFile, place: tuple[str, str], held: FileOutcome) -> None:
-        """Record the opened source file `fd` as held back, to go to `place` if released."""
+    def hold(
+        self, fp: IO[bytes], source: SourceFile, place: tuple[str, str], held: FileOutcome
+    ) -> None:
+        """Record the source file `fp` (open, or in memory) as held back, to go to `place` if
+        released."""
         fid = file_id(self.secret, self.job_id, source.parts)
         held_dir = self.store.held_dir
         if self.keep_copies and held_dir is not None:
@@ -127,9 +130,9 @@ class HeldFiles:
             _private_folder(kept.parent)
             copy_fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
             with os.fdopen(copy_fd, "wb") as copy:
-                size, sha256 = _stream(fd, copy)
+                size, sha256 = _stream(fp, copy)
         else:
-            size, sha256 = _stream(fd)
+            size, sha256 = _stream(fp)
         cause = held.cause.value if held.cause else "held"
         self.files.append(HeldFile(fid, *place, cause, held.reason or cause, size, sha256))
 
@@ -251,7 +254,7 @@ def _source_copy(
                 "the host whose worker ran the job, or reset the job",
             )
         with open(kept, "rb") as fp:
-            if _stream(fp.fileno()) != (row["source_size"], row["source_sha256"]):
+            if _stream(fp) != (row["source_size"], row["source_sha256"]):
                 raise changed
             fp.seek(0)
             yield fp
@@ -261,8 +264,8 @@ def _source_copy(
 
     with tempfile.TemporaryFile(dir=store.held_dir if _usable(store.held_dir) else None) as copy:
         try:
-            with SourceReader() as reader, reader.opened(source) as (fd, _):
-                found = _stream(fd, copy)
+            with SourceReader() as reader, reader.stream(source) as fp:
+                found = _stream(fp, copy)
         except (OSError, PathRefused) as e:
             raise Refused(
                 409, "file_id", f"The source of held file {row['file_id']} cannot be read: {e}"

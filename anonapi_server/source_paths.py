@@ -6,7 +6,7 @@ UNC path (as the original's examples send). Every file found is checked to lie i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -45,11 +45,15 @@ class _NoAliasLoader(yaml.SafeLoader):
 @dataclass(frozen=True)
 class SourceFile:
     """A file to process: its local path (links resolved), the resolved root of its share, and
-    its UNC path for messages to the job's owner."""
+    its UNC path for messages to the job's owner.
+
+    `data`: a PACS instance still in memory (see `pacs.streaming`): its bytes are the file, and
+    nothing exists at `local`, which only names it."""
 
     local: Path
     root: Path
     unc: UNCPath
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import os
 import signal
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pydicom.filereader
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -35,7 +36,7 @@ from anonapi_core.models import JobStatus
 from anonapi_server.confined import Folder, opened_folder
 from anonapi_server.deid.outcome import Cause, FileOutcome, summary
 from anonapi_server.errors import ServerError
-from anonapi_server.headers import Header, Unusable, read_header
+from anonapi_server.headers import Header, Unusable, read_header_from
 from anonapi_server.hosts import WorkerStats
 from anonapi_server.layout import Placer
 from anonapi_server.pacs.retrieve import InstanceLabel, PacsError, job_node
@@ -329,8 +330,8 @@ class Worker:
         with SourceReader() as reader:
             for file in files:
                 try:
-                    with reader.opened(file) as (fd, _):
-                        header = read_header(fd)
+                    with reader.stream(file) as fp:
+                        header = read_header_from(fp)
                 except Unusable as e:
                     progress.count("files_skipped")
                     progress.count("files_processed")  # decided: nothing to write
@@ -445,23 +446,25 @@ class Worker:
 def _arrivals(
     stream: StudyStream, root: Path, pacs: str, study: str, progress: Progress
 ) -> Iterator[SourceFile]:
-    """A PACS study's files as they land in the temporary folder `root`, counted as downloaded.
+    """A PACS study's instances as they arrive, counted as downloaded.
 
-    Each file is removed once the next one is asked for (its de-identification, or its skip, is
-    over by then), so the temporary folder holds the files not yet de-identified, not the whole
-    study. When the retrieval is over the job is UPLOADED: all of the study is in.
+    Most come in memory; one the stream wrote to the temporary folder `root` is removed once the
+    next is asked for (its de-identification, or its skip, is over by then), so the folder holds
+    the instances not yet de-identified, not the whole study. When the retrieval is over the job
+    is UPLOADED: all of the study is in.
     """
-    previous: Path | None = None
+    spilled: Path | None = None
     try:
-        for number, path in enumerate(stream, start=1):
-            if previous is not None:
-                previous.unlink(missing_ok=True)
-            previous = root / path.name
+        for number, instance in enumerate(stream, start=1):
+            if spilled is not None:
+                spilled.unlink(missing_ok=True)
+            local = root / instance.name
+            spilled = local if instance.data is None else None
             progress.add("files_downloaded")
             # The label stands in for a UNC path in messages: the worker's own temporary file
             # name means nothing to the job's owner.
             label = InstanceLabel(pacs, study, number)
-            yield SourceFile(previous, root, label)  # type: ignore[arg-type]
+            yield SourceFile(local, root, label, instance.data)  # type: ignore[arg-type]
     except PacsError as e:
         raise JobFailed(str(e)) from e
     progress.flush(status=JobStatus.UPLOADED.value)
@@ -493,10 +496,10 @@ def _deidentify_one(
     """De-identify one file into the new file `name` of `folder`, both opened confined."""
     dst_fd = folder.open_file(name, create=True)
     try:
-        with reader.opened(file) as (_, source):
+        with reader.stream(file) as source:
             try:
                 outcome = engine.deidentify_file(
-                    Path(source), Path(folder.name_for(dst_fd, name)), pseudo_id, pseudo_name
+                    source, Path(folder.name_for(dst_fd, name)), pseudo_id, pseudo_name
                 )
             except Exception as e:
                 error = _real_error(e)
@@ -524,8 +527,8 @@ def _hold(
 ) -> None:
     """Record a held-back file (hash, and for PACS a private copy) from its confined source."""
     try:
-        with reader.opened(file) as (fd, _):
-            held.hold(fd, file, place, outcome)
+        with reader.stream(file) as fp:
+            held.hold(fp, file, place, outcome)
     except PathRefused as e:
         raise JobFailed(str(e)) from e
     except OSError as e:
@@ -547,6 +550,18 @@ def _real_error(error: BaseException) -> BaseException:
     return error
 
 
+class InMemory(io.BytesIO):
+    """A PACS instance's bytes read as a file.
+
+    Without `fileno`, which a BytesIO has but refuses: the engine sizes a source that has one by
+    `fstat`, and copies its pixel data in the kernel from it.
+    """
+
+    @property
+    def fileno(self) -> Any:
+        raise AttributeError("fileno")
+
+
 class SourceReader:
     """Opens source files confined to their share, keeping the last folder open (a folder's
     files are listed together, so most opens reuse it)."""
@@ -554,6 +569,16 @@ class SourceReader:
     def __init__(self) -> None:
         self._key: tuple[Path, tuple[str, ...]] | None = None
         self._folder: Folder | None = None
+
+    @contextmanager
+    def stream(self, file: SourceFile) -> Iterator[BinaryIO]:
+        """The source file to read from its start: the bytes of a PACS instance held in memory,
+        or the file opened confined (`opened`)."""
+        if file.data is not None:
+            yield InMemory(file.data)
+            return
+        with self.opened(file) as (fd, _), os.fdopen(fd, "rb", closefd=False) as fp:
+            yield fp
 
     @contextmanager
     def opened(self, file: SourceFile) -> Iterator[tuple[int, str]]:

@@ -17,6 +17,7 @@ Target: per worker, ≥ 50% of the bare retrieval's speed.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import shutil
@@ -41,6 +42,13 @@ if TYPE_CHECKING:
 PROJECT = "Wetenschap-Algemeen"
 ACCESSIONS = ("BENCH0001", "BENCH0002")
 TARGET_SHARE = 0.5
+PROTOCOLS = {"DICOMweb": "parts", "C-GET": "cget"}  # each with its bare retrieval
+
+
+def _switches(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--protocol", choices=list(PROTOCOLS), help="only this protocol (default: both)"
+    )
 
 
 def per_worker_share() -> Target:
@@ -74,7 +82,7 @@ def studies(quick: bool) -> list[Path]:
 
 
 def main() -> None:
-    args = parse_args(__doc__)
+    args = parse_args(__doc__, _switches)
     runs = min(runs_for(args.quick), 3)
     files = studies(args.quick)
     megabytes = sum(f.stat().st_size for f in files) / 1e6
@@ -111,7 +119,9 @@ def main() -> None:
                     return lambda: _bare_parallel(pool, kind, orthanc, uids, out, count)
                 return lambda: _bare(kind, _where(orthanc), uids, out, count)
 
-            for protocol, kind in (("DICOMweb", "parts"), ("C-GET", "cget")):
+            for protocol, kind in PROTOCOLS.items():
+                if args.protocol not in (None, protocol):
+                    continue
                 if protocol == "DICOMweb":
                     public = measure(
                         bare("iter_study", False), runs, setup=lambda: _fresh(out), warmup=1

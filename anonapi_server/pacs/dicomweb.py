@@ -3,9 +3,9 @@
 dicomweb-client (MIT) is the Imaging Data Commons' client. Its `iter_study` reads the multipart
 WADO-RS answer in chunks and parses each part into a pydicom dataset, which we would only write
 back out: retrieval here takes the same request and the same chunked multipart reader one step
-earlier, and writes each part's bytes (a DICOM file, PS3.18 `application/dicom`) as they came,
-so a study streams to disk instance by instance without decoding or re-encoding (half the
-retrieval's CPU time). A part that is not a DICOM file is still written: the worker's header
+earlier, and hands over each part's bytes (a DICOM file, PS3.18 `application/dicom`) as they
+came, so a study streams instance by instance without decoding or re-encoding (half the
+retrieval's CPU time). A part that is not a DICOM file is still handed over: the worker's header
 reader skips it with its reason, like any such file on a share. HTTP trouble becomes one
 PacsError sentence.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -23,7 +22,7 @@ from dicomweb_client.api import DICOMwebClient
 from dicomweb_client.web import _Transaction
 
 from anonapi_server.pacs.config import PacsNode
-from anonapi_server.pacs.retrieve import OnFile, PacsError, StudyMatch, StudyQuery
+from anonapi_server.pacs.retrieve import OnInstance, PacsError, StudyMatch, StudyQuery
 
 # dicomweb-client logs request URLs, which hold study UIDs and accession numbers, at DEBUG.
 logging.getLogger("dicomweb_client").setLevel(logging.WARNING)
@@ -81,13 +80,10 @@ class DicomWebPacs:
                 matches.setdefault(match.study_uid, match)
         return list(matches.values())
 
-    def retrieve(self, study_uid: str, folder: Path, on_file: OnFile) -> None:
+    def retrieve(self, study_uid: str, on_instance: OnInstance) -> None:
         with self._errors():
-            for number, part in enumerate(self._parts(study_uid), start=1):
-                path = folder / f"{number:06d}.dcm"
-                with path.open("xb") as out:
-                    out.write(part)
-                on_file(path)
+            for part in self._parts(study_uid):
+                on_instance(part)
 
     def _parts(self, study_uid: str) -> Iterator[bytes]:
         """The study's instances as the bytes of a streamed WADO-RS answer's parts.

@@ -1,8 +1,7 @@
 """A DIMSE PACS through pynetdicom: C-FIND at study level, then C-GET or C-MOVE.
 
-Each instance the PACS sends is written to disk in the C-STORE handler as the bytes arrived
-(what pynetdicom's `encoded_dataset` gives, no decoding or re-encoding), so memory holds one
-instance at a time.
+Each instance the PACS sends is handed over by the C-STORE handler as the bytes arrived behind a
+Part-10 header (what pynetdicom's `encoded_dataset` gives, no decoding or re-encoding).
 Association trouble becomes one PacsError sentence: refused (with the AE titles to check),
 timed out (with the timeout), or unreachable.
 """
@@ -15,7 +14,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -43,7 +41,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 from anonapi_server.pacs.config import PacsNode
 from anonapi_server.pacs.retrieve import (
     ACCESSION_NUMBER,
-    OnFile,
+    OnInstance,
     PacsError,
     StudyMatch,
     StudyQuery,
@@ -77,18 +75,17 @@ _GET_TRANSFER_SYNTAXES = [
 
 
 class _Receiver:
-    """The C-STORE handler: writes each incoming instance to `folder` and reports it.
+    """The C-STORE handler: hands each incoming instance to `on_instance`.
 
-    The file is the bytes as they arrived behind a Part-10 header (what pynetdicom's
-    `encoded_dataset` returns, written without first joining it into one more copy); nothing is
-    decoded here: the handler runs between two instances of the PACS's sending, so its time is
-    the retrieval's. A failure in `on_file` (the job's stream was left) is kept and refuses the
-    remaining instances quickly; the caller raises it once the retrieval returns.
+    The instance is the bytes as they arrived behind a Part-10 header (what pynetdicom's
+    `encoded_dataset` returns); nothing is decoded here: the handler runs between two instances
+    of the PACS's sending, so its time is the retrieval's. A failure in `on_instance` (the job's
+    stream was left) is kept and refuses the remaining instances quickly; the caller raises it
+    once the retrieval returns.
     """
 
-    def __init__(self, folder: Path, on_file: OnFile):
-        self.folder, self.on_file = folder, on_file
-        self.received = 0
+    def __init__(self, on_instance: OnInstance):
+        self.on_instance = on_instance
         self.failure: BaseException | None = None
         self._lock = threading.Lock()
 
@@ -97,13 +94,9 @@ class _Receiver:
             if self.failure is not None:
                 return _OUT_OF_RESOURCES
             try:
-                self.received += 1
-                path = self.folder / f"{self.received:06d}.dcm"
-                with path.open("xb") as out:
-                    out.write(_PART10_PREFIX)
-                    out.write(encode_file_meta(event.file_meta))
-                    out.write(event.request.DataSet.getbuffer())
-                self.on_file(path)
+                meta = encode_file_meta(event.file_meta)
+                received = event.request.DataSet.getbuffer()
+                self.on_instance(b"".join((_PART10_PREFIX, meta, received)))
             except BaseException as e:  # noqa: BLE001 - handed to the retrieving thread
                 self.failure = e
                 return _OUT_OF_RESOURCES
@@ -181,11 +174,11 @@ class DimsePacs:
             raise PacsError(f"PACS {self.node.name}: {operation} failed (status 0x{code:04X})")
         return code
 
-    def retrieve(self, study_uid: str, folder: Path, on_file: OnFile) -> None:
+    def retrieve(self, study_uid: str, on_instance: OnInstance) -> None:
         identifier = Dataset()
         identifier.QueryRetrieveLevel = "STUDY"
         identifier.StudyInstanceUID = study_uid
-        receiver = _Receiver(folder, on_file)
+        receiver = _Receiver(on_instance)
         if self.node.retrieve == "move":
             last = self._move(identifier, receiver)
         else:

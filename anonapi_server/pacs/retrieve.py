@@ -3,9 +3,9 @@
 A job's `source_instance_id` is a bare StudyInstanceUID (the original's "legacy" format),
 `study_instance_uid:<uid>` or `accession_number:<acc>`. The study is looked up first (QIDO-RS or
 C-FIND): none found and more than one found are both errors the job's owner can act on, never a
-guess or a merge. Then its instances are written to disk one by one as they arrive, so memory
-holds at most one instance whatever the size of the study (see `streaming` for how the worker
-de-identifies them while later ones arrive).
+guess or a merge. Then its instances are handed over one by one as they arrive, each as the bytes
+the PACS sent, never the whole study (see `streaming` for how the worker de-identifies them while
+later ones arrive, with bounded memory).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from anonapi_server.errors import ServerError
@@ -25,9 +24,10 @@ STUDY_INSTANCE_UID = "StudyInstanceUID"
 _PREFIXES = {"accession_number": ACCESSION_NUMBER, "study_instance_uid": STUDY_INSTANCE_UID}
 _SPOKEN = {ACCESSION_NUMBER: "accession number", STUDY_INSTANCE_UID: "study instance UID"}
 
-# Called with each instance's file as soon as it is on disk. The worker reads what it needs of
-# the file itself (the patient id for the opt-out check too), so retrieval decodes nothing.
-OnFile = Callable[[Path], None]
+# Called with each instance as soon as it is in: a DICOM file's bytes, as the PACS sent them. The
+# worker reads what it needs of them itself (the patient id for the opt-out check too), so
+# retrieval decodes nothing.
+OnInstance = Callable[[bytes], None]
 
 
 class PacsError(ServerError):
@@ -93,11 +93,11 @@ class StudyMatch:
 
 
 class PacsClient(Protocol):
-    """What retrieval needs from a protocol: find studies, stream one to a folder."""
+    """What retrieval needs from a protocol: find studies, stream one instance by instance."""
 
     def find(self, query: StudyQuery) -> list[StudyMatch]: ...
 
-    def retrieve(self, study_uid: str, folder: Path, on_file: OnFile) -> None: ...
+    def retrieve(self, study_uid: str, on_instance: OnInstance) -> None: ...
 
 
 def connect(node: PacsNode) -> PacsClient:
@@ -128,15 +128,15 @@ def find_one(node: PacsNode, client: PacsClient, query: StudyQuery) -> StudyMatc
     return found[0]
 
 
-def retrieve_study(node: PacsNode, instance_id: str, folder: Path, on_file: OnFile) -> StudyMatch:
-    """Find the study a job names and stream its instances into `folder`."""
+def retrieve_study(node: PacsNode, instance_id: str, on_instance: OnInstance) -> StudyMatch:
+    """Find the study a job names and hand each of its instances to `on_instance`."""
     try:
         query = StudyQuery.parse(instance_id)
     except ValueError as e:
         raise PacsError(f"PACS {node.name}: {e}") from e
     client = connect(node)
     match = find_one(node, client, query)
-    client.retrieve(match.study_uid, folder, on_file)
+    client.retrieve(match.study_uid, on_instance)
     return match
 
 

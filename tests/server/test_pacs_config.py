@@ -102,10 +102,8 @@ def test_retrieval_logs_no_uid_accession_number_or_patient_id(
     caplog.set_level(logging.DEBUG)
     with running_local_pacs(tmp_path / "studies") as local:
         node = new_node("LOG", dimse=local.address, called_aet=local.ae_title, timeout=10)
-        out = tmp_path / "out"
-        out.mkdir()
-        got: list[Path] = []
-        retrieve_study(node, f"accession_number:{study.accession_number}", out, got.append)
-    assert len(got) == 4 and all(path.parent == out for path in got)
+        got: list[bytes] = []
+        retrieve_study(node, f"accession_number:{study.accession_number}", got.append)
+    assert len(got) == 4 and all(data[128:132] == b"DICM" for data in got)
     for value in (study.study_uid, study.accession_number, study.patient_id):
         assert value not in caplog.text
