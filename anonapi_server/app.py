@@ -429,11 +429,21 @@ async def _parameters(request: Request) -> Params | JSONResponse:
     return params
 
 
-def create_app(store: Store, health: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+# What can leave a job for the workers: a new one, or one set ACTIVE again.
+_MAKES_WORK = frozenset({"create_job", "modify_job"})
+
+
+def create_app(
+    store: Store,
+    health: Callable[[], dict[str, Any]] | None = None,
+    wake: Callable[[], None] | None = None,
+) -> Starlette:
     """The ASGI app over a store. Users, shares and projects are read per request.
 
     `health` reports the state of the worker processes in the root document, so that a client
-    checking the server sees when jobs are not being run.
+    checking the server sees when jobs are not being run. `wake` tells this server's idle
+    workers that a job may be waiting (after a create_job or modify_job), so a job starts at
+    once rather than at the workers' next look.
     """
 
     def root_document() -> dict[str, Any]:
@@ -470,6 +480,8 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]] | None = None)
         call = Call(store, user_name, params, is_admin=callers[user_name])
         try:
             reply = await run_in_threadpool(function.handler, call)
+            if wake is not None and name in _MAKES_WORK:
+                wake()
         except BadRequest as e:
             return JSONResponse({"errors": e.errors}, status_code=400)
         except Exception as e:  # a bug: the caller gets no detail, the log no request values

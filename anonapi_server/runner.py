@@ -40,7 +40,7 @@ def _uvicorn(
     store: Store, workers: WorkerPool, log_level: str = "warning", **options: Any
 ) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(store, health=workers.health),
+        create_app(store, health=workers.health, wake=workers.wake),
         log_level=log_level,
         lifespan="off",
         http=GuardedH11Protocol,

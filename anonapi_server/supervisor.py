@@ -7,6 +7,12 @@ every start must not spin), and `health()` tells the API's root document how man
 
 Workers are started with the spawn method so that the server behaves the same on Windows, where
 fork does not exist.
+
+An idle worker looks for a job five times a second; `wake()` (the API calls it when a job is
+created or run again) makes the idle ones look at once. Each worker has a semaphore of its own
+for that: releasing one never blocks, whatever the worker is doing or if it died, so the API
+cannot hang on it; a worker drains its semaphore when it wakes, so wakes sent while it was busy
+cost it one look, not one per job.
 """
 
 from __future__ import annotations
@@ -39,13 +45,15 @@ class Slot:
     index: int
     process: BaseProcess | None = None
     pipe: Connection | None = None
+    wake: Any = None  # the worker's semaphore (multiprocessing.Semaphore)
     started: float = 0.0
     deaths_in_a_row: int = 0
     restart_at: float | None = None
 
 
 class WorkerPool:
-    """`count` supervised worker processes running `target(*args, worker_id, control_pipe)`."""
+    """`count` supervised worker processes running
+    `target(*args, worker_id, control_pipe, wake_semaphore)`."""
 
     def __init__(self, target: Callable[..., None], args: tuple[Any, ...], count: int):
         self._target, self._args = target, args
@@ -80,16 +88,24 @@ class WorkerPool:
     def _start(self, slot: Slot) -> None:
         worker_id = f"{socket.gethostname()}-{slot.index}-{time.time_ns()}"
         ours, theirs = self._context.Pipe()
+        wake = self._context.Semaphore(0)
         process = self._context.Process(
             target=self._target,
-            args=(*self._args, worker_id, theirs),
+            args=(*self._args, worker_id, theirs, wake),
             name=f"anon-worker-{slot.index}",
             daemon=True,
         )
         process.start()
         theirs.close()
-        slot.process, slot.pipe, slot.restart_at = process, ours, None
+        slot.process, slot.pipe, slot.wake, slot.restart_at = process, ours, wake, None
         slot.started = time.monotonic()
+
+    def wake(self) -> None:
+        """Make the idle workers look for a job now (a job was created or run again)."""
+        with self._lock:
+            for slot in self._slots:
+                if slot.wake is not None:
+                    slot.wake.release()
 
     def _watch(self) -> None:
         while not self._stopping.wait(CHECK_SECONDS):

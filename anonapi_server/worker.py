@@ -144,12 +144,16 @@ class Worker:
         lease_seconds: float,
         shutdown: threading.Event,
         stats: WorkerStats | None = None,
+        wake: Any = None,
     ):
+        """`wake`: a semaphore released when a job may be waiting (see `supervisor`); None:
+        an idle worker only looks every `poll_seconds` (a host with workers and no API)."""
         self.store = store
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.shutdown = shutdown
         self.stats = stats
+        self.wake = wake
         self._engines: dict[tuple[str, bytes, frozenset[str]], Any] = {}
 
     def run_forever(self, poll_seconds: float = 0.2) -> None:
@@ -164,7 +168,17 @@ class Worker:
             if not worked:
                 if self.stats:
                     self.stats.maybe_beat()
-                self.shutdown.wait(poll_seconds)
+                self._idle(poll_seconds)
+
+    def _idle(self, seconds: float) -> None:
+        """Wait until woken, stopped, or `seconds` passed; then drain the wakes, which all ask
+        for the same look."""
+        if self.wake is None:
+            self.shutdown.wait(seconds)
+            return
+        if self.wake.acquire(timeout=seconds):
+            while self.wake.acquire(False):
+                pass
 
     def run_one(self) -> bool:
         """Claim and process one job; False when there was nothing to claim."""
@@ -647,12 +661,14 @@ def worker_main(
     held_dir: str | None,
     worker_id: str,
     control: Connection,
+    wake: Any = None,
 ) -> None:
     """Entry point of a worker process (spawn-safe: only picklable arguments).
 
     `mounts`: this host's local folder per share (None: the database's); `host`: the host's name
     in the status; `held_dir`: where held-back PACS files are kept (see quarantine). The worker
-    stops when the parent sends on `control` or closes it, also when the parent died.
+    stops when the parent sends on `control` or closes it, also when the parent died. `wake`:
+    its semaphore, released when a job was created (see `supervisor`).
     """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -664,10 +680,12 @@ def worker_main(
         with suppress(EOFError, OSError):
             control.recv()
         shutdown.set()
+        if wake is not None:
+            wake.release()  # an idle worker stops now, not at its next look
 
     threading.Thread(target=watch_stop, daemon=True).start()
     try:
         stats = WorkerStats(store, worker_id, host)
-        Worker(store, worker_id, lease_seconds, shutdown, stats).run_forever()
+        Worker(store, worker_id, lease_seconds, shutdown, stats, wake).run_forever()
     finally:
         store.close()
