@@ -6,8 +6,9 @@ assignment) than reading and writing the whole file does. For a file the engine'
 into elements (`reader.walk`), takes each element's step from the planner's cache, and builds the
 output as a short list of chunks: a run of elements kept as they are goes out as one slice of the
 input, a changed element as a new header and value, a sequence as the byte walker rewrote it
-(`sequences.py`); the file is then written in a few large writes. Pixel data that runs to the end
-of the file is not even read: the system copies it from the source (`os.copy_file_range`).
+(`sequences.py`); the file is then written in one call (`os.writev`). Of a file larger than
+`_WHOLE`, the pixel data that runs to its end is not even read: the system copies it from the
+source (`os.copy_file_range`).
 A file it cannot finish this way (a check other than burned-in annotation fails, the
 walker gives up on a sequence, a pseudonym is not ASCII ...) gets None, and the engine takes its
 Dataset path, with the same rules, which reports or writes it. Either way the output is the same,
