@@ -63,7 +63,8 @@ def _options(parser: argparse.ArgumentParser) -> None:
         metavar="PART[,PART...]",
         help=f"run only these parts, of {', '.join(PARTS)} (default all; '{EXPLICIT}' is the "
         "copy, dicognito and our engine in one process side by side: the two explicit VR "
-        f"targets in ~2 minutes; '{EXPLICIT_ALL}' adds dicom-anonymizer, 2 processes, the server)",
+        f"targets in ~2.5 minutes; '{EXPLICIT_ALL}' adds dicom-anonymizer, 2 processes, the "
+        "server)",
     )
 
 

@@ -6,8 +6,9 @@ assignment) than reading and writing the whole file does. For a file the engine'
 into elements (`reader.walk`), takes each element's step from the planner's cache, and builds the
 output as a short list of chunks: a run of elements kept as they are goes out as one slice of the
 input, a changed element as a new header and value, a sequence as the byte walker rewrote it
-(`sequences.py`); the file is then written in a few large writes. Pixel data that runs to the end
-of the file is not even read: the system copies it from the source (`os.copy_file_range`).
+(`sequences.py`); the file is then written in one call (`os.writev`). Of a file larger than
+`_WHOLE`, the pixel data that runs to its end is not even read: the system copies it from the
+source (`os.copy_file_range`).
 A file it cannot finish this way (a check other than burned-in annotation fails, the
 walker gives up on a sequence, a pseudonym is not ASCII ...) gets None, and the engine takes its
 Dataset path, with the same rules, which reports or writes it. Either way the output is the same,
@@ -73,6 +74,8 @@ _PREAMBLE = b"\0" * 128 + b"DICM"
 _ITEM = struct.pack("<HH", 0xFFFE, 0xE000)
 
 Added = DataElement | RawDataElement
+# Planned steps by tag: (the VR planned for, step, VR to write with).
+Planned = dict[int, tuple[str | None, Step, str]]
 # The engine's replacement of one value: (date shift, step, VR, encoded value) -> encoded value.
 ShiftedValue = Callable[[int | None, Step, str, bytes], bytes]
 # What the engine adds to a file, given (pseudo_id, pseudo_name, dates shifted?, implicit VR?).
@@ -127,7 +130,9 @@ class DirectPath:
         self._added_for = added_for
         self._meta_for = meta_for
         self._marked_only = marked_only
-        self._steps: dict[tuple[int, str | None, bool], tuple[Step, str]] = {}
+        # Each top-level tag's step with the VR it was planned for, apart for files whose dates
+        # stay and those whose dates move; keyed by the tag alone (no key tuple per element).
+        self._steps: tuple[Planned, Planned] = ({}, {})
         self._last_added: tuple[tuple[str, str, bool, bool], list[tuple[int, list[bytes]]]] | None
         self._last_added = None
         # Encoded replacements by what they replace: the files of a study repeat most values
@@ -236,20 +241,21 @@ class DirectPath:
             self._last_added = (key, encoded)
         return self._last_added[1]
 
-    def _step(self, tag: int, vr: str | None, shifted: bool) -> tuple[Step, str]:
-        """The step for a top-level element (a date kept when dates do not move), cached."""
-        key = (tag, vr, shifted)
-        planned = self._steps.get(key)
-        if planned is None:
+    def _step(self, tag: int, vr: str | None, shifted: bool) -> tuple[str | None, Step, str]:
+        """(VR, step, VR to write) for a top-level element (a date kept when dates do not
+        move), cached."""
+        steps = self._steps[shifted]
+        planned = steps.get(tag)
+        if planned is None or planned[0] != vr:
             if tag >> 16 & 1 or not tag & 0xFFFF or tag < 0x00030000:
-                planned = (REMOVE, "")  # private, a group length, command or meta
+                step, out_vr = REMOVE, ""  # private, a group length, command or meta
             else:
-                planned = self._planner.step(tag, vr, False)
-                if planned[0] is SHIFT and not shifted:
-                    planned = (LEAVE, planned[1])
-            if len(self._steps) >= _CACHE_LIMIT:
-                self._steps.clear()
-            self._steps[key] = planned
+                step, out_vr = self._planner.step(tag, vr, False)
+                if step is SHIFT and not shifted:
+                    step = LEAVE
+            if len(steps) >= _CACHE_LIMIT:
+                steps.clear()
+            planned = steps[tag] = (vr, step, out_vr)
         return planned
 
     def _data_set(
@@ -266,8 +272,8 @@ class DirectPath:
     ) -> list[Chunk]:
         """The de-identified data set as chunks; fills `noted` (input values the checks read)
         and `kept` (output values of the SOP class and instance, for the file meta)."""
-        steps, elements_made, sequences_made = self._steps, self._elements, self._sequences
         shifted = shift is not None
+        steps, elements_made, sequences_made = self._steps[shifted], self._elements, self._sequences
         view = memoryview(data)
         chunks: list[Chunk] = []
         adding = 0  # the next of `added` to write
@@ -291,7 +297,10 @@ class DirectPath:
                     next_added = added[adding][0] if adding < len(added) else _NO_MORE
                 if run == end:
                     continue
-            step, out_vr = steps.get((tag, vr, shifted)) or self._step(tag, vr, shifted)
+            planned = steps.get(tag)
+            if planned is None or planned[0] != vr:
+                planned = self._step(tag, vr, shifted)
+            _, step, out_vr = planned
             if end > head:  # the value runs on past the head: to the end of the file?
                 if (
                     step is not LEAVE

@@ -21,7 +21,14 @@ from anonapi_server.deid.part10 import (
     element_header,
 )
 from anonapi_server.deid.source import LONG_VRS
-from anonapi_server.deid.steps import Step, StepPlanner
+from anonapi_server.deid.steps import (
+    LEAVE,
+    RECURSE,
+    RECURSE_DUMMY,
+    REMOVE,
+    Step,
+    StepPlanner,
+)
 
 NewValue = Callable[[Step, str, bytes], bytes]
 
@@ -126,21 +133,21 @@ def _elements(
                 return pos + 8
             raise _Unparseable
         if group & 1 or not element or group < 3:  # private, group length, command/meta
-            step, out_vr = Step.REMOVE, vr or "UN"
+            step, out_vr = REMOVE, vr or "UN"
         else:
             step, out_vr = walk.planner.step(group << 16 | element, vr, dummy)
         # Implicit VR: an undefined length can only be a sequence (of implicit items).
         is_sequence = out_vr == "SQ" if vr else out_vr == "SQ" or length == UNDEFINED
         if length == UNDEFINED and not is_sequence:
             raise _Unparseable  # e.g. an undefined-length UN, whose items are implicit VR
-        if step is Step.RECURSE or step is Step.RECURSE_DUMMY:
+        if step is RECURSE or step is RECURSE_DUMMY:
             if not is_sequence or vr not in (None, "SQ"):
                 raise _Unparseable  # a sequence stored as UN is encoded implicit VR inside
             value_end = None if length == UNDEFINED else start + length
             if value_end is not None and value_end > limit:
                 raise _Unparseable
             out.append(_encode_header(group, element, "SQ", UNDEFINED, walk.implicit))
-            pos = _items(data, start, value_end, step is Step.RECURSE_DUMMY, walk, out)
+            pos = _items(data, start, value_end, step is RECURSE_DUMMY, walk, out)
             out.append(SEQUENCE_END)
             continue
         pos = _value(data, pos, start, length, limit, (group, element, step, out_vr), walk, out)
@@ -169,9 +176,9 @@ def _value(
         value = data[start:value_end]
     if value_end > limit:
         raise _Unparseable
-    if step is Step.LEAVE:
+    if step is LEAVE:
         out.append(data[pos:value_end])
-    elif step is not Step.REMOVE:
+    elif step is not REMOVE:
         value = walk.new_value(step, out_vr, value)
         out.append(_encode_header(group, element, out_vr, len(value), walk.implicit))
         out.append(value)
