@@ -130,6 +130,7 @@ class BackgroundServer:
         return self.workers.processes
 
     def stop(self) -> None:
+        self.workers.ask_to_stop()
         self.server.should_exit = True
         self.thread.join(STOP_TIMEOUT)
         self.workers.stop()

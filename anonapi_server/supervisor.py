@@ -100,6 +100,13 @@ class WorkerPool:
         slot.process, slot.pipe, slot.wake, slot.restart_at = process, ours, wake, None
         slot.started = time.monotonic()
 
+    @staticmethod
+    def _send_stop(slots: list[Slot]) -> None:
+        for slot in slots:
+            if slot.pipe is not None:
+                with suppress(OSError):  # a killed worker's pipe is broken
+                    slot.pipe.send("stop")
+
     def wake(self) -> None:
         """Make the idle workers look for a job now (a job was created or run again)."""
         with self._lock:
@@ -137,16 +144,22 @@ class WorkerPool:
             self.restarts += 1
             log.warning("worker %d restarted", slot.index)
 
+    def ask_to_stop(self) -> None:
+        """Tell every worker to stop after the file at hand, and return at once: a server that
+        stops says so to its workers first, so no job runs on while the API shuts down."""
+        self._stopping.set()
+        with self._lock:
+            self._send_stop(self._slots)
+
     def stop(self) -> None:
         """Ask every worker to stop, wait for them, then terminate the ones that did not."""
         self._stopping.set()
         self._monitor.join(STOP_TIMEOUT)
         with self._lock:
             slots = list(self._slots)
+        self._send_stop(slots)  # again: one restarted before the monitor ended was not told
         for slot in slots:
             if slot.pipe is not None:
-                with suppress(OSError):  # a killed worker's pipe is broken
-                    slot.pipe.send("stop")
                 slot.pipe.close()
         deadline = time.monotonic() + STOP_TIMEOUT
         for slot in slots:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from multiprocessing.connection import Connection
+from typing import Any
 
+from anonapi_server.supervisor import WorkerPool
 from anonapi_server.testing import EmbeddedServer, running_server
 from tests.server.conftest import call, create_path_job, wait_until_started, write_small_study
 
@@ -45,3 +49,22 @@ def test_a_job_interrupted_by_a_server_stop_runs_again_after_restart(tmp_path):
         assert server.store.job_statuses([job_id])[job_id] in ("ACTIVE", "UPLOADED")
         assert server.wait_for([job_id], timeout=30) == {job_id: "DONE"}
         assert len(server.output_files("out", str(job_id))) == FILES
+
+
+def wait_to_be_told_to_stop(worker_id: str, control: Connection, wake: Any) -> None:
+    """A worker process's stand-in: exits 0 when told to stop within a minute, 1 otherwise."""
+    sys.exit(0 if control.poll(60) and control.recv() == "stop" else 1)
+
+
+def test_a_stopping_server_tells_its_workers_first_without_waiting_for_them():
+    # A server stops its workers before its API, which may take seconds: a job does not run on
+    # to its end meanwhile (the test above once saw its interrupted job finish DONE).
+    pool = WorkerPool(wait_to_be_told_to_stop, (), 2)
+    try:
+        processes = pool.processes
+        pool.ask_to_stop()  # returns at once: nothing joined here
+        for process in processes:
+            process.join(30)
+            assert process.exitcode == 0
+    finally:
+        pool.stop()
