@@ -564,18 +564,6 @@ def _real_error(error: BaseException) -> BaseException:
     return error
 
 
-class InMemory(io.BytesIO):
-    """A PACS instance's bytes read as a file.
-
-    Without `fileno`, which a BytesIO has but refuses: the engine sizes a source that has one by
-    `fstat`, and copies its pixel data in the kernel from it.
-    """
-
-    @property
-    def fileno(self) -> Any:
-        raise AttributeError("fileno")
-
-
 class SourceReader:
     """Opens source files confined to their share, keeping the last folder open (a folder's
     files are listed together, so most opens reuse it)."""
@@ -589,7 +577,7 @@ class SourceReader:
         """The source file to read from its start: the bytes of a PACS instance held in memory,
         or the file opened confined (`opened`)."""
         if file.data is not None:
-            yield InMemory(file.data)
+            yield io.BytesIO(file.data)
             return
         with self.opened(file) as (fd, _), os.fdopen(fd, "rb", closefd=False) as fp:
             yield fp

@@ -157,7 +157,7 @@ class DirectPath:
         (`os.copy_file_range`), never through Python.
         """
         fp.seek(0)
-        data = fp.read(size if size <= _WHOLE or not _has_fd(fp) else _HEAD)
+        data = fp.read(size if size <= _WHOLE or not has_fd(fp) else _HEAD)
 
         def attempt() -> list[Chunk] | FileOutcome | None:
             try:
@@ -429,7 +429,7 @@ def _copy_tail(source: BinaryIO, out: BinaryIO, start: int, end: int) -> None:
         copy_value(source, out, start, end - start)
 
 
-def _has_fd(fp: BinaryIO) -> bool:
+def has_fd(fp: BinaryIO) -> bool:
     """Whether `fp` is a real file, whose tail the system can copy."""
     try:
         fp.fileno()

@@ -21,7 +21,7 @@ from pydicom.sequence import Sequence
 
 from anonapi_server.deid.checks import burned_in_reason, damage, missing_identity
 from anonapi_server.deid.dates import shift_days_for, shift_encoded
-from anonapi_server.deid.direct import DirectPath
+from anonapi_server.deid.direct import DirectPath, has_fd
 from anonapi_server.deid.outcome import WRITTEN, Cause, FileOutcome
 from anonapi_server.deid.part10 import encode_items, write_part10, writes_itself
 from anonapi_server.deid.profile import QUARANTINE_MARKED_ONLY, RETAIN_FULL_DATES, ProjectProfile
@@ -141,7 +141,7 @@ class Deidentifier:
     def _deidentify_open(
         self, fp: BinaryIO, dst: Path, pseudo_id: str, pseudo_name: str, release: bool
     ) -> FileOutcome:
-        size = os.fstat(fp.fileno()).st_size if hasattr(fp, "fileno") else fp.seek(0, 2)
+        size = os.fstat(fp.fileno()).st_size if has_fd(fp) else fp.seek(0, 2)
         if self._direct is not None and size <= MAX_IN_MEMORY:
             names = (pseudo_id, pseudo_name)
             shift = self._shift_for(pseudo_id)

@@ -5,6 +5,7 @@ study de-identified one after the other (so that replacements made for one file 
 the next), and headers the direct path must not copy as they were read.
 """
 
+import io
 import os
 import struct
 from pathlib import Path
@@ -222,3 +223,16 @@ def test_encapsulated_pixel_data_that_does_not_end_the_file_cleanly_is_judged_as
     assert (tmp_path / "head.dcm").exists() == (tmp_path / "whole.dcm").exists()
     if outcome.kind == "written":
         assert (tmp_path / "head.dcm").read_bytes() == (tmp_path / "whole.dcm").read_bytes()
+
+
+def test_a_file_in_memory_comes_out_as_the_same_file_on_disk(tmp_path, direct_outcomes):
+    # A PACS instance reaches the engine as bytes; a BytesIO has `fileno` but refuses it.
+    [src] = write_study(tmp_path / "in", patient_id="PID1", patient_name="Doe^Jane", n_files=1)
+    engine = Deidentifier(ProjectProfile(PROJECT, SECRET))
+
+    from_memory = engine.deidentify_file(io.BytesIO(src.read_bytes()), tmp_path / "m", "P", "P")
+    from_disk = engine.deidentify_file(src, tmp_path / "d", "P", "P")
+
+    assert from_memory.kind == from_disk.kind == "written"
+    assert direct_outcomes[0] is not None  # the direct path wrote it, not the Dataset path
+    assert (tmp_path / "m").read_bytes() == (tmp_path / "d").read_bytes()
