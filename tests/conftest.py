@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from anonapi_core.extensions import _known as _known_capabilities
 from anonapi_server.testing import EmbeddedServer, running_server
 from tests.support.corpus import build_corpus
 
@@ -46,6 +47,13 @@ def corpus(request: pytest.FixtureRequest) -> Path:
     """Each corpus test runs on our own files and again on the compatibility corpus."""
     name = "own_corpus" if request.param == "own" else "compat_dir"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_capabilities() -> None:
+    """Each test meets servers as new: the client remembers a server's extensions by URL for the
+    life of the process, and a later test's server may get an earlier one's loopback port."""
+    _known_capabilities.clear()
 
 
 @pytest.fixture(autouse=True)
