@@ -120,7 +120,7 @@ def summary_block(counts: Mapping[str, int], total: int) -> str:
 
 def job_details(job: JobInfo) -> str:
     """All fields of `job info`, one per line, in the original's order."""
-    from anonapi_core.models import CORE_FIELDS  # pydantic: not at start-up
+    from anonapi_core.job_fields import CORE_FIELDS
 
     fields = (*CORE_FIELDS, *JOB_INFO_EXTENDED_FIELDS)
     width = max(len(f) for f in fields)

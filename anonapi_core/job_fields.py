@@ -53,25 +53,6 @@ CORE_FIELDS: tuple[str, ...] = (
     "files_processed",
 )
 
-EXTENDED_FIELDS: tuple[str, ...] = (
-    "destination_id",
-    "destination_name",
-    "destination_path",
-    "destination_network",
-    "destination_status",
-    "destination_type",
-    "source_id",
-    "source_instance_id",
-    "source_status",
-    "source_type",
-    "source_anonymizedpatientid",
-    "source_anonymizedpatientname",
-    "source_pims_keyfile_id",
-    "source_name",
-    "source_path",
-    "source_protocol",
-    "source_subject",
-)
 
 _NONE = type(None)
 _TEXT, _NUMBER = (str, _NONE), (int, _NONE)
@@ -106,6 +87,9 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "source_protocol": _NUMBER,
     "source_subject": _NUMBER,
 }
+
+# The fields of the extended replies (get_job, get_jobs_list_extended), in the original's order.
+EXTENDED_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_TYPES if name not in CORE_FIELDS)
 
 
 def job_objects(reply: Any) -> Iterable[Any]:
