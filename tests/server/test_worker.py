@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import errno
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-import pydicom.filereader
 import pytest
 
 from anonapi_server.admin import add_opt_out
 from anonapi_server.config import ServerHome
 from anonapi_server.deid import direct, engine
 from anonapi_server.testing import EmbeddedServer
-from anonapi_server.worker import Worker
+from anonapi_server.worker import SourceReader, Worker
 from tests.server.conftest import call, create_path_job, write_small_study
 
 
@@ -40,13 +42,39 @@ def fail_with(error: OSError):
     return fail
 
 
+class FailingReads:
+    """A source file whose reads fail as a share's do in the middle of a file (an I/O error
+    without a file name) while `failing()` says so."""
+
+    def __init__(self, fp: Any, failing: Callable[[], bool]):
+        self._fp, self._failing = fp, failing
+
+    def read(self, *args: Any) -> bytes:
+        if self._failing():
+            raise OSError(errno.EIO, "Input/output error")
+        return self._fp.read(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+
+def failing_reads(monkeypatch: pytest.MonkeyPatch, failing: Callable[[], bool]) -> None:
+    """Every source file the worker opens reads as `FailingReads`, whichever parser reads it."""
+    stream = SourceReader.stream
+
+    @contextmanager
+    def opened(self: SourceReader, file: Any) -> Iterator[Any]:
+        with stream(self, file) as fp:
+            yield FailingReads(fp, failing)
+
+    monkeypatch.setattr(SourceReader, "stream", opened)
+
+
 def test_a_source_file_that_fails_while_read_is_reported_as_a_read_error_naming_it(
     idle_server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
 ):
     # An I/O error in the middle of a file carries no file name, unlike a failing open().
-    monkeypatch.setattr(
-        pydicom.filereader, "read_partial", fail_with(OSError(errno.EIO, "Input/output error"))
-    )
+    failing_reads(monkeypatch, lambda: True)
     job = run_in_process(idle_server)
     assert job["status"] == "ERROR"
     assert job["error"] == (
@@ -76,16 +104,13 @@ def test_a_source_file_unreadable_at_the_opt_out_check_fails_the_job_even_if_it_
     """A file whose patient was not checked must never be written, even when a re-read works."""
     add_opt_out(ServerHome(idle_server.home), "OPTED-OUT")
     source = write_small_study(idle_server, "opted_out", patient_id="OPTED-OUT", n_files=1)
-    original = pydicom.filereader.read_partial
-    calls = []
+    reads = []
 
-    def fails_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OSError(errno.EIO, "Input/output error")
-        return original(*args, **kwargs)
+    def first_read() -> bool:
+        reads.append(1)
+        return len(reads) == 1
 
-    monkeypatch.setattr(pydicom.filereader, "read_partial", fails_once)
+    failing_reads(monkeypatch, first_read)
     job_id = create_path_job(idle_server, "folder:" + source).json()["job_id"]
     assert Worker(idle_server.store, "in-test", 30, threading.Event()).run_one()
     job = call(idle_server, "get_job", job_id=job_id).json()
