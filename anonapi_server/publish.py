@@ -72,7 +72,16 @@ def _marked_for(parent: Folder, name: str, job_id: int) -> dict | None:
 
 
 def start_output(destination: Folder, job_id: int, attempt: int) -> Folder:
-    """The attempt's own hidden folder, new and marked; a leftover of ours is removed first."""
+    """The attempt's own hidden folder, new and marked; a leftover of ours is removed first.
+
+    So are this job's earlier attempts' hidden folders, when marked as ours: an attempt is only
+    given once the one before it has ended or lost its lease (its worker killed with its
+    machine, say), so nothing is writing into them any more, and they would otherwise stay
+    beside the published output until the server next starts.
+    """
+    for earlier in range(1, attempt):
+        for kind in ("partial", "old"):
+            _remove_leftover(destination, f".{job_id}.{earlier}.{kind}", job_id, earlier, kind)
     name = partial_name(job_id, attempt)
     if destination.entry(name) is not None:
         if _marked_for(destination, name, job_id) is None:
@@ -196,10 +205,16 @@ def _remove_leftovers_in(folder: Folder, live: set[tuple[int, int]]) -> None:
         if found is None:
             continue
         job_id, attempt, kind = int(found.group(1)), int(found.group(2)), found.group(3)
-        if (job_id, attempt) in live or _marked_for(folder, name, job_id) is None:
-            continue
-        if kind == "partial":
-            folder.remove_tree(name)
-        else:
-            remove_own_output(folder, name)
-        log.info("removed unfinished output of job %s (attempt %s)", job_id, attempt)
+        if (job_id, attempt) not in live:
+            _remove_leftover(folder, name, job_id, attempt, kind)
+
+
+def _remove_leftover(folder: Folder, name: str, job_id: int, attempt: int, kind: str) -> None:
+    """Remove the hidden folder `name` of an attempt that ended unfinished, if marked as ours."""
+    if _marked_for(folder, name, job_id) is None:
+        return
+    if kind == "partial":
+        folder.remove_tree(name)
+    else:
+        remove_own_output(folder, name)
+    log.info("removed unfinished output of job %s (attempt %s)", job_id, attempt)

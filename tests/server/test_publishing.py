@@ -7,6 +7,7 @@ the job runs and can look at the share before and after.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from anonapi_server.admin import add_opt_out
 from anonapi_server.config import ServerHome
 from anonapi_server.privacy import quiet_pydicom
 from anonapi_server.publish import MARKER, remove_leftovers
-from anonapi_server.testing import EmbeddedServer
+from anonapi_server.testing import EmbeddedServer, running_server
 from tests.server.conftest import call, create_path_job, new_job, run_once, write_small_study
 
 
@@ -170,3 +171,31 @@ def test_leftover_partial_folders_are_removed_at_start_but_not_a_users(
     remove_leftovers(idle_server.store)
     assert not ours.exists()
     assert (users / "mine.txt").exists()
+
+
+def test_a_killed_attempts_hidden_folder_is_removed_when_the_next_attempt_starts():
+    """An attempt whose worker died with its machine leaves its hidden folder; the attempt that
+    takes the job over removes it (marked as ours) rather than leaving it beside the published
+    output until the server restarts. A folder of that name somebody else made stays."""
+    with running_server(workers=0) as server:  # its own: the job claimed must be this one
+        _the_next_attempt_removes_the_killed_ones_folder(server)
+
+
+def _the_next_attempt_removes_the_killed_ones_folder(server: EmbeddedServer) -> None:
+    out = server.share_root / "out"
+    job_id = new_job(server, "folder:" + write_small_study(server, "killed", n_files=1))
+    killed = server.store.claim_job("killed-host", lease_seconds=0.01)
+    assert killed is not None and killed.job_id == job_id
+    ours = out / f".{job_id}.{killed.attempt}.partial"
+    (ours / "1").mkdir(parents=True)
+    (ours / MARKER).write_text(f'{{"job_id": {job_id}, "files": null}}')
+    (ours / "1" / "1.dcm").write_bytes(b"half")
+    users = out / f".{job_id}.{killed.attempt}.old"
+    users.mkdir()
+    (users / "mine.txt").write_text("not the server's")
+    time.sleep(0.05)  # the killed attempt's lease runs out
+    job = run_once(server, job_id)
+    assert job["status"] == "DONE", job["error"]
+    assert not ours.exists()
+    assert (users / "mine.txt").read_text() == "not the server's"
+    assert (out / str(job_id) / MARKER).exists()
