@@ -121,7 +121,10 @@ class StudyStream:
         if size:
             with self._room:
                 self._in_memory -= size
-                self._room.notify()
+                # A retrieval waiting for room is woken once half the bound is free, not for
+                # every instance: each wake-up made the two threads trade the interpreter lock.
+                if self._in_memory <= self.max_bytes // 2:
+                    self._room.notify()
 
     def _retrieve(self) -> None:
         count = 0
