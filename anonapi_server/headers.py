@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import pydicom
+from pydicom.charset import python_encoding
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.uid import DeflatedExplicitVRLittleEndian
-from pydicom.valuerep import VR
 
 from anonapi_server.deid.outcome import Cause
 from anonapi_server.deid.reader import READ_ERRORS, little_endian_kind, value_of, walk
@@ -51,17 +51,25 @@ _LONG_VRS = {
     b"UV",
 }
 _TAGS = ["PatientID", "SeriesInstanceUID", "SeriesNumber", "InstanceNumber"]
-# The same four by tag, with their VRs; the walk stops after the last of them.
+# The same four by tag, and the character set they are in, with their VRs.
 _PATIENT_ID, _SERIES_UID, _SERIES_NUMBER, _INSTANCE_NUMBER = (
     0x00100020,
     0x0020000E,
     0x00200011,
     0x00200013,
 )
-_WANTED = {_PATIENT_ID: "LO", _SERIES_UID: "UI", _SERIES_NUMBER: "IS", _INSTANCE_NUMBER: "IS"}
+_CHARSET = 0x00080005
+_WANTED = {
+    _CHARSET: "CS",
+    _PATIENT_ID: "LO",
+    _SERIES_UID: "UI",
+    _SERIES_NUMBER: "IS",
+    _INSTANCE_NUMBER: "IS",
+}
 _SYNTAX = 0x00020010
+_PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}  # where pydicom's stop_before_pixels stops
+_UNDEFINED = 0xFFFFFFFF
 _HEAD = 64 * 1024  # the header values come before the pixel data, in the first few KB
-_VR_NAMES = {vr.value.encode("ascii") for vr in VR}
 
 
 class Unusable(ServerError):
@@ -107,11 +115,14 @@ def read_header_from(fp: BinaryIO) -> Header:
 def _walked(fp: BinaryIO) -> Header | None:
     """The header of a plain file, read by the engine's element walk; None: pydicom reads it.
 
-    Plain: Part-10, little endian (explicit or implicit VR), the elements up to the instance
-    number in order and well formed within the first `_HEAD` bytes, each wanted value of its
-    own VR, in ASCII without a backslash (one value) or an escape (no character set switch),
-    and the numbers plain digits. Such values decode to the same text in every character set
-    DICOM names, so the patient id deciding the opt-out is the one pydicom would read.
+    Plain: Part-10, little endian (explicit or implicit VR, the one the meta names being the
+    one pydicom finds), every element up to the pixel data (where pydicom stops) in order, of
+    defined length (pydicom parses undefined lengths its own way to find their end) and within
+    the first `_HEAD` bytes; the wanted values of their own VR, in ASCII without a backslash
+    (one value) or an escape (no character set switch), the numbers plain digits, and the
+    character set, if any, one that DICOM names. Such values decode to the same text in every
+    one of those character sets, so the patient id deciding the opt-out is the one pydicom
+    would read.
     """
     fp.seek(0)
     data = fp.read(_HEAD)
@@ -124,31 +135,51 @@ def _walked(fp: BinaryIO) -> Header | None:
             if tag == _SYNTAX:
                 syntax = value_of(data, length, start, pos)
         implicit = little_endian_kind(syntax)
-        if implicit is None or (implicit and data[pos + 4 : pos + 6] in _VR_NAMES):
-            return None  # implicit VR said, explicit found: pydicom reads it as it is
+        if implicit is None or _looks_explicit(data, pos) == implicit:
+            return None  # pydicom reads the data set in the encoding it finds there
         values: dict[int, bytes] = {}
-        for _, tag, vr, _, start, end in walk(data, pos, implicit, size=size):
-            if tag > _INSTANCE_NUMBER:
+        for _, tag, vr, length, start, end in walk(data, pos, implicit, size=size):
+            if tag in _PIXEL_TAGS:
                 break
+            if length == _UNDEFINED:
+                return None
             if tag in _WANTED:
                 if vr not in (None, _WANTED[tag]):
                     return None
                 values[tag] = data[start:end]
         else:
             if len(data) < size:
-                return None  # the head ended before the instance number: pydicom reads on
+                return None  # the head ended before the pixel data: pydicom reads on
     except (*READ_ERRORS, ValueError, RecursionError):
         return None  # pydicom reads it, and says what is wrong with it
+    charset = values.pop(_CHARSET, None)
+    if charset is not None and not _named_charsets(charset):
+        return None
     texts = {tag: _plain(raw) for tag, raw in values.items()}
     numbers = {tag: _digits(texts.get(tag, "")) for tag in (_SERIES_NUMBER, _INSTANCE_NUMBER)}
     if None in texts.values() or not all(plain for plain, _ in numbers.values()):
         return None
     return Header(
         patient_id=texts.get(_PATIENT_ID) or "",
-        series_uid=texts.get(_SERIES_UID) or "",
+        series_uid=(texts.get(_SERIES_UID) or "").strip(),  # as pydicom's UID() strips it
         series_number=numbers[_SERIES_NUMBER][1],
         instance_number=numbers[_INSTANCE_NUMBER][1],
     )
+
+
+def _looks_explicit(data: bytes, pos: int) -> bool:
+    """pydicom's test of the first element: two capital letters where explicit VR has its VR."""
+    vr = data[pos + 4 : pos + 6]
+    return len(vr) == 2 and all(0x40 < byte < 0x5B for byte in vr)
+
+
+def _named_charsets(raw: bytes) -> bool:
+    """Whether each term of the Specific Character Set is one DICOM names (pydicom also takes
+    misspellings and any Python codec's name, which may decode ASCII otherwise)."""
+    if not raw.isascii():
+        return False
+    terms = raw.decode("ascii").rstrip("\0 ").split("\\")
+    return all(term.strip() in python_encoding for term in terms)
 
 
 def _read(fp: BinaryIO) -> Header:
@@ -156,18 +187,23 @@ def _read(fp: BinaryIO) -> Header:
         ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_TAGS)
     except InvalidDicomError as e:
         raise Unusable(Cause.NOT_DICOM, "not a DICOM file") from e
-    except OSError:
-        raise
+    except OSError as e:
+        if e.errno is None:  # pydicom's own ("No tag to read at ..."): the file is damaged
+            raise Unusable(Cause.UNREADABLE, "unreadable DICOM file (cut short)") from e
+        raise  # the share failed, not the file
     except RecursionError as e:
         raise Unusable(Cause.UNREADABLE, "nested too deeply to read") from e
     except Exception as e:  # pydicom's parse errors share no base class
         raise Unusable(Cause.UNREADABLE, f"unreadable DICOM file ({type(e).__name__})") from e
-    return Header(
-        patient_id=str(ds.get("PatientID", "") or ""),
-        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
-        series_number=_number(ds.get("SeriesNumber")),
-        instance_number=_number(ds.get("InstanceNumber")),
-    )
+    try:
+        return Header(
+            patient_id=str(ds.get("PatientID", "") or ""),
+            series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
+            series_number=_number(ds.get("SeriesNumber")),
+            instance_number=_number(ds.get("InstanceNumber")),
+        )
+    except Exception as e:  # a value pydicom converts only when asked ("inf" as a number)
+        raise Unusable(Cause.UNREADABLE, f"unreadable DICOM file ({type(e).__name__})") from e
 
 
 def _number(value: object) -> int | None:

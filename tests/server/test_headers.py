@@ -26,16 +26,43 @@ from anonapi_server.sample_studies import write_study
 CT = "1.2.840.10008.5.1.4.1.1.2"
 
 
+_LONG_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
+UNDEFINED = 0xFFFFFFFF
+
+
+def element(
+    tag: int, vr: str, value: bytes, *, implicit: bool = False, length: int | None = None
+) -> bytes:
+    """One element as encoded; `length` declares another length than the value's."""
+    declared = len(value) if length is None else length
+    head = struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+    if implicit:
+        return head + struct.pack("<I", declared) + value
+    if vr in _LONG_VRS:
+        return head + vr.encode() + b"\0\0" + struct.pack("<I", declared) + value
+    return head + vr.encode() + struct.pack("<H", declared) + value
+
+
+def item(length: int = UNDEFINED) -> bytes:
+    return struct.pack("<HHI", 0xFFFE, 0xE000, length)
+
+
+ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+
+
 def part10(
-    elements: list[tuple[int, str, bytes]],
+    elements: list[tuple[int, str, bytes] | bytes],
     *,
     implicit: bool = False,
     syntax: str | None = None,
     charset: bytes | None = None,
+    sop: bool = True,
 ) -> bytes:
     """A Part-10 file holding exactly `elements` (tag, VR, value bytes as given, padded to even
-    length), in tag order after the character set and the SOP identity; `syntax` names another
-    transfer syntax in the meta than the one the data set is written in."""
+    length; or bytes written as they are) in the order given, after the character set and the
+    SOP identity (unless not `sop`); `syntax` names another transfer syntax in the meta than
+    the one the data set is written in."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(CT)
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -46,23 +73,22 @@ def part10(
     out.is_little_endian, out.is_implicit_VR = True, False
     out.write(b"\0" * 128 + b"DICM")
     write_file_meta_info(out, meta)
-    first = [
-        (0x00080016, "UI", CT.encode()),
-        (0x00080018, "UI", str(meta.MediaStorageSOPInstanceUID).encode()),
-    ]
+    first: list[tuple[int, str, bytes] | bytes] = []
+    if sop:
+        first += [
+            (0x00080016, "UI", CT.encode()),
+            (0x00080018, "UI", str(meta.MediaStorageSOPInstanceUID).encode()),
+        ]
     if charset is not None:
         first.insert(0, (0x00080005, "CS", charset))
-    for tag, vr, value in first + elements:
+    for written in first + elements:
+        if isinstance(written, bytes):
+            out.write(written)
+            continue
+        tag, vr, value = written
         if len(value) % 2:
             value += b"\0" if vr == "UI" else b" "
-        out.write(struct.pack("<HH", tag >> 16, tag & 0xFFFF))
-        if implicit:
-            out.write(struct.pack("<I", len(value)))
-        elif vr in ("OB", "UN", "SQ", "UT"):
-            out.write(vr.encode() + b"\0\0" + struct.pack("<I", len(value)))
-        else:
-            out.write(vr.encode() + struct.pack("<H", len(value)))
-        out.write(value)
+        out.write(element(tag, vr, value, implicit=implicit))
     return bytes(out.getvalue())
 
 
@@ -92,6 +118,86 @@ def mislabelled() -> bytes:
 
 
 _UID = (0x0020000E, "UI", b"1.2.3.4\0")
+
+
+def _ids(patient: bytes, instance: bytes, *, implicit: bool = False, pixels: bool = False) -> bytes:
+    """A patient id and an instance number, and the pixel data's header (where pydicom stops)."""
+    encoded = element(0x00100020, "LO", patient, implicit=implicit)
+    encoded += element(0x00200013, "IS", instance, implicit=implicit)
+    if pixels:
+        encoded += element(0x7FE00010, "OB", b"", implicit=implicit)
+    return encoded
+
+
+def _first_length_in_capitals() -> bytes:
+    """Implicit VR said; the first element's length (0x5A5A) reads "ZZ" where explicit VR has
+    its VR, so pydicom reads the data set as explicit and finds another patient inside it."""
+    inner = _ids(b"EVIL", b"1 ", pixels=True)
+    inner += bytes(0x5A5A - len(inner))
+    hidden = element(0x00091000, "UN", inner, implicit=True)
+    return part10([hidden, _ids(b"GOOD", b"2 ", implicit=True)], implicit=True, sop=False)
+
+
+def _item_past_its_end() -> bytes:
+    """A defined-length item whose last element runs past the item's end: pydicom reads on from
+    there (into what a walk by the item's length takes for an OB value)."""
+    after = SEQUENCE_END + element(0x00100020, "LO", b"GOOD")
+    value = element(0x00111000, "OB", SEQUENCE_END + _ids(b"EVIL", b"1 ", pixels=True))
+    inside = element(0x00080100, "SH", b"AB", length=2 + len(after) + 12)
+    sequence = element(0x00081140, "SQ", b"", length=UNDEFINED) + item(len(inside)) + inside
+    return part10([sequence + after + value, _instance(b"2 ")], sop=False)
+
+
+def _delimiter_found_by_scanning() -> bytes:
+    """Implicit VR, an undefined-length Manufacturer (LO) holding an item: pydicom looks for the
+    sequence delimiter's bytes, found inside a value a walk by structure steps over."""
+    nested = element(
+        0x00080100,
+        "",
+        SEQUENCE_END + _ids(b"EVIL", b"1 ", implicit=True, pixels=True),
+        implicit=True,
+    )
+    odd = element(0x00080070, "", b"", implicit=True, length=UNDEFINED)
+    odd += item() + nested + ITEM_END + SEQUENCE_END
+    return part10([odd, _ids(b"GOOD", b"2 ", implicit=True)], implicit=True, sop=False)
+
+
+def _un_in_an_item() -> bytes:
+    """An undefined-length UN inside an item, its items written explicit: pydicom reads them
+    explicit, a walk reading UN's items as implicit VR lands elsewhere."""
+    tail = element(0x00080100, "UT", b"ab") + ITEM_END + SEQUENCE_END + ITEM_END + SEQUENCE_END
+    tail += _ids(b"EVIL", b"1 ", pixels=True)
+    tail += bytes(8 + 0x5455 - len(tail))
+    un = element(0x00091000, "UN", b"", length=UNDEFINED) + item() + tail
+    sequence = element(0x00081140, "SQ", b"", length=UNDEFINED) + item() + un
+    closing = ITEM_END + SEQUENCE_END + ITEM_END + SEQUENCE_END
+    return part10([sequence + closing, _ids(b"GOOD", b"2 ")], sop=False)
+
+
+_AFTER = [_pid(b"GOOD"), _instance(b"2 "), (0x00280010, "US", b"\0\1")]
+_NESTED = element(0x00400260, "SQ", b"", length=UNDEFINED) + item()
+# Found by a red-team review of the walk: each gave the walk another header than pydicom's.
+RED_TEAM: dict[str, bytes] = {
+    "a second patient id after the instance number": part10([*_AFTER, _pid(b"EVIL")]),
+    "a second series UID after the instance number": part10([*_AFTER, (0x0020000E, "UI", b"9.9")]),
+    "a Python codec's name as character set": part10([_pid(b"+AEUAVgBJAEw-")], charset=b"UTF-7"),
+    "an EBCDIC codec as character set": part10([_pid(b"PAT1")], charset=b"CP500"),
+    "a character set after the instance number": part10([*_AFTER, (0x00080005, "CS", b"UTF_16")]),
+    "implicit said, capitals in the first length": _first_length_in_capitals(),
+    "an item running past its end": _item_past_its_end(),
+    "a delimiter found by scanning bytes": _delimiter_found_by_scanning(),
+    "UN in an item, written explicit": _un_in_an_item(),
+    "a series UID with a leading space": part10([(0x0020000E, "UI", b" 1.2.3"), _instance(b"2")]),
+    "a series UID with a tab": part10([(0x0020000E, "UI", b"1.2.3\t\0"), _instance(b"2")]),
+    "an OB of undefined length without its end": part10(
+        [*_AFTER, element(0x00291000, "OB", b"x" * 20, length=UNDEFINED)]
+    ),
+    "a sequence without items": part10([*_AFTER, _NESTED[:-8] + element(0x00080100, "SH", b"")]),
+    "sequences nested 400 deep": part10([*_AFTER, _NESTED * 400]),
+    "infinity as an instance number": part10([_instance(b"inf ")]),
+}
+
+
 EDGE_CASES: dict[str, bytes] = {
     "plain explicit": part10([_pid(b"PAT001"), _UID, _series(b"3 "), _instance(b"12")]),
     "plain implicit": part10(
@@ -137,7 +243,7 @@ def pydicom_header(data: bytes) -> Header | str:
 def corpus() -> dict[str, bytes]:
     bundled = Path(str(get_testdata_file("CT_small.dcm"))).parent  # pydicom's own, no download
     files = {f"pydicom {p.name}": p.read_bytes() for p in bundled.rglob("*") if p.is_file()}
-    return {**files, **EDGE_CASES}
+    return {**files, **EDGE_CASES, **RED_TEAM}
 
 
 CORPUS = corpus()
@@ -197,3 +303,12 @@ def test_a_plain_file_is_read_without_pydicom(tmp_path: Path, monkeypatch: pytes
     with path.open("rb") as fp:
         assert headers.read_header_from(fp) == expected
     assert expected.patient_id == "PAT9" and expected.instance_number == 1
+
+
+@pytest.mark.parametrize("name", ["a sequence without items", "infinity as an instance number"])
+def test_a_damaged_file_is_one_unusable_file_not_a_failing_share(name: str):
+    """pydicom's own OSError for a file cut short (no errno) and a number it cannot convert
+    skip that one file; they used to end the whole job, as a failing share or as an internal
+    error."""
+    with pytest.raises(Unusable, match="unreadable DICOM file"):
+        headers.read_header_from(io.BytesIO(RED_TEAM[name]))
