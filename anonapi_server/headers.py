@@ -67,6 +67,7 @@ _WANTED = {
     _INSTANCE_NUMBER: "IS",
 }
 _SYNTAX = 0x00020010
+_META_LENGTH = 0x00020000
 _PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}  # where pydicom's stop_before_pixels stops
 _UNDEFINED = 0xFFFFFFFF
 _HEAD = 64 * 1024  # the header values come before the pixel data, in the first few KB
@@ -130,13 +131,18 @@ def _walked(fp: BinaryIO) -> Header | None:
     try:
         if data[128:132] != b"DICM":
             return None
-        pos, syntax = 132, b""
-        for _, tag, _, length, start, pos in walk(data, 132, implicit=False, meta=True):
-            if tag == _SYNTAX:
-                syntax = value_of(data, length, start, pos)
+        meta = list(walk(data, 132, implicit=False, meta=True))
+        # The meta as the standard has it: its group length first (pydicom converts the first
+        # element's value to test it), no undefined length (pydicom parses those its own way).
+        if not meta or meta[0][1:4] != (_META_LENGTH, "UL", 4):
+            return None
+        if any(length == _UNDEFINED for _, _, _, length, _, _ in meta):
+            return None
+        syntax = b"".join(value_of(data, e[3], e[4], e[5]) for e in meta if e[1] == _SYNTAX)
+        pos = meta[-1][5]
         implicit = little_endian_kind(syntax)
-        if implicit is None or _looks_explicit(data, pos) == implicit:
-            return None  # pydicom reads the data set in the encoding it finds there
+        if implicit is None or not _plain_start(data, pos, implicit):
+            return None
         values: dict[int, bytes] = {}
         for _, tag, vr, length, start, end in walk(data, pos, implicit, size=size):
             if tag in _PIXEL_TAGS:
@@ -167,10 +173,16 @@ def _walked(fp: BinaryIO) -> Header | None:
     )
 
 
-def _looks_explicit(data: bytes, pos: int) -> bool:
-    """pydicom's test of the first element: two capital letters where explicit VR has its VR."""
+def _plain_start(data: bytes, pos: int, implicit: bool) -> bool:
+    """Whether pydicom reads the data set from `pos` as the meta says: no command group first
+    (pydicom reads group 0000 its own way, then tests the encoding again after it), and its
+    test of the first element agrees: two capital letters where explicit VR has its VR."""
+    if len(data) < pos + 6:
+        return False
     vr = data[pos + 4 : pos + 6]
-    return len(vr) == 2 and all(0x40 < byte < 0x5B for byte in vr)
+    explicit = all(0x40 < byte < 0x5B for byte in vr)
+    group = data[pos] | data[pos + 1] << 8
+    return group >= 0x0008 and explicit != implicit
 
 
 def _named_charsets(raw: bytes) -> bool:

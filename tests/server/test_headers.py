@@ -174,6 +174,40 @@ def _un_in_an_item() -> bytes:
     return part10([sequence + closing, _ids(b"GOOD", b"2 ")], sop=False)
 
 
+def _meta(*first: bytes, syntax: bytes = b"1.2.840.10008.1.2.1\0", extra: bytes = b"") -> bytes:
+    """A file meta written by hand: `first` instead of the group length, or the usual elements
+    and `extra` after them under their group length."""
+    if first:
+        return b"\0" * 128 + b"DICM" + b"".join(first) + element(0x00020010, "UI", syntax)
+    body = element(0x00020001, "OB", b"\0\1") + element(0x00020002, "UI", CT.encode() + b"\0")
+    body += element(0x00020003, "UI", b"1.2.3.4\0") + element(0x00020010, "UI", syntax) + extra
+    return b"\0" * 128 + b"DICM" + element(0x00020000, "UL", struct.pack("<I", len(body))) + body
+
+
+def _command_group_first() -> bytes:
+    """As `_first_length_in_capitals`, behind a command group element, which pydicom reads on
+    its own before testing the encoding of the element after it."""
+    inner = _ids(b"EVIL", b"1 ", pixels=True)
+    inner += bytes(0x5A5A - len(inner))
+    command = element(0x00000000, "UL", b"\0" * 4, implicit=True)
+    hidden = element(0x00091000, "UN", inner, implicit=True)
+    return (
+        _meta(syntax=b"1.2.840.10008.1.2\0")
+        + command
+        + hidden
+        + _ids(b"GOOD", b"2 ", implicit=True)
+    )
+
+
+def _item_past_its_end_in_the_meta() -> bytes:
+    """`_item_past_its_end` moved into the file meta: the two readers start the data set apart."""
+    after = SEQUENCE_END + element(0x00100020, "LO", b"GOOD")
+    inside = element(0x00080100, "SH", b"AB", length=2 + len(after) + 12)
+    sequence = element(0x00020100, "SQ", b"", length=UNDEFINED) + item(len(inside)) + inside
+    value = element(0x00111000, "OB", SEQUENCE_END + _ids(b"EVIL", b"1 ", pixels=True))
+    return _meta(extra=sequence) + after + value + element(0x00200013, "IS", b"2 ")
+
+
 _AFTER = [_pid(b"GOOD"), _instance(b"2 "), (0x00280010, "US", b"\0\1")]
 _NESTED = element(0x00400260, "SQ", b"", length=UNDEFINED) + item()
 # Found by a red-team review of the walk: each gave the walk another header than pydicom's.
@@ -195,6 +229,13 @@ RED_TEAM: dict[str, bytes] = {
     "a sequence without items": part10([*_AFTER, _NESTED[:-8] + element(0x00080100, "SH", b"")]),
     "sequences nested 400 deep": part10([*_AFTER, _NESTED * 400]),
     "infinity as an instance number": part10([_instance(b"inf ")]),
+    # The second round.
+    "a command group before the data set": _command_group_first(),
+    "an item running past its end in the meta": _item_past_its_end_in_the_meta(),
+    "a meta group length of two bytes": _meta(element(0x00020000, "UL", b"\0\0"))
+    + _ids(b"GOOD", b"2 "),
+    "a meta starting with an infinite number": _meta(element(0x00020001, "IS", b"inf "))
+    + _ids(b"GOOD", b"2 "),
 }
 
 
