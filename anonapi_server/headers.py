@@ -70,6 +70,7 @@ _SYNTAX = 0x00020010
 _META_LENGTH = 0x00020000
 _PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}  # where pydicom's stop_before_pixels stops
 _UNDEFINED = 0xFFFFFFFF
+_MAX_DIGITS = 16
 _HEAD = 64 * 1024  # the header values come before the pixel data, in the first few KB
 
 
@@ -138,6 +139,8 @@ def _walked(fp: BinaryIO) -> Header | None:
             return None
         if any(length == _UNDEFINED for _, _, _, length, _, _ in meta):
             return None
+        if any(tag == _SYNTAX and vr != "UI" for _, tag, vr, _, _, _ in meta):
+            return None  # pydicom converts it by its VR, and may refuse the file
         syntax = b"".join(value_of(data, e[3], e[4], e[5]) for e in meta if e[1] == _SYNTAX)
         pos = meta[-1][5]
         implicit = little_endian_kind(syntax)
@@ -240,8 +243,8 @@ def _digits(text: str | None) -> tuple[bool, int | None]:
     stripped = (text or "").strip(" ")
     if not stripped:
         return True, None
-    if not (stripped.isascii() and stripped.isdigit()):
-        return False, None
+    if not (stripped.isascii() and stripped.isdigit()) or len(stripped) > _MAX_DIGITS:
+        return False, None  # pydicom's conversion of a very long one overflows: it decides
     return True, _number(stripped)
 
 
@@ -254,11 +257,14 @@ def _plainly_not_deflated(window: bytes) -> bool:
     """
     if window[128:132] != b"DICM":
         return False
-    offset = 132
+    offset, last, syntax = 132, -1, None
     while offset + 8 <= len(window):
         group, element = struct.unpack_from("<HH", window, offset)
         if group != 2:
-            return False  # the meta ended without a transfer syntax
+            break  # the meta ended
+        if element <= last:
+            return False  # repeated or out of order: pydicom keeps the last, its parse decides
+        last = element
         vr = window[offset + 4 : offset + 6]
         if vr in _LONG_VRS:
             if offset + 12 > len(window):
@@ -273,9 +279,11 @@ def _plainly_not_deflated(window: bytes) -> bool:
         if start + length > len(window):
             return False
         if element == 0x0010:
-            return window[start : start + length].rstrip(b"\0 ") != _DEFLATED_UID
+            syntax = window[start : start + length]
         offset = start + length
-    return False
+    else:
+        return False  # the meta runs past the window
+    return syntax is not None and syntax.rstrip(b"\0 ") != _DEFLATED_UID
 
 
 def _check_inflated_size(fp: BinaryIO) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from anonapi_server import headers
+from anonapi_server.deid.outcome import Cause
 from anonapi_server.headers import Header, Unusable
 from anonapi_server.sample_studies import write_study
 
@@ -174,14 +176,17 @@ def _un_in_an_item() -> bytes:
     return part10([sequence + closing, _ids(b"GOOD", b"2 ")], sop=False)
 
 
-def _meta(*first: bytes, syntax: bytes = b"1.2.840.10008.1.2.1\0", extra: bytes = b"") -> bytes:
-    """A file meta written by hand: `first` instead of the group length, or the usual elements
-    and `extra` after them under their group length."""
-    if first:
-        return b"\0" * 128 + b"DICM" + b"".join(first) + element(0x00020010, "UI", syntax)
+def _meta(*given: bytes, syntax: bytes = b"1.2.840.10008.1.2.1\0", extra: bytes = b"") -> bytes:
+    """A file meta written by hand: the `given` elements alone, or the usual elements and
+    `extra` after them under their group length."""
+    if given:
+        return b"\0" * 128 + b"DICM" + b"".join(given)
     body = element(0x00020001, "OB", b"\0\1") + element(0x00020002, "UI", CT.encode() + b"\0")
     body += element(0x00020003, "UI", b"1.2.3.4\0") + element(0x00020010, "UI", syntax) + extra
     return b"\0" * 128 + b"DICM" + element(0x00020000, "UL", struct.pack("<I", len(body))) + body
+
+
+_SYNTAX = element(0x00020010, "UI", b"1.2.840.10008.1.2.1\0")
 
 
 def _command_group_first() -> bytes:
@@ -232,10 +237,17 @@ RED_TEAM: dict[str, bytes] = {
     # The second round.
     "a command group before the data set": _command_group_first(),
     "an item running past its end in the meta": _item_past_its_end_in_the_meta(),
-    "a meta group length of two bytes": _meta(element(0x00020000, "UL", b"\0\0"))
+    "a meta group length of two bytes": _meta(element(0x00020000, "UL", b"\0\0"), _SYNTAX)
     + _ids(b"GOOD", b"2 "),
-    "a meta starting with an infinite number": _meta(element(0x00020001, "IS", b"inf "))
+    "a meta starting with an infinite number": _meta(element(0x00020001, "IS", b"inf "), _SYNTAX)
     + _ids(b"GOOD", b"2 "),
+    # The third round: files pydicom refuses, which the walk read.
+    "a transfer syntax of VR FD": _meta(
+        element(0x00020000, "UL", struct.pack("<I", 28)),
+        element(0x00020010, "FD", b"1.2.840.10008.1.2.1\0"),
+    )
+    + _ids(b"GOOD", b"2 "),
+    "a series number of 4,301 digits": part10([_pid(b"GOOD"), _series(b"1" * 4301)]),
 }
 
 
@@ -353,3 +365,19 @@ def test_a_damaged_file_is_one_unusable_file_not_a_failing_share(name: str):
     error."""
     with pytest.raises(Unusable, match="unreadable DICOM file"):
         headers.read_header_from(io.BytesIO(RED_TEAM[name]))
+
+
+def test_a_deflated_syntax_after_a_plain_one_is_still_checked_for_its_inflated_size(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """pydicom keeps the last of two transfer syntaxes in the meta: the bound on what a
+    deflated file inflates to must not stop at the first, plain one."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = _ids(b"GOOD", b"2 ") + element(0x00111000, "OB", bytes(200_000))
+    deflated = deflater.compress(body) + deflater.flush()
+    two = _SYNTAX + element(0x00020010, "UI", b"1.2.840.10008.1.2.1.99\0")
+    data = _meta(element(0x00020000, "UL", struct.pack("<I", len(two))), two) + deflated
+    monkeypatch.setattr(headers, "MAX_INFLATED_BYTES", 100_000)
+    with pytest.raises(Unusable, match="inflating beyond") as refused:
+        headers.read_header_from(io.BytesIO(data))
+    assert refused.value.cause == Cause.TOO_LARGE
