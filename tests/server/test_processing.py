@@ -177,7 +177,7 @@ def test_reset_runs_a_done_job_again_and_replaces_its_output(server: EmbeddedSer
 
 
 def test_cancel_stops_a_running_job_between_files_without_output(server: EmbeddedServer):
-    source = write_small_study(server, "long_cancel", n_files=400)
+    source = write_small_study(server, "long_cancel", n_files=1000)  # still running at the cancel
     job_id = create_path_job(server, "folder:" + source).json()["job_id"]
     wait_until_started(server, job_id)
     assert call(server, "cancel_job", "POST", job_id=job_id).json()["status"] == "INACTIVE"

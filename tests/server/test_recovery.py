@@ -11,7 +11,7 @@ from anonapi_server.supervisor import WorkerPool
 from anonapi_server.testing import EmbeddedServer, running_server
 from tests.server.conftest import call, create_path_job, wait_until_started, write_small_study
 
-FILES = 300  # enough that the job is still running when the test interrupts it
+FILES = 2000  # enough that the job is still running when the test interrupts it (300 no longer was)
 
 
 def start_long_job(server: EmbeddedServer) -> int:

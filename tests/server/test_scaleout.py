@@ -187,7 +187,7 @@ def test_status_ext_hosts_and_metrics_show_hosts_workers_leases_and_queue(
 def test_a_killed_worker_host_s_job_runs_again_elsewhere_and_is_written_once(
     pg_server: EmbeddedServer, tmp_path: Path
 ):
-    source = study(pg_server, "big", n_files=40)
+    source = study(pg_server, "big", n_files=400)  # still running when killed
     mounts = {"data": str(pg_server.share_root)}
     first = worker_home(tmp_path / "w1", pg_server.store.url, mounts, lease=2)
     second = worker_home(tmp_path / "w2", pg_server.store.url, mounts, lease=2)
@@ -204,9 +204,9 @@ def test_a_killed_worker_host_s_job_runs_again_elsewhere_and_is_written_once(
     with worker_host(second):
         assert wait_done(pg_server.store, [job_id]) == {job_id: "DONE"}
     job = pg_server.store.jobs_by_id([job_id], extended=False)[0]
-    assert job["files_processed"] == 40
+    assert job["files_processed"] == 400
     published = outputs(pg_server.share_root / "out")
-    assert published == {str(job_id): 40}, published  # once: no second copy, no partial left
+    assert published == {str(job_id): 400}, published  # once: no second copy, no partial left
 
 
 def test_two_api_hosts_and_two_worker_hosts_run_every_job_exactly_once(
