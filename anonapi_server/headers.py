@@ -24,7 +24,7 @@ from typing import BinaryIO
 import pydicom
 from pydicom.charset import python_encoding
 from pydicom.errors import InvalidDicomError
-from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.filereader import _read_command_set_elements, _read_file_meta_info, read_preamble
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from anonapi_server.deid.outcome import Cause
@@ -298,6 +298,13 @@ def _check_inflated_size(fp: BinaryIO) -> None:
     except Exception:  # not Part-10 or a broken meta: dcmread decides what it is
         return
     if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return
+    try:
+        # pydicom inflates what follows the command group elements (uncompressed, if any):
+        # measured from anywhere else, a command element that reads as an empty deflate stream
+        # would pass this check while pydicom inflated the rest whole.
+        _read_command_set_elements(fp)
+    except Exception:  # dcmread fails there too, and says so
         return
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     size = 0

@@ -381,3 +381,35 @@ def test_a_deflated_syntax_after_a_plain_one_is_still_checked_for_its_inflated_s
     with pytest.raises(Unusable, match="inflating beyond") as refused:
         headers.read_header_from(io.BytesIO(data))
     assert refused.value.cause == Cause.TOO_LARGE
+
+
+def _deflated_behind_a_command_element(command: bytes, inflated: int) -> bytes:
+    """A deflated file whose data set (a patient id and `inflated` bytes of zeros) follows an
+    uncompressed command group element, which pydicom reads before it inflates the rest."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = _ids(b"PAT1", b"1 ") + element(0x00291010, "OB", bytes(inflated))
+    return (
+        _meta(syntax=b"1.2.840.10008.1.2.1.99\0")
+        + command
+        + deflater.compress(body)
+        + deflater.flush()
+    )
+
+
+def test_a_command_element_that_reads_as_an_empty_deflate_stream_does_not_hide_a_bomb(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Read as deflate, the element's bytes are two empty stored blocks, the last one final:
+    measured from the end of the meta, the file inflated to nothing while pydicom, which reads
+    the command group first, would inflate the rest whole (found by a red-team review)."""
+    command = struct.pack("<HHI", 0x0000, 0xFF00, 0x1FF) + b"\xff\xff" + bytes(509)
+    monkeypatch.setattr(headers, "MAX_INFLATED_BYTES", 100_000)
+    with pytest.raises(Unusable, match="inflating beyond") as refused:
+        headers.read_header_from(io.BytesIO(_deflated_behind_a_command_element(command, 1 << 20)))
+    assert refused.value.cause == Cause.TOO_LARGE
+
+
+def test_a_deflated_file_with_a_command_element_is_read():
+    command = struct.pack("<HHI", 0x0000, 0x0100, 2) + b"\1\0"
+    data = _deflated_behind_a_command_element(command, 1000)
+    assert headers.read_header_from(io.BytesIO(data)).patient_id == "PAT1"
