@@ -105,11 +105,11 @@ def read_header(fd: int) -> Header:
 def read_header_from(fp: BinaryIO) -> Header:
     """The header of the DICOM file `fp` (an open file or its bytes in memory), read from its
     start; Unusable or OSError as `read_header`."""
-    fp.seek(0)
-    _check_inflated_size(fp)
     walked = _walked(fp)
     if walked is not None:
-        return walked
+        return walked  # a little endian file, never deflated: nothing to inflate or parse
+    fp.seek(0)
+    _check_inflated_size(fp)
     fp.seek(0)
     return _read(fp)
 
@@ -141,7 +141,7 @@ def _walked(fp: BinaryIO) -> Header | None:
             return None
         if any(tag == _SYNTAX and vr != "UI" for _, tag, vr, _, _, _ in meta):
             return None  # pydicom converts it by its VR, and may refuse the file
-        syntax = b"".join(value_of(data, e[3], e[4], e[5]) for e in meta if e[1] == _SYNTAX)
+        syntax = next((value_of(data, *e[3:]) for e in meta if e[1] == _SYNTAX), b"")
         pos = meta[-1][5]
         implicit = little_endian_kind(syntax)
         if implicit is None or not _plain_start(data, pos, implicit):
