@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.dataset import FileMetaDataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from anonapi_server import headers
 from anonapi_server.deid.outcome import Cause
@@ -26,6 +27,7 @@ from anonapi_server.headers import Header, Unusable
 from anonapi_server.sample_studies import write_study
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
+_INSTANCE = "1.2.3.4"
 
 
 _LONG_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
@@ -53,6 +55,22 @@ ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
 SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 
 
+def _meta(*given: bytes, syntax: str = ExplicitVRLittleEndian, extra: bytes = b"") -> bytes:
+    """A file meta written by hand: the `given` elements alone, or the usual elements and
+    `extra` after them under their group length."""
+    if given:
+        return b"\0" * 128 + b"DICM" + b"".join(given)
+    body = element(0x00020001, "OB", b"\0\1") + element(0x00020002, "UI", _ui(CT))
+    body += element(0x00020003, "UI", _ui(_INSTANCE)) + element(0x00020010, "UI", _ui(syntax))
+    body += extra
+    return b"\0" * 128 + b"DICM" + element(0x00020000, "UL", struct.pack("<I", len(body))) + body
+
+
+def _ui(uid: str) -> bytes:
+    """A UID encoded, padded to even length."""
+    return (uid + "\0" * (len(uid) % 2)).encode("ascii")
+
+
 def part10(
     elements: list[tuple[int, str, bytes] | bytes],
     *,
@@ -65,33 +83,22 @@ def part10(
     length; or bytes written as they are) in the order given, after the character set and the
     SOP identity (unless not `sop`); `syntax` names another transfer syntax in the meta than
     the one the data set is written in."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UID(CT)
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = (
-        UID(syntax) if syntax else (ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian)
-    )
-    out = DicomBytesIO()
-    out.is_little_endian, out.is_implicit_VR = True, False
-    out.write(b"\0" * 128 + b"DICM")
-    write_file_meta_info(out, meta)
+    written_in = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    out = [_meta(syntax=syntax or written_in)]
     first: list[tuple[int, str, bytes] | bytes] = []
     if sop:
-        first += [
-            (0x00080016, "UI", CT.encode()),
-            (0x00080018, "UI", str(meta.MediaStorageSOPInstanceUID).encode()),
-        ]
+        first += [(0x00080016, "UI", CT.encode()), (0x00080018, "UI", _INSTANCE.encode())]
     if charset is not None:
         first.insert(0, (0x00080005, "CS", charset))
     for written in first + elements:
         if isinstance(written, bytes):
-            out.write(written)
+            out.append(written)
             continue
         tag, vr, value = written
         if len(value) % 2:
             value += b"\0" if vr == "UI" else b" "
-        out.write(element(tag, vr, value, implicit=implicit))
-    return bytes(out.getvalue())
+        out.append(element(tag, vr, value, implicit=implicit))
+    return b"".join(out)
 
 
 def _pid(value: bytes) -> tuple[int, str, bytes]:
@@ -176,16 +183,6 @@ def _un_in_an_item() -> bytes:
     return part10([sequence + closing, _ids(b"GOOD", b"2 ")], sop=False)
 
 
-def _meta(*given: bytes, syntax: bytes = b"1.2.840.10008.1.2.1\0", extra: bytes = b"") -> bytes:
-    """A file meta written by hand: the `given` elements alone, or the usual elements and
-    `extra` after them under their group length."""
-    if given:
-        return b"\0" * 128 + b"DICM" + b"".join(given)
-    body = element(0x00020001, "OB", b"\0\1") + element(0x00020002, "UI", CT.encode() + b"\0")
-    body += element(0x00020003, "UI", b"1.2.3.4\0") + element(0x00020010, "UI", syntax) + extra
-    return b"\0" * 128 + b"DICM" + element(0x00020000, "UL", struct.pack("<I", len(body))) + body
-
-
 _SYNTAX = element(0x00020010, "UI", b"1.2.840.10008.1.2.1\0")
 
 
@@ -197,7 +194,7 @@ def _command_group_first() -> bytes:
     command = element(0x00000000, "UL", b"\0" * 4, implicit=True)
     hidden = element(0x00091000, "UN", inner, implicit=True)
     return (
-        _meta(syntax=b"1.2.840.10008.1.2\0")
+        _meta(syntax=ImplicitVRLittleEndian)
         + command
         + hidden
         + _ids(b"GOOD", b"2 ", implicit=True)
@@ -389,7 +386,7 @@ def _deflated_behind_a_command_element(command: bytes, inflated: int) -> bytes:
     deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     body = _ids(b"PAT1", b"1 ") + element(0x00291010, "OB", bytes(inflated))
     return (
-        _meta(syntax=b"1.2.840.10008.1.2.1.99\0")
+        _meta(syntax=DeflatedExplicitVRLittleEndian)
         + command
         + deflater.compress(body)
         + deflater.flush()
